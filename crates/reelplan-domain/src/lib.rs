@@ -1,0 +1,17 @@
+//! reelplan's domain: the types, roles, validation rules and permission policy of a
+//! video-production project tracker. Nothing here does I/O; every layer above builds on it.
+
+pub mod cursor;
+pub mod ids;
+pub mod phase;
+pub mod role;
+pub mod validate;
+
+pub use cursor::{Cursor, CursorError};
+pub use ids::{CommentId, FileId, MemberId, MemoId, MessageId, ProjectId, UserId};
+pub use phase::{Phase, PhaseDates, UnknownPhase};
+pub use role::{Action, Role};
+pub use validate::ValidationErrors;
+
+/// Timestamps everywhere in reelplan: UTC, microsecond precision.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

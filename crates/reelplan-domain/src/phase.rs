@@ -1,0 +1,118 @@
+//! The eight production phases, always in this order.
+
+use crate::Timestamp;
+
+/// A production phase. The derived order is the production order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    /// Planning.
+    BasicPlan,
+    /// Story board.
+    StoryBoard,
+    /// Filming.
+    Filming,
+    /// Editing.
+    VideoEdit,
+    /// Post-production.
+    PostWork,
+    /// Preview with the client.
+    VideoPreview,
+    /// Client confirmation.
+    Confirmation,
+    /// Delivery.
+    VideoDelivery,
+}
+
+/// A phase name outside the eight.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no phase is named {0:?}")]
+pub struct UnknownPhase(pub String);
+
+impl Phase {
+    /// All eight, in production order.
+    pub const ALL: [Phase; 8] = [
+        Phase::BasicPlan,
+        Phase::StoryBoard,
+        Phase::Filming,
+        Phase::VideoEdit,
+        Phase::PostWork,
+        Phase::VideoPreview,
+        Phase::Confirmation,
+        Phase::VideoDelivery,
+    ];
+
+    /// The wire name, which is also the stem of its two storage columns.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::BasicPlan => "basic_plan",
+            Phase::StoryBoard => "story_board",
+            Phase::Filming => "filming",
+            Phase::VideoEdit => "video_edit",
+            Phase::PostWork => "post_work",
+            Phase::VideoPreview => "video_preview",
+            Phase::Confirmation => "confirmation",
+            Phase::VideoDelivery => "video_delivery",
+        }
+    }
+
+    /// Position in production order, 0-7.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// Parses a wire name.
+    pub fn parse(name: &str) -> Result<Phase, UnknownPhase> {
+        Phase::ALL
+            .into_iter()
+            .find(|p| p.as_str() == name)
+            .ok_or_else(|| UnknownPhase(name.to_owned()))
+    }
+}
+
+/// The dates of one phase: both unset, or a start no later than its end (checked by
+/// [`crate::validate::phase_dates`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PhaseDates {
+    /// When the phase starts.
+    pub start_date: Option<Timestamp>,
+    /// When the phase ends.
+    pub end_date: Option<Timestamp>,
+}
+
+/// First non-null start date in phase order.
+pub fn earliest_start(phases: &[PhaseDates; 8]) -> Option<Timestamp> {
+    phases.iter().find_map(|p| p.start_date)
+}
+
+/// First non-null end date in reverse phase order.
+pub fn latest_end(phases: &[PhaseDates; 8]) -> Option<Timestamp> {
+    phases.iter().rev().find_map(|p| p.end_date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn names_round_trip_in_order() {
+        for (i, phase) in Phase::ALL.into_iter().enumerate() {
+            assert_eq!(Phase::parse(phase.as_str()), Ok(phase));
+            assert_eq!(phase.index(), i);
+        }
+        assert!(Phase::parse("colour_grading").is_err());
+    }
+
+    #[test]
+    fn fallbacks_skip_empty_phases() {
+        let day = |d| Some(Utc.with_ymd_and_hms(2026, 3, d, 0, 0, 0).unwrap());
+        let mut phases = [PhaseDates::default(); 8];
+        assert_eq!(earliest_start(&phases), None);
+        phases[2].start_date = day(5);
+        phases[3].start_date = day(9);
+        phases[1].end_date = day(7);
+        phases[4].end_date = day(20);
+        assert_eq!(earliest_start(&phases), day(5));
+        assert_eq!(latest_end(&phases), day(20));
+    }
+}

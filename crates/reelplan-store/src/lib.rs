@@ -1,0 +1,13 @@
+//! reelplan's storage seam. The [`Store`] trait speaks the domain; the PostgreSQL and SQLite
+//! crates implement it, each with its own SQL and migrations. Every statement either backend
+//! runs goes through [`stats::run`], which counts it for the request, times it and maps its
+//! error into [`StoreError`].
+
+mod error;
+pub mod model;
+pub mod stats;
+mod store;
+
+pub use error::StoreError;
+pub use model::*;
+pub use store::{PageRequest, ProjectFilter, Store, StoreResult};

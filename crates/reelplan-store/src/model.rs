@@ -1,0 +1,376 @@
+//! Read models: what the store returns and the API serializes.
+//!
+//! Both backends build their read documents in SQL (JSON aggregation) with every time as
+//! integer microseconds since the epoch, so one set of `Deserialize` impls here serves both;
+//! `Serialize` writes the contract's shape with RFC 3339 times.
+
+use reelplan_domain::{
+    CommentId, FileId, MemberId, MemoId, MessageId, Phase, PhaseDates, ProjectId, Role, Timestamp,
+    UserId,
+};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Reads times written as integer microseconds since the epoch.
+pub mod micros {
+    use super::*;
+
+    /// A required time.
+    pub fn de<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let micros = i64::deserialize(d)?;
+        Timestamp::from_timestamp_micros(micros)
+            .ok_or_else(|| serde::de::Error::custom("time out of range"))
+    }
+
+    /// An optional time.
+    pub fn de_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+        Option::<i64>::deserialize(d)?
+            .map(|micros| {
+                Timestamp::from_timestamp_micros(micros)
+                    .ok_or_else(|| serde::de::Error::custom("time out of range"))
+            })
+            .transpose()
+    }
+}
+
+/// `{id, email, nickname}`: a user as others see them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserRef {
+    /// Id.
+    pub id: UserId,
+    /// Lower-cased email.
+    pub email: String,
+    /// Display name.
+    pub nickname: String,
+}
+
+/// `user`: the caller's own profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// Id.
+    pub id: UserId,
+    /// Lower-cased email.
+    pub email: String,
+    /// Display name.
+    pub nickname: String,
+    /// Signup time.
+    #[serde(deserialize_with = "micros::de")]
+    pub created: Timestamp,
+}
+
+/// A user with the password hash, for login only.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// The profile.
+    pub user: User,
+    /// PHC-format argon2id hash.
+    pub password_hash: String,
+}
+
+/// The eight phases' dates, in phase order. Stored as 16 columns on the project row.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Phases(pub [PhaseDates; 8]);
+
+impl Serialize for Phases {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        #[derive(Serialize)]
+        struct Dates {
+            start_date: Option<Timestamp>,
+            end_date: Option<Timestamp>,
+        }
+        let mut map = s.serialize_map(Some(8))?;
+        for phase in Phase::ALL {
+            let dates = self.0[phase.index()];
+            let dates = Dates { start_date: dates.start_date, end_date: dates.end_date };
+            map.serialize_entry(phase.as_str(), &dates)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Phases {
+    /// From the SQL documents' flat array of 16 microsecond times (start, end per phase).
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let flat = <[Option<i64>; 16]>::deserialize(d)?;
+        let time = |micros: Option<i64>| micros.and_then(Timestamp::from_timestamp_micros);
+        let mut phases = [PhaseDates::default(); 8];
+        for (i, dates) in phases.iter_mut().enumerate() {
+            dates.start_date = time(flat[2 * i]);
+            dates.end_date = time(flat[2 * i + 1]);
+        }
+        Ok(Phases(phases))
+    }
+}
+
+/// The fields every project document shares (summary and detail), without `my_role`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectCore {
+    /// Id.
+    pub id: ProjectId,
+    /// Name.
+    pub name: String,
+    /// Who manages the production (free text).
+    pub manager: String,
+    /// The client (free text).
+    pub consumer: String,
+    /// Description.
+    pub description: String,
+    /// `#RRGGBB` or null.
+    pub color: Option<String>,
+    /// The creator.
+    pub owner: UserRef,
+    /// Members, not counting the owner.
+    pub member_count: i64,
+    /// All eight phases.
+    pub phases: Phases,
+    /// First non-null start date in phase order.
+    #[serde(deserialize_with = "micros::de_opt")]
+    pub earliest_start_date: Option<Timestamp>,
+    /// First non-null end date in reverse phase order.
+    #[serde(deserialize_with = "micros::de_opt")]
+    pub latest_end_date: Option<Timestamp>,
+    /// Creation time.
+    #[serde(deserialize_with = "micros::de")]
+    pub created: Timestamp,
+    /// Last change of the project's own fields or phases.
+    #[serde(deserialize_with = "micros::de")]
+    pub updated: Timestamp,
+}
+
+/// `project_summary`: one row of a caller's project list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectSummary {
+    /// The caller's role on this project.
+    pub my_role: Role,
+    /// Everything else.
+    #[serde(flatten)]
+    pub core: ProjectCore,
+}
+
+/// `member`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    /// The membership's id.
+    pub id: MemberId,
+    /// The member's user id.
+    pub user_id: UserId,
+    /// The member's email.
+    pub email: String,
+    /// The member's nickname.
+    pub nickname: String,
+    /// Viewer, editor or manager.
+    pub role: Role,
+    /// When they joined.
+    #[serde(deserialize_with = "micros::de")]
+    pub created: Timestamp,
+}
+
+/// `comment`: a timecoded review comment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    /// Id.
+    pub id: CommentId,
+    /// Author.
+    pub user: UserRef,
+    /// Text.
+    pub text: String,
+    /// Seconds into the video, or null.
+    pub timecode: Option<f64>,
+    /// When posted.
+    #[serde(deserialize_with = "micros::de")]
+    pub created: Timestamp,
+}
+
+/// `message`: a chat message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Id.
+    pub id: MessageId,
+    /// Author.
+    pub user: UserRef,
+    /// Text.
+    pub text: String,
+    /// When posted.
+    #[serde(deserialize_with = "micros::de")]
+    pub created: Timestamp,
+}
+
+/// `memo`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Memo {
+    /// Id.
+    pub id: MemoId,
+    /// Author.
+    pub user_id: UserId,
+    /// The day or time the memo is about.
+    #[serde(deserialize_with = "micros::de")]
+    pub date: Timestamp,
+    /// Text.
+    pub text: String,
+    /// When written.
+    #[serde(deserialize_with = "micros::de")]
+    pub created: Timestamp,
+}
+
+/// `file`: metadata of a stored file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileMeta {
+    /// Id.
+    pub id: FileId,
+    /// The name given at upload.
+    pub name: String,
+    /// The stored content type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// Where to GET the bytes.
+    pub url: String,
+    /// Upload time.
+    #[serde(deserialize_with = "micros::de")]
+    pub created: Timestamp,
+}
+
+/// The project's feedback thread at a glance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedbackSummary {
+    /// The current review video.
+    pub video: Option<FileMeta>,
+    /// Number of comments.
+    pub comment_count: i64,
+    /// Number of messages.
+    pub message_count: i64,
+    /// The newest five messages, newest first.
+    pub recent_messages: Vec<Message>,
+}
+
+/// `project_detail` without `my_role`: one value serves every member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectDetail {
+    /// The summary fields.
+    #[serde(flatten)]
+    pub core: ProjectCore,
+    /// Members ordered by id (the owner is not one).
+    pub members: Vec<Member>,
+    /// Feedback at a glance.
+    pub feedback: FeedbackSummary,
+    /// Memos ordered by date, then id.
+    pub memos: Vec<Memo>,
+    /// Files ordered by id.
+    pub files: Vec<FileMeta>,
+}
+
+impl ProjectDetail {
+    /// Who may see this project and with which role.
+    pub fn access(&self) -> ProjectAccess {
+        ProjectAccess {
+            owner_id: self.core.owner.id,
+            members: self
+                .members
+                .iter()
+                .map(|m| MemberAccess { member_id: m.id, user_id: m.user_id, role: m.role })
+                .collect(),
+        }
+    }
+}
+
+/// One member's access entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberAccess {
+    /// The membership's id.
+    pub member_id: MemberId,
+    /// The member's user id.
+    pub user_id: UserId,
+    /// Their role.
+    pub role: Role,
+}
+
+/// Who takes part in a project: enough to check any caller's permission without SQL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectAccess {
+    /// The owner.
+    pub owner_id: UserId,
+    /// Every member.
+    pub members: Vec<MemberAccess>,
+}
+
+impl ProjectAccess {
+    /// The caller's role, or None when they are not part of the project.
+    pub fn role_of(&self, user: UserId) -> Option<Role> {
+        if user == self.owner_id {
+            return Some(Role::Owner);
+        }
+        self.members.iter().find(|m| m.user_id == user).map(|m| m.role)
+    }
+
+    /// A membership by its id.
+    pub fn member(&self, id: MemberId) -> Option<MemberAccess> {
+        self.members.iter().copied().find(|m| m.member_id == id)
+    }
+
+    /// The owner and every member.
+    pub fn participants(&self) -> Vec<UserId> {
+        std::iter::once(self.owner_id).chain(self.members.iter().map(|m| m.user_id)).collect()
+    }
+}
+
+/// A new project's fields, already validated.
+#[derive(Debug, Clone, Default)]
+pub struct NewProject {
+    /// Name.
+    pub name: String,
+    /// Manager (free text).
+    pub manager: String,
+    /// Consumer (free text).
+    pub consumer: String,
+    /// Description.
+    pub description: String,
+    /// Color.
+    pub color: Option<String>,
+    /// Initial phase dates.
+    pub phases: [PhaseDates; 8],
+}
+
+/// A project patch, already validated: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New manager.
+    pub manager: Option<String>,
+    /// New consumer.
+    pub consumer: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New color; `Some(None)` clears it.
+    pub color: Option<Option<String>>,
+}
+
+/// What a change of a user's own profile touches: the projects whose documents show the user,
+/// and the users whose project lists show them as an owner.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// Projects the user owns, belongs to or wrote in.
+    pub projects: Vec<ProjectId>,
+    /// Participants of the projects the user owns.
+    pub list_viewers: Vec<UserId>,
+}
+
+/// A page of a feedback thread with the access list read in the same statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadPage<T> {
+    /// Who may read it.
+    pub access: ProjectAccess,
+    /// Up to the requested number of items, in the thread's order.
+    pub items: Vec<T>,
+}
+
+/// Pool figures for metrics and readiness.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Open connections.
+    pub size: u32,
+    /// Of which idle.
+    pub idle: u32,
+    /// The configured maximum.
+    pub max: u32,
+}

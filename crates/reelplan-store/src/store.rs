@@ -1,0 +1,142 @@
+//! The [`Store`] trait: everything the service asks of a database, in domain terms.
+
+use async_trait::async_trait;
+use reelplan_domain::{
+    CommentId, Cursor, MemberId, MemoId, Phase, PhaseDates, ProjectId, Role, Timestamp, UserId,
+};
+
+use crate::model::*;
+use crate::StoreError;
+
+/// Results of the storage layer.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One page of a keyset-paginated list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Rows to return at most (the service asks one more than it shows, to know if more follow).
+    pub limit: u32,
+    /// Start strictly after this position in the list's order.
+    pub after: Option<Cursor>,
+}
+
+/// Filters of the project list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectFilter {
+    /// Name contains this, case-insensitively.
+    pub q: Option<String>,
+    /// Keep projects whose latest end date is at or after this.
+    pub active_from: Option<Timestamp>,
+    /// Keep projects whose earliest start date is at or before this.
+    pub active_to: Option<Timestamp>,
+}
+
+/// What the service needs of a database. Each method is exactly one SQL statement, so the
+/// service can count its budget by counting calls.
+///
+/// The server holds it as `Arc<dyn Store>`: the backend is chosen at run time from
+/// `DATABASE_URL`, and a virtual call costs nanoseconds next to a database round trip, while
+/// generics would thread a type parameter through every layer above.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"postgres"` or `"sqlite"`.
+    fn backend(&self) -> &'static str;
+    /// Pool figures.
+    fn pool_status(&self) -> PoolStatus;
+    /// Answers when the database does.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Brings the schema up to date (idempotent; run at start-up and by `reelplan migrate`).
+    async fn migrate(&self) -> StoreResult<()>;
+
+    /// Inserts a user; `Conflict` when the email is taken.
+    async fn create_user(&self, email: &str, nickname: &str, hash: &str) -> StoreResult<User>;
+    /// The user with this (lower-cased) email and their password hash.
+    async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>>;
+    /// A user by id.
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
+    /// Changes a nickname; None when the user does not exist.
+    async fn set_nickname(&self, id: UserId, nickname: &str) -> StoreResult<Option<User>>;
+    /// What shows this user (see [`Footprint`]).
+    async fn footprint(&self, id: UserId) -> StoreResult<Footprint>;
+
+    /// The caller's projects (owned or member of), newest `created` first, then id descending.
+    async fn list_projects(
+        &self,
+        viewer: UserId,
+        filter: &ProjectFilter,
+        page: PageRequest,
+    ) -> StoreResult<Vec<ProjectSummary>>;
+    /// A project's whole detail (members, feedback summary, memos, files).
+    async fn project_detail(&self, id: ProjectId) -> StoreResult<Option<ProjectDetail>>;
+    /// Who takes part in a project.
+    async fn access(&self, id: ProjectId) -> StoreResult<Option<ProjectAccess>>;
+    /// The access list and the user with this email, if any, in one statement.
+    async fn invite_context(
+        &self,
+        id: ProjectId,
+        email: &str,
+    ) -> StoreResult<Option<(ProjectAccess, Option<UserRef>)>>;
+    /// The owner and members as they are now (read after a write has committed).
+    async fn participants(&self, id: ProjectId) -> StoreResult<Vec<UserId>>;
+    /// Inserts a project owned by `owner`.
+    async fn create_project(&self, owner: UserId, project: &NewProject) -> StoreResult<ProjectId>;
+    /// Applies a patch; false when the project does not exist.
+    async fn update_project(&self, id: ProjectId, patch: &ProjectPatch) -> StoreResult<bool>;
+    /// Sets one phase's dates; false when the project does not exist.
+    async fn set_phase(&self, id: ProjectId, phase: Phase, dates: PhaseDates) -> StoreResult<bool>;
+    /// Deletes a project and everything hanging off it; false when it did not exist.
+    async fn delete_project(&self, id: ProjectId) -> StoreResult<bool>;
+
+    /// Adds a member; `Conflict` when they already are one.
+    async fn add_member(&self, project: ProjectId, user: &UserRef, role: Role)
+        -> StoreResult<Member>;
+    /// Changes a member's role; None when there is no such member of this project.
+    async fn set_member_role(
+        &self,
+        project: ProjectId,
+        member: MemberId,
+        role: Role,
+    ) -> StoreResult<Option<Member>>;
+    /// Removes a member; false when there is no such member of this project.
+    async fn remove_member(&self, project: ProjectId, member: MemberId) -> StoreResult<bool>;
+
+    /// A page of comments, oldest first, with the access list; None when no such project.
+    async fn comments_page(
+        &self,
+        project: ProjectId,
+        page: PageRequest,
+    ) -> StoreResult<Option<ThreadPage<Comment>>>;
+    /// A page of messages, newest first, with the access list; None when no such project.
+    async fn messages_page(
+        &self,
+        project: ProjectId,
+        page: PageRequest,
+    ) -> StoreResult<Option<ThreadPage<Message>>>;
+    /// Posts a comment.
+    async fn add_comment(
+        &self,
+        project: ProjectId,
+        author: UserId,
+        text: &str,
+        timecode: Option<f64>,
+    ) -> StoreResult<Comment>;
+    /// A comment's author; None when there is no such comment on this project.
+    async fn comment_author(&self, project: ProjectId, id: CommentId)
+        -> StoreResult<Option<UserId>>;
+    /// Deletes a comment; false when there was none.
+    async fn delete_comment(&self, project: ProjectId, id: CommentId) -> StoreResult<bool>;
+    /// Posts a message.
+    async fn add_message(&self, project: ProjectId, author: UserId, text: &str)
+        -> StoreResult<Message>;
+
+    /// Adds a memo.
+    async fn add_memo(
+        &self,
+        project: ProjectId,
+        author: UserId,
+        date: Timestamp,
+        text: &str,
+    ) -> StoreResult<Memo>;
+    /// Deletes a memo; false when there was none on this project.
+    async fn delete_memo(&self, project: ProjectId, id: MemoId) -> StoreResult<bool>;
+}
