@@ -119,9 +119,8 @@ pub fn description(raw: &str) -> Result<String, Problem> {
 
 /// `#RRGGBB`, returned upper-cased.
 pub fn color(raw: &str) -> Result<String, Problem> {
-    let ok = raw.len() == 7
-        && raw.starts_with('#')
-        && raw[1..].chars().all(|c| c.is_ascii_hexdigit());
+    let ok =
+        raw.len() == 7 && raw.starts_with('#') && raw[1..].chars().all(|c| c.is_ascii_hexdigit());
     if ok {
         Ok(raw.to_ascii_uppercase())
     } else {

@@ -1,1 +1,21 @@
-//! placeholder
+//! reelplan's HTTP server: the router, handlers, the service layer (use cases), middleware
+//! and metrics. `router(state)` is the whole app; `serve` runs it on a listener, so tests run
+//! the real thing on port 0 or with `oneshot`.
+
+pub mod app;
+pub mod auth;
+pub mod cached;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod response;
+pub mod routes;
+pub mod service;
+pub mod state;
+pub mod telemetry;
+
+pub use app::{build_state, open_store, serve, state_with_store};
+pub use config::Config;
+pub use routes::router;
+pub use state::AppState;

@@ -3,6 +3,8 @@
 //! runs goes through [`stats::run`], which counts it for the request, times it and maps its
 //! error into [`StoreError`].
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod error;
 pub mod model;
 pub mod stats;

@@ -61,6 +61,13 @@ impl RequestStats {
         CURRENT.scope(self.clone(), fut).await
     }
 
+    /// Names the route template (known only once the router matched).
+    pub fn set_route(&self, route: &str) {
+        if let Ok(mut log) = self.0.lock() {
+            log.route = route.to_owned();
+        }
+    }
+
     /// A copy of what was recorded so far.
     pub fn snapshot(&self) -> StatementLog {
         self.0.lock().map(|log| log.clone()).unwrap_or_default()

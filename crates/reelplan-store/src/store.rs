@@ -88,8 +88,12 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_project(&self, id: ProjectId) -> StoreResult<bool>;
 
     /// Adds a member; `Conflict` when they already are one.
-    async fn add_member(&self, project: ProjectId, user: &UserRef, role: Role)
-        -> StoreResult<Member>;
+    async fn add_member(
+        &self,
+        project: ProjectId,
+        user: &UserRef,
+        role: Role,
+    ) -> StoreResult<Member>;
     /// Changes a member's role; None when there is no such member of this project.
     async fn set_member_role(
         &self,
@@ -121,13 +125,20 @@ pub trait Store: Send + Sync + 'static {
         timecode: Option<f64>,
     ) -> StoreResult<Comment>;
     /// A comment's author; None when there is no such comment on this project.
-    async fn comment_author(&self, project: ProjectId, id: CommentId)
-        -> StoreResult<Option<UserId>>;
+    async fn comment_author(
+        &self,
+        project: ProjectId,
+        id: CommentId,
+    ) -> StoreResult<Option<UserId>>;
     /// Deletes a comment; false when there was none.
     async fn delete_comment(&self, project: ProjectId, id: CommentId) -> StoreResult<bool>;
     /// Posts a message.
-    async fn add_message(&self, project: ProjectId, author: UserId, text: &str)
-        -> StoreResult<Message>;
+    async fn add_message(
+        &self,
+        project: ProjectId,
+        author: UserId,
+        text: &str,
+    ) -> StoreResult<Message>;
 
     /// Adds a memo.
     async fn add_memo(

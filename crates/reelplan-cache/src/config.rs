@@ -1,0 +1,124 @@
+//! Cache configuration: byte budget, TTL per data kind, Redis.
+
+use std::time::{Duration, Instant};
+
+/// The kinds of cached data, each with its own TTL and metrics label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// `GET /api/me`.
+    UserProfile,
+    /// A page of a user's project list.
+    ProjectList,
+    /// A project's detail (one value for all members).
+    ProjectDetail,
+    /// A page of comments or messages.
+    FeedbackThread,
+    /// A project's access list.
+    MemberPermissions,
+}
+
+impl Kind {
+    /// Metrics label and key segment.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::UserProfile => "user_profile",
+            Kind::ProjectList => "project_list",
+            Kind::ProjectDetail => "project_detail",
+            Kind::FeedbackThread => "feedback_thread",
+            Kind::MemberPermissions => "member_permissions",
+        }
+    }
+}
+
+/// TTL per data kind. Defaults are the original design's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ttls {
+    /// Default 300 s.
+    pub user_profile: Duration,
+    /// Default 600 s.
+    pub project_list: Duration,
+    /// Default 300 s.
+    pub project_detail: Duration,
+    /// Default 60 s.
+    pub feedback_thread: Duration,
+    /// Default 900 s.
+    pub member_permissions: Duration,
+}
+
+impl Default for Ttls {
+    fn default() -> Self {
+        let s = Duration::from_secs;
+        Ttls {
+            user_profile: s(300),
+            project_list: s(600),
+            project_detail: s(300),
+            feedback_thread: s(60),
+            member_permissions: s(900),
+        }
+    }
+}
+
+impl Ttls {
+    /// The TTL of a kind.
+    pub fn of(&self, kind: Kind) -> Duration {
+        match kind {
+            Kind::UserProfile => self.user_profile,
+            Kind::ProjectList => self.project_list,
+            Kind::ProjectDetail => self.project_detail,
+            Kind::FeedbackThread => self.feedback_thread,
+            Kind::MemberPermissions => self.member_permissions,
+        }
+    }
+
+    /// The longest TTL: generation keys must outlive every value cached under them.
+    pub fn longest(&self) -> Duration {
+        [self.user_profile, self.project_list, self.project_detail]
+            .into_iter()
+            .chain([self.feedback_thread, self.member_permissions])
+            .max()
+            .unwrap_or_default()
+    }
+}
+
+/// Everything the cache is configured with.
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    /// `false` (`REELPLAN_CACHE=off`): every read goes to the database.
+    pub enabled: bool,
+    /// L1 byte budget.
+    pub l1_bytes: u64,
+    /// TTLs per kind.
+    pub ttls: Ttls,
+    /// `redis://...` for the L2 tier and shared generations.
+    pub redis_url: Option<String>,
+    /// How long one Redis operation may take before the cache is bypassed.
+    pub redis_timeout: Duration,
+    /// Prefix of every key, so deployments (or tests) sharing one Redis never meet.
+    pub namespace: String,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            enabled: true,
+            l1_bytes: 64 * 1024 * 1024,
+            ttls: Ttls::default(),
+            redis_url: None,
+            redis_timeout: Duration::from_millis(250),
+            namespace: "rp".to_owned(),
+        }
+    }
+}
+
+pub(crate) struct KindExpiry(pub Ttls);
+
+impl<V> moka::Expiry<String, crate::Entry<V>> for KindExpiry {
+    fn expire_after_create(
+        &self,
+        _key: &String,
+        entry: &crate::Entry<V>,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        Some(self.0.of(entry.kind))
+    }
+}

@@ -1,0 +1,215 @@
+//! The Redis tier: shared generations, the epoch, tombstones and L2 values.
+//!
+//! Generation values are random tokens, not counters: a generation key that expired and is set
+//! again can never take a value an older cached entry was stored under. Every key has a TTL.
+//! Any failure opens a one-second breaker (requests bypass the cache rather than wait on a dead
+//! Redis); a failed bump or burial marks this instance dirty, and it moves the epoch on before
+//! it trusts the cache again.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use redis::aio::ConnectionManager;
+use redis::AsyncCommands;
+
+use crate::CacheConfig;
+
+const EPOCH_TTL_SECS: u64 = 7 * 24 * 3600;
+const BREAKER: Duration = Duration::from_secs(1);
+
+pub(crate) struct RedisTier {
+    conn: ConnectionManager,
+    namespace: String,
+    epoch_key: String,
+    timeout: Duration,
+    generation_ttl: Duration,
+    dirty: AtomicBool,
+    started: Instant,
+    open_until_ms: AtomicU64,
+}
+
+fn error_counted(what: &'static str, error: impl std::fmt::Display) {
+    metrics::counter!("reelplan_redis_errors_total", "op" => what).increment(1);
+    tracing::warn!(op = what, %error, "redis operation failed; bypassing the cache");
+}
+
+impl RedisTier {
+    pub(crate) fn new(url: &str, config: &CacheConfig) -> Result<Self, redis::RedisError> {
+        let client = redis::Client::open(url)?;
+        let manager_config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(config.redis_timeout))
+            .set_response_timeout(Some(config.redis_timeout))
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(10))
+            .set_max_delay(Duration::from_millis(100));
+        let conn = ConnectionManager::new_lazy_with_config(client, manager_config)?;
+        Ok(RedisTier {
+            conn,
+            namespace: config.namespace.clone(),
+            epoch_key: format!("{}:epoch", config.namespace),
+            timeout: config.redis_timeout,
+            generation_ttl: config.ttls.longest() + Duration::from_secs(3600),
+            dirty: AtomicBool::new(false),
+            started: Instant::now(),
+            open_until_ms: AtomicU64::new(0),
+        })
+    }
+
+    fn breaker_open(&self) -> bool {
+        (self.started.elapsed().as_millis() as u64) < self.open_until_ms.load(Ordering::Acquire)
+    }
+
+    fn trip(&self, what: &'static str, error: impl std::fmt::Display) {
+        error_counted(what, error);
+        let until = (self.started.elapsed() + BREAKER).as_millis() as u64;
+        self.open_until_ms.store(until, Ordering::Release);
+    }
+
+    /// Runs one Redis exchange with the timeout; trips the breaker on failure.
+    async fn call<T>(
+        &self,
+        what: &'static str,
+        fut: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Option<T> {
+        if self.breaker_open() {
+            return None;
+        }
+        match tokio::time::timeout(self.timeout, fut).await {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(error)) => {
+                self.trip(what, error);
+                None
+            }
+            Err(_) => {
+                self.trip(what, "timed out");
+                None
+            }
+        }
+    }
+
+    /// Moves the epoch on after missed invalidations; true when done.
+    async fn recover(&self) -> bool {
+        if !self.dirty.load(Ordering::Acquire) {
+            return true;
+        }
+        let epoch = format!("{:016x}", rand::random::<u64>());
+        let mut conn = self.conn.clone();
+        let set = conn.set_ex::<_, _, ()>(&self.epoch_key, &epoch, EPOCH_TTL_SECS);
+        if self.call("epoch", set).await.is_some() {
+            self.dirty.store(false, Ordering::Release);
+            tracing::info!("redis reachable again; epoch moved on, older cached values dropped");
+            return true;
+        }
+        false
+    }
+
+    pub(crate) async fn view(&self, keys: &[String]) -> Option<String> {
+        if !self.recover().await {
+            return None;
+        }
+        let mut pipe = redis::pipe();
+        pipe.get(&self.epoch_key);
+        for key in keys {
+            pipe.get(format!("{}:g:{key}", self.namespace));
+        }
+        let mut conn = self.conn.clone();
+        let mut values: Vec<Option<String>> =
+            self.call("view", pipe.query_async(&mut conn)).await?;
+        if values.first().is_some_and(Option::is_none) {
+            values[0] = Some(self.start_epoch().await?);
+        }
+        let mut view = String::with_capacity(24 * values.len());
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                view.push('.');
+            }
+            view.push_str(value.as_deref().unwrap_or("0"));
+        }
+        Some(view)
+    }
+
+    /// Redis came back empty (or the epoch expired): agree on a new epoch.
+    async fn start_epoch(&self) -> Option<String> {
+        let candidate = format!("{:016x}", rand::random::<u64>());
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
+            .arg(&self.epoch_key)
+            .arg(&candidate)
+            .arg("NX")
+            .arg("EX")
+            .arg(EPOCH_TTL_SECS);
+        pipe.ignore().get(&self.epoch_key);
+        let mut conn = self.conn.clone();
+        let (epoch,): (Option<String>,) = self.call("epoch", pipe.query_async(&mut conn)).await?;
+        epoch
+    }
+
+    pub(crate) async fn bump(&self, keys: &[String]) {
+        let ttl = self.generation_ttl.as_secs();
+        let mut pipe = redis::pipe();
+        for key in keys {
+            let token = format!("{:016x}", rand::random::<u64>());
+            pipe.set_ex(format!("{}:g:{key}", self.namespace), token, ttl).ignore();
+        }
+        self.write_or_dirty("bump", pipe).await;
+    }
+
+    pub(crate) async fn bury(&self, ids: &[i64], keep: Duration) {
+        let ttl = keep.as_secs() + 60;
+        let mut pipe = redis::pipe();
+        for id in ids {
+            pipe.set_ex(format!("{}:dead:{id}", self.namespace), 1, ttl).ignore();
+        }
+        self.write_or_dirty("bury", pipe).await;
+    }
+
+    async fn write_or_dirty(&self, what: &'static str, pipe: redis::Pipeline) {
+        let mut conn = self.conn.clone();
+        if self.call(what, pipe.query_async::<()>(&mut conn)).await.is_none() {
+            // The write is committed but other instances may not know: until the epoch has
+            // moved on, this instance serves nothing from the cache.
+            self.dirty.store(true, Ordering::Release);
+        }
+    }
+
+    pub(crate) async fn any_buried(&self, ids: &[i64]) -> Option<bool> {
+        let keys: Vec<String> =
+            ids.iter().map(|id| format!("{}:dead:{id}", self.namespace)).collect();
+        let mut conn = self.conn.clone();
+        let found: Vec<Option<u8>> = self.call("buried", conn.mget(keys)).await?;
+        Some(found.iter().any(Option::is_some))
+    }
+
+    pub(crate) async fn get(&self, key: &str) -> Option<Bytes> {
+        let mut conn = self.conn.clone();
+        let value: Option<Vec<u8>> = self.call("get", conn.get(key)).await?;
+        value.map(Bytes::from)
+    }
+
+    pub(crate) async fn set(&self, key: &str, value: Bytes, ttl: Duration) {
+        let mut conn = self.conn.clone();
+        let set = conn.set_ex::<_, _, ()>(key, value.as_ref(), ttl.as_secs().max(1));
+        self.call("set", set).await;
+    }
+
+    pub(crate) async fn ping(&self) -> Result<(), String> {
+        let mut conn = self.conn.clone();
+        let cmd = redis::cmd("PING");
+        let ping = cmd.query_async::<String>(&mut conn);
+        match tokio::time::timeout(self.timeout, ping).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) => Err(error.to_string()),
+            Err(_) => Err("timed out".to_owned()),
+        }
+    }
+
+    pub(crate) async fn used_memory(&self) -> Option<u64> {
+        let mut conn = self.conn.clone();
+        let mut cmd = redis::cmd("INFO");
+        cmd.arg("memory");
+        let info = cmd.query_async::<String>(&mut conn);
+        let info = tokio::time::timeout(self.timeout, info).await.ok()?.ok()?;
+        info.lines().find_map(|line| line.strip_prefix("used_memory:")?.trim().parse().ok())
+    }
+}

@@ -1,0 +1,89 @@
+//! Building the state from configuration, and serving.
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use reelplan_cache::Cache;
+use reelplan_store::Store;
+use reelplan_store_postgres::PgOptions;
+use reelplan_store_sqlite::SqliteStore;
+use tokio::net::TcpListener;
+
+use crate::auth::Auth;
+use crate::config::{Config, DatabaseConfig};
+use crate::state::AppState;
+
+/// Opens the configured database: the one place the backend is chosen, by URL scheme.
+pub async fn open_store(config: &DatabaseConfig) -> anyhow::Result<Arc<dyn Store>> {
+    let scheme = config.url.split_once("://").map(|(scheme, _)| scheme);
+    let store: Arc<dyn Store> = match scheme {
+        Some("postgres" | "postgresql") => {
+            let options = PgOptions {
+                max_connections: config.pool_max,
+                acquire_timeout: config.acquire_timeout,
+                statement_timeout: config.statement_timeout,
+            };
+            Arc::new(reelplan_store_postgres::connect(&config.url, options).await?)
+        }
+        Some("sqlite") => Arc::new(SqliteStore::open(&config.url, config.pool_max).await?),
+        _ => anyhow::bail!("DATABASE_URL must start with postgres:// or sqlite://"),
+    };
+    Ok(store)
+}
+
+/// The signing secret: configured, or generated once and kept in the data folder.
+fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &config.auth.jwt_secret {
+        anyhow::ensure!(secret.0.len() >= 32, "REELPLAN_JWT_SECRET must be at least 32 bytes");
+        return Ok(secret.0.as_bytes().to_vec());
+    }
+    let path = config.data_dir.join("jwt_secret");
+    if let Ok(secret) = std::fs::read_to_string(&path) {
+        return Ok(secret.trim().as_bytes().to_vec());
+    }
+    let secret: String = (0..32).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
+    write_private(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated a token signing secret (set REELPLAN_JWT_SECRET to use your own)");
+    Ok(secret.into_bytes())
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
+/// Opens the store, runs migrations, and builds the cache and auth.
+pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
+    let store = open_store(&config.database).await?;
+    store.migrate().await.context("migrations failed")?;
+    state_with_store(store, config)
+}
+
+/// Builds the state around an open, migrated store (tests bring their own).
+pub fn state_with_store(store: Arc<dyn Store>, config: &Config) -> anyhow::Result<AppState> {
+    reelplan_store::stats::set_slow_statement_threshold(config.database.slow_statement);
+    crate::telemetry::prometheus();
+    let secret = jwt_secret(config)?;
+    let auth = Auth::new(&secret, config.auth.token_ttl, config.auth.password_cost)?;
+    let cache = Cache::new(config.cache.clone()).context("bad REDIS_URL")?;
+    Ok(AppState { store, cache, auth: Arc::new(auth), n_plus_one_warnings: Default::default() })
+}
+
+/// Serves the app on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = crate::routes::router(state);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

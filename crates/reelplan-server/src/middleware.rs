@@ -1,0 +1,113 @@
+//! Per-request accounting: statement count, timings, cache outcome, request id, metrics,
+//! the request log line and the N+1 warning.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use reelplan_store::stats::{RequestStats, StatementLog};
+
+use crate::state::AppState;
+
+/// More statements than this in one request earns an N+1 warning.
+pub const MAX_STATEMENTS: u32 = 10;
+/// One statement text repeated more than this in one request earns an N+1 warning.
+pub const MAX_REPEATS: u32 = 3;
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Outer layer: opens the request's statement log, then writes the headers, metrics and log.
+pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id =
+        req.headers().get(&REQUEST_ID).filter(|v| v.len() <= 128).cloned().unwrap_or_else(|| {
+            HeaderValue::from_str(&format!("{:016x}", rand::random::<u64>()))
+                .expect("hex is a valid header")
+        });
+    let method = req.method().clone();
+    let stats = RequestStats::new("unmatched".to_owned());
+    req.extensions_mut().insert(stats.clone());
+    let mut response = stats.scope(next.run(req)).await;
+    let log = stats.snapshot();
+    let elapsed = started.elapsed();
+
+    let headers = response.headers_mut();
+    let db_ms = log.db_time.as_secs_f64() * 1000.0;
+    let app_ms = (elapsed.as_secs_f64() * 1000.0 - db_ms).max(0.0);
+    let cache = log.cache.unwrap_or("bypass");
+    let timing = format!(
+        "db;dur={db_ms:.3};desc=\"{} queries\", cache;desc=\"{cache}\", app;dur={app_ms:.3}",
+        log.count
+    );
+    let mut set = |name: &'static str, value: String| {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    };
+    set("x-query-count", log.count.to_string());
+    set("x-response-time", format!("{:.3}s", elapsed.as_secs_f64()));
+    set("server-timing", timing);
+    if let Some(outcome) = log.cache {
+        set("x-cache", outcome.to_ascii_uppercase());
+    }
+    headers.insert(REQUEST_ID.clone(), request_id.clone());
+
+    let status = response.status().as_u16();
+    let route = log.route.clone();
+    let labels = [
+        ("route", route.clone()),
+        ("method", method.to_string()),
+        ("status", format!("{}xx", status / 100)),
+    ];
+    metrics::counter!("reelplan_http_requests_total", &labels).increment(1);
+    metrics::histogram!("reelplan_http_request_duration_seconds", &labels)
+        .record(elapsed.as_secs_f64());
+    metrics::histogram!("reelplan_http_request_statements", "route" => route.clone())
+        .record(f64::from(log.count));
+
+    warn_on_n_plus_one(&state, &log);
+    tracing::info!(
+        target: "reelplan::request",
+        method = %method,
+        route = %route,
+        status,
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        statements = log.count,
+        cache,
+        request_id = request_id.to_str().unwrap_or(""),
+        "request"
+    );
+    response
+}
+
+/// Inner layer (route layer): names the matched route template in the request's log.
+pub async fn name_route(req: Request, next: Next) -> Response {
+    if let (Some(path), Some(stats)) =
+        (req.extensions().get::<MatchedPath>(), req.extensions().get::<RequestStats>())
+    {
+        stats.set_route(path.as_str());
+    }
+    next.run(req).await
+}
+
+fn warn_on_n_plus_one(state: &AppState, log: &StatementLog) {
+    let repeated = log.most_repeated().filter(|(_, n)| *n > MAX_REPEATS);
+    if log.count <= MAX_STATEMENTS && repeated.is_none() {
+        return;
+    }
+    state.n_plus_one_warnings.fetch_add(1, Ordering::Relaxed);
+    metrics::counter!("reelplan_n_plus_one_warnings_total", "route" => log.route.clone())
+        .increment(1);
+    let (sql, times) = repeated.or(log.most_repeated()).unwrap_or(("", 0));
+    tracing::warn!(
+        target: "reelplan::n_plus_one",
+        route = %log.route,
+        statements = log.count,
+        repeated_statement = %sql.split_whitespace().collect::<Vec<_>>().join(" "),
+        times,
+        "request ran too many statements (N+1 suspect)"
+    );
+}

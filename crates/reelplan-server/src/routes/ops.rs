@@ -1,0 +1,40 @@
+//! Operations endpoints: liveness, readiness, metrics.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use serde_json::json;
+
+use crate::state::AppState;
+use crate::telemetry;
+
+pub(super) async fn healthz() -> impl IntoResponse {
+    axum::Json(json!({"status": "ok"}))
+}
+
+/// 200 when the database (and Redis, when configured) answer; 503 naming what failed.
+pub(super) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let database = state.store.ping().await.err().map(|e| e.to_string());
+    let redis = state.cache.ping().await.err();
+    let status = if database.is_none() && redis.is_none() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let check = |failure: &Option<String>| match failure {
+        None => json!({"ok": true}),
+        Some(error) => json!({"ok": false, "error": error}),
+    };
+    let mut checks = json!({"database": check(&database)});
+    if state.cache.has_redis() {
+        checks["redis"] = check(&redis);
+    }
+    (status, axum::Json(json!({"ready": status == StatusCode::OK, "checks": checks})))
+}
+
+/// Prometheus text format.
+pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    telemetry::record_gauges(&state);
+    let body = telemetry::prometheus().render();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}

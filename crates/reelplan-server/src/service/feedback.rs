@@ -1,0 +1,180 @@
+//! The feedback thread: timecoded comments and chat messages.
+
+use bytes::Bytes;
+use reelplan_cache::{Kind, Scope};
+use reelplan_domain::{
+    validate, Action, CommentId, Cursor, ProjectId, Role, UserId, ValidationErrors,
+};
+use reelplan_store::{Comment, Message, PageRequest, StoreResult, ThreadPage};
+use serde::{Deserialize, Serialize};
+
+use super::{access, page, read_through, require, split_page};
+use crate::cached::CachedDoc;
+use crate::error::ApiError;
+use crate::response::list_envelope;
+use crate::state::AppState;
+
+/// `?limit=&cursor=`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// `POST .../feedback/comments` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewComment {
+    text: Option<String>,
+    timecode: Option<f64>,
+}
+
+/// `POST .../feedback/messages` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessage {
+    text: Option<String>,
+}
+
+/// Which thread of the feedback.
+#[derive(Debug, Clone, Copy)]
+pub enum Thread {
+    /// Comments, oldest first.
+    Comments,
+    /// Messages, newest first.
+    Messages,
+}
+
+async fn thread_doc<T, Fut>(
+    rows: Fut,
+    page: PageRequest,
+    position: impl Fn(&T) -> Cursor,
+) -> Result<CachedDoc, ApiError>
+where
+    T: Serialize,
+    Fut: std::future::Future<Output = StoreResult<Option<ThreadPage<T>>>>,
+{
+    let ThreadPage { access, items } = rows.await?.ok_or_else(ApiError::no_project)?;
+    let (items, next) = split_page(items, page, position);
+    Ok(CachedDoc {
+        body: list_envelope(&items, next)?,
+        access: Some(access.into()),
+        project_ids: [].into(),
+    })
+}
+
+/// A page of a thread, as response bytes. One statement on a miss (it reads the access list
+/// too), none on a hit.
+pub async fn page_of(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    thread: Thread,
+    query: PageQuery,
+) -> Result<Bytes, ApiError> {
+    let page = page(query.limit, query.cursor.as_deref(), 50)?;
+    let tag = match thread {
+        Thread::Comments => "c",
+        Thread::Messages => "m",
+    };
+    let key = format!("{project}:{tag}:{}:{}", page.limit, query.cursor.as_deref().unwrap_or(""));
+    let scopes = [Scope::Thread(project.0), Scope::Access(project.0)];
+    let doc = read_through(state, &scopes, Kind::FeedbackThread, &key, || async {
+        match thread {
+            Thread::Comments => {
+                let rows = state.store.comments_page(project, page);
+                thread_doc(rows, page, |c: &Comment| Cursor { created: c.created, id: c.id.0 })
+                    .await
+            }
+            Thread::Messages => {
+                let rows = state.store.messages_page(project, page);
+                thread_doc(rows, page, |m: &Message| Cursor { created: m.created, id: m.id.0 })
+                    .await
+            }
+        }
+    })
+    .await?;
+    let access = doc.access.as_ref().ok_or(ApiError::Internal)?;
+    access.role_of(caller).ok_or_else(ApiError::no_project)?;
+    Ok(doc.body)
+}
+
+async fn invalidate_thread(state: &AppState, project: ProjectId) {
+    state.cache.invalidate(&[Scope::Thread(project.0), Scope::Project(project.0)]).await;
+}
+
+/// Posts a comment (any member). Two statements.
+pub async fn comment(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    body: NewComment,
+) -> Result<Comment, ApiError> {
+    require(&access(state, project).await?, caller, Action::Discuss)?;
+    let mut errors = ValidationErrors::default();
+    let text = errors.check(
+        "text",
+        validate::required(body.text.as_deref()).and_then(validate::discussion_text),
+    );
+    let timecode = body.timecode.and_then(|t| errors.check("timecode", validate::timecode(t)));
+    errors.finish()?;
+    let comment = state
+        .store
+        .add_comment(project, caller, &text.unwrap_or_default(), timecode)
+        .await
+        .map_err(|e| not_found_is_no_project(e.into()))?;
+    invalidate_thread(state, project).await;
+    Ok(comment)
+}
+
+/// Deletes a comment (its author, or manager+). Three statements.
+pub async fn delete_comment(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    id: CommentId,
+) -> Result<(), ApiError> {
+    let role = require(&access(state, project).await?, caller, Action::Read)?;
+    let author = state
+        .store
+        .comment_author(project, id)
+        .await?
+        .ok_or(ApiError::NotFound("no such comment"))?;
+    if author != caller && role < Role::Manager {
+        return Err(ApiError::Forbidden);
+    }
+    if !state.store.delete_comment(project, id).await? {
+        return Err(ApiError::NotFound("no such comment"));
+    }
+    invalidate_thread(state, project).await;
+    Ok(())
+}
+
+/// Posts a chat message (any member). Two statements.
+pub async fn message(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    body: NewMessage,
+) -> Result<Message, ApiError> {
+    require(&access(state, project).await?, caller, Action::Discuss)?;
+    let text = validate::required(body.text.as_deref())
+        .and_then(validate::discussion_text)
+        .map_err(|p| ApiError::invalid("text", p))?;
+    let message = state
+        .store
+        .add_message(project, caller, &text)
+        .await
+        .map_err(|e| not_found_is_no_project(e.into()))?;
+    invalidate_thread(state, project).await;
+    Ok(message)
+}
+
+/// A parent deleted under a concurrent write: the project is gone.
+pub(crate) fn not_found_is_no_project(error: ApiError) -> ApiError {
+    match error {
+        ApiError::NotFound(_) => ApiError::no_project(),
+        other => other,
+    }
+}

@@ -1,0 +1,134 @@
+//! Members: add, change role, remove (or leave). Only the owner touches managers.
+
+use reelplan_cache::Scope;
+use reelplan_domain::{validate, MemberId, ProjectId, Role, UserId, ValidationErrors};
+use reelplan_store::Member;
+use serde::Deserialize;
+
+use super::{access, user_scopes};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `POST /api/projects/{id}/members` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddMember {
+    email: Option<String>,
+    role: Option<String>,
+}
+
+/// `PATCH /api/projects/{id}/members/{member_id}` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchMember {
+    role: Option<String>,
+}
+
+fn member_role(raw: Option<&str>) -> Result<Role, &'static str> {
+    validate::required(raw)?;
+    raw.and_then(Role::parse)
+        .filter(|r| r.is_assignable())
+        .ok_or("must be viewer, editor or manager")
+}
+
+/// After a membership change committed: the project, its access list, the member whose list
+/// changed, and (when `everyone`) every participant as they are now, since `member_count`
+/// shows in all their lists. One statement when `everyone`.
+async fn invalidate_membership(
+    state: &AppState,
+    project: ProjectId,
+    member: UserId,
+    everyone: bool,
+) -> Result<(), ApiError> {
+    let mut scopes =
+        vec![Scope::Project(project.0), Scope::Access(project.0), Scope::User(member.0)];
+    if everyone {
+        scopes.extend(user_scopes(state.store.participants(project).await?));
+    }
+    state.cache.invalidate(&scopes).await;
+    Ok(())
+}
+
+/// Adds a member (manager+; manager role by the owner only). Three statements.
+pub async fn add(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    body: AddMember,
+) -> Result<Member, ApiError> {
+    let mut errors = ValidationErrors::default();
+    let email =
+        errors.check("email", validate::required(body.email.as_deref()).and_then(validate::email));
+    let role = errors.check("role", member_role(body.role.as_deref()));
+    let (access, target) = state
+        .store
+        .invite_context(project, email.as_deref().unwrap_or_default())
+        .await?
+        .ok_or_else(ApiError::no_project)?;
+    let caller_role = access.role_of(caller).ok_or_else(ApiError::no_project)?;
+    errors.finish()?;
+    let role = role.ok_or(ApiError::Internal)?;
+    if !caller_role.may_manage_member(None, Some(role)) {
+        return Err(ApiError::Forbidden);
+    }
+    let user = target.ok_or(ApiError::NotFound("no user has that email"))?;
+    if access.role_of(user.id).is_some() {
+        return Err(ApiError::Conflict("that user is already part of this project"));
+    }
+    let member = state.store.add_member(project, &user, role).await.map_err(|e| {
+        match ApiError::from(e) {
+            ApiError::Conflict(_) => {
+                ApiError::Conflict("that user is already part of this project")
+            }
+            ApiError::NotFound(_) => ApiError::no_project(),
+            other => other,
+        }
+    })?;
+    invalidate_membership(state, project, user.id, true).await?;
+    Ok(member)
+}
+
+/// Changes a member's role (manager+; managers by the owner only). Two statements.
+pub async fn patch(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    id: MemberId,
+    body: PatchMember,
+) -> Result<Member, ApiError> {
+    let access = access(state, project).await?;
+    let caller_role = access.role_of(caller).ok_or_else(ApiError::no_project)?;
+    let target = access.member(id).ok_or(ApiError::NotFound("no such member"))?;
+    let role = member_role(body.role.as_deref()).map_err(|p| ApiError::invalid("role", p))?;
+    if !caller_role.may_manage_member(Some(target.role), Some(role)) {
+        return Err(ApiError::Forbidden);
+    }
+    let member = state
+        .store
+        .set_member_role(project, id, role)
+        .await?
+        .ok_or(ApiError::NotFound("no such member"))?;
+    invalidate_membership(state, project, member.user_id, false).await?;
+    Ok(member)
+}
+
+/// Removes a member (manager+; managers by the owner only), or lets a member leave.
+/// Three statements.
+pub async fn remove(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    id: MemberId,
+) -> Result<(), ApiError> {
+    let access = access(state, project).await?;
+    let caller_role = access.role_of(caller).ok_or_else(ApiError::no_project)?;
+    let target = access.member(id).ok_or(ApiError::NotFound("no such member"))?;
+    let leaving = target.user_id == caller;
+    if !leaving && !caller_role.may_manage_member(Some(target.role), None) {
+        return Err(ApiError::Forbidden);
+    }
+    if !state.store.remove_member(project, id).await? {
+        return Err(ApiError::NotFound("no such member"));
+    }
+    invalidate_membership(state, project, target.user_id, true).await
+}

@@ -1,0 +1,60 @@
+//! Memos on a project.
+
+use reelplan_cache::Scope;
+use reelplan_domain::{validate, Action, MemoId, ProjectId, UserId, ValidationErrors};
+use reelplan_store::Memo;
+use serde::Deserialize;
+
+use super::feedback::not_found_is_no_project;
+use super::{access, require};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `POST /api/projects/{id}/memos` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMemo {
+    date: Option<String>,
+    text: Option<String>,
+}
+
+/// Adds a memo (editor+). Two statements.
+pub async fn add(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    body: NewMemo,
+) -> Result<Memo, ApiError> {
+    require(&access(state, project).await?, caller, Action::Edit)?;
+    let mut errors = ValidationErrors::default();
+    let date =
+        errors.check("date", validate::required(body.date.as_deref()).and_then(validate::time));
+    let text = errors
+        .check("text", validate::required(body.text.as_deref()).and_then(validate::memo_text));
+    errors.finish()?;
+    let (Some(date), Some(text)) = (date, text) else {
+        return Err(ApiError::Internal);
+    };
+    let memo = state
+        .store
+        .add_memo(project, caller, date, &text)
+        .await
+        .map_err(|e| not_found_is_no_project(e.into()))?;
+    state.cache.invalidate(&[Scope::Project(project.0)]).await;
+    Ok(memo)
+}
+
+/// Deletes a memo (editor+). Two statements.
+pub async fn delete(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    id: MemoId,
+) -> Result<(), ApiError> {
+    require(&access(state, project).await?, caller, Action::Edit)?;
+    if !state.store.delete_memo(project, id).await? {
+        return Err(ApiError::NotFound("no such memo"));
+    }
+    state.cache.invalidate(&[Scope::Project(project.0)]).await;
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! Use cases: permission checks, validation, cache read-through and invalidation. Handlers
+//! call these; these call the store and the cache. Each function's doc names its statement
+//! budget, which the query-budget tests hold it to.
+
+pub mod feedback;
+pub mod members;
+pub mod memos;
+pub mod projects;
+pub mod users;
+
+use std::future::Future;
+
+use reelplan_cache::{Kind, Scope};
+use reelplan_domain::{validate, Action, Cursor, ProjectId, Role, UserId};
+use reelplan_store::stats::set_cache_outcome;
+use reelplan_store::{PageRequest, ProjectAccess};
+use serde::{Deserialize, Deserializer};
+
+use crate::cached::CachedDoc;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Reads through the cache: the value under `key` in the current view of `scopes`, loaded with
+/// `load` on a miss; straight from `load` when the cache is bypassed.
+pub(crate) async fn read_through<Fut>(
+    state: &AppState,
+    scopes: &[Scope],
+    kind: Kind,
+    key: &str,
+    load: impl FnOnce() -> Fut,
+) -> Result<CachedDoc, ApiError>
+where
+    Fut: Future<Output = Result<CachedDoc, ApiError>>,
+{
+    let Some(view) = state.cache.view(scopes).await else {
+        set_cache_outcome("bypass");
+        return load().await;
+    };
+    let (doc, outcome) = state.cache.get_or_load(&view, kind, key, load).await?;
+    set_cache_outcome(if outcome.is_hit() { "hit" } else { "miss" });
+    Ok(doc)
+}
+
+/// The caller's role on a project that allows `action`: 404 when they are not part of it,
+/// 403 when their role is too weak.
+pub(crate) fn require(
+    access: &ProjectAccess,
+    caller: UserId,
+    action: Action,
+) -> Result<Role, ApiError> {
+    let role = access.role_of(caller).ok_or_else(ApiError::no_project)?;
+    if role.allows(action) {
+        Ok(role)
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// The access list of a project (one statement); 404 when there is no such project.
+pub(crate) async fn access(
+    state: &AppState,
+    project: ProjectId,
+) -> Result<ProjectAccess, ApiError> {
+    state.store.access(project).await?.ok_or_else(ApiError::no_project)
+}
+
+/// `?limit=&cursor=` as a page request that asks one row more than it shows.
+pub(crate) fn page(
+    limit: Option<i64>,
+    cursor: Option<&str>,
+    default: u32,
+) -> Result<PageRequest, ApiError> {
+    let limit =
+        validate::page_limit(limit, default).map_err(|p| ApiError::BadRequest(p.to_owned()))?;
+    let after =
+        cursor.map(Cursor::decode).transpose().map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    Ok(PageRequest { limit: limit + 1, after })
+}
+
+/// Cuts the extra row a [`page`] asked for and returns the cursor of the next page, if any.
+pub(crate) fn split_page<T>(
+    mut items: Vec<T>,
+    page: PageRequest,
+    position: impl Fn(&T) -> Cursor,
+) -> (Vec<T>, Option<String>) {
+    let shown = page.limit as usize - 1;
+    if items.len() > shown {
+        items.truncate(shown);
+        let next = items.last().map(|last| position(last).encode());
+        (items, next)
+    } else {
+        (items, None)
+    }
+}
+
+/// Distinguishes an absent field (`None`) from an explicit null (`Some(None)`) in a patch.
+pub(crate) fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Scopes of every listed user's project list.
+pub(crate) fn user_scopes(users: impl IntoIterator<Item = UserId>) -> impl Iterator<Item = Scope> {
+    users.into_iter().map(|u| Scope::User(u.0))
+}

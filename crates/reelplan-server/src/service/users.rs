@@ -1,0 +1,139 @@
+//! Signup, login and the caller's own profile.
+
+use reelplan_cache::{Kind, Scope};
+use reelplan_domain::{validate, UserId, ValidationErrors};
+use reelplan_store::User;
+use serde::{Deserialize, Serialize};
+
+use super::{double_option, read_through, user_scopes};
+use crate::cached::CachedDoc;
+use crate::error::ApiError;
+use crate::response::envelope;
+use crate::state::AppState;
+
+/// `POST /api/auth/signup` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signup {
+    email: Option<String>,
+    password: Option<String>,
+    nickname: Option<String>,
+}
+
+/// `POST /api/auth/login` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    email: Option<String>,
+    password: Option<String>,
+}
+
+/// `PATCH /api/me` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePatch {
+    #[serde(default, deserialize_with = "double_option")]
+    nickname: Option<Option<String>>,
+}
+
+/// `{user, token}`.
+#[derive(Debug, Serialize)]
+pub struct Session {
+    user: User,
+    token: String,
+}
+
+/// Creates an account. One statement.
+pub async fn signup(state: &AppState, body: Signup) -> Result<Session, ApiError> {
+    let mut errors = ValidationErrors::default();
+    let email =
+        errors.check("email", validate::required(body.email.as_deref()).and_then(validate::email));
+    let password = errors.check(
+        "password",
+        validate::required(body.password.as_deref()).and_then(validate::password),
+    );
+    let nickname = errors.check(
+        "nickname",
+        validate::required(body.nickname.as_deref()).and_then(validate::nickname),
+    );
+    errors.finish()?;
+    let (Some(email), Some(password), Some(nickname)) = (email, password, nickname) else {
+        return Err(ApiError::Internal);
+    };
+    let hash = state.auth.hash_password(password.to_owned()).await?;
+    let user =
+        state.store.create_user(&email, &nickname, &hash).await.map_err(
+            |e| match ApiError::from(e) {
+                ApiError::Conflict(_) => ApiError::Conflict("that email is already registered"),
+                other => other,
+            },
+        )?;
+    let token = state.auth.issue(user.id)?;
+    Ok(Session { user, token })
+}
+
+/// Checks credentials. One statement.
+pub async fn login(state: &AppState, body: Login) -> Result<Session, ApiError> {
+    const WRONG: ApiError = ApiError::Unauthenticated("wrong email or password");
+    let mut errors = ValidationErrors::default();
+    let email = errors.check("email", validate::required(body.email));
+    let password = errors.check("password", validate::required(body.password));
+    errors.finish()?;
+    let (Some(email), Some(password)) = (email, password) else {
+        return Err(ApiError::Internal);
+    };
+    let email = email.trim().to_lowercase();
+    let credentials = state.store.credentials(&email).await?;
+    // Verify against a real hash even for an unknown email, so timing does not tell.
+    let (user, hash) = match credentials {
+        Some(c) => (Some(c.user), c.password_hash),
+        None => (None, state.auth.dummy_hash().to_owned()),
+    };
+    let matches = state.auth.verify_password(password, hash).await;
+    match user {
+        Some(user) if matches => {
+            let token = state.auth.issue(user.id)?;
+            Ok(Session { user, token })
+        }
+        _ => Err(WRONG),
+    }
+}
+
+/// The caller's profile, as response bytes. One statement on a miss, none on a hit.
+pub async fn me(state: &AppState, caller: UserId) -> Result<bytes::Bytes, ApiError> {
+    let key = caller.to_string();
+    let doc = read_through(state, &[Scope::User(caller.0)], Kind::UserProfile, &key, || async {
+        let user =
+            state.store.user(caller).await?.ok_or(ApiError::Unauthenticated("no such user"))?;
+        Ok(CachedDoc { body: envelope(&user)?, ..CachedDoc::default() })
+    })
+    .await?;
+    Ok(doc.body)
+}
+
+/// Changes the caller's nickname. Two statements: the update, then (after it committed) what
+/// shows the user, whose cached documents all move on.
+pub async fn patch_me(
+    state: &AppState,
+    caller: UserId,
+    body: ProfilePatch,
+) -> Result<User, ApiError> {
+    let Some(nickname) = body.nickname else {
+        return state.store.user(caller).await?.ok_or(ApiError::Unauthenticated("no such user"));
+    };
+    let nickname = validate::nickname(nickname.as_deref().unwrap_or_default())
+        .map_err(|p| ApiError::invalid("nickname", p))?;
+    let user = state
+        .store
+        .set_nickname(caller, &nickname)
+        .await?
+        .ok_or(ApiError::Unauthenticated("no such user"))?;
+    let footprint = state.store.footprint(caller).await?;
+    let mut scopes: Vec<Scope> = user_scopes(footprint.list_viewers).collect();
+    scopes.push(Scope::User(caller.0));
+    for project in footprint.projects {
+        scopes.extend([Scope::Project(project.0), Scope::Thread(project.0)]);
+    }
+    state.cache.invalidate(&scopes).await;
+    Ok(user)
+}

@@ -1,0 +1,12 @@
+//! The behaviour suite: the contract of API.md driven through the real router, on SQLite by
+//! default and on PostgreSQL when `DATABASE_URL` is set (Redis as L2 when `REDIS_URL` is set).
+
+mod helpers;
+
+mod auth;
+mod budget;
+mod feedback;
+mod members;
+mod memos;
+mod projects;
+mod validation;

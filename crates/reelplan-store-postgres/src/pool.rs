@@ -1,0 +1,71 @@
+//! The connection pool and the store value built on it.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use reelplan_store::{PoolStatus, StoreResult};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+/// Pool and session settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PgOptions {
+    /// Connections the pool opens at most.
+    pub max_connections: u32,
+    /// How long a statement waits for a free connection before failing as unavailable.
+    pub acquire_timeout: Duration,
+    /// Server-side limit on any one statement (`statement_timeout`), set on every connection.
+    pub statement_timeout: Duration,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The PostgreSQL implementation of [`reelplan_store::Store`].
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pub(crate) pool: PgPool,
+    max_connections: u32,
+}
+
+/// Builds a store on `url` (`postgres://...`). Connections open lazily, so this succeeds while
+/// the database is down; the first statement then fails as `Unavailable` until it is back.
+pub async fn connect(url: &str, options: PgOptions) -> StoreResult<PgStore> {
+    let connect_options = PgConnectOptions::from_str(url)?;
+    Ok(PgStore::with_options(connect_options, options))
+}
+
+impl PgStore {
+    /// Builds a store from parsed connection options (lazy, like [`connect`]).
+    pub fn with_options(connect_options: PgConnectOptions, options: PgOptions) -> PgStore {
+        let timeout_ms = options.statement_timeout.as_millis().max(1);
+        let connect_options = connect_options
+            .application_name("reelplan")
+            .options([("statement_timeout", format!("{timeout_ms}ms"))]);
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_lazy_with(connect_options);
+        PgStore { pool, max_connections: options.max_connections }
+    }
+
+    /// The underlying pool, for tooling and tests; the service goes through the `Store` trait.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Open, idle and maximum connections.
+    pub(crate) fn status(&self) -> PoolStatus {
+        PoolStatus {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.max_connections,
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! The feedback thread: timecoded comments (oldest first) and chat messages (newest first).
+
+use reelplan_domain::{CommentId, ProjectId, UserId};
+use reelplan_store::stats::run;
+use reelplan_store::{Comment, Message, PageRequest, ProjectAccess, StoreResult, ThreadPage};
+use sqlx::PgPool;
+
+use super::now;
+
+/// `[access, comments]` of project $1: comments after cursor $2/$3 (created, id), oldest
+/// first, at most $4.
+pub const COMMENTS_PAGE: &str = concat!(
+    "SELECT json_build_array(",
+    access_doc!(),
+    ", COALESCE((
+        SELECT json_agg(x.doc ORDER BY x.created, x.id)
+        FROM (SELECT c.created, c.id, ",
+    thread_item!("c", "cu", "'timecode', c.timecode, "),
+    " AS doc
+              FROM comments c JOIN users cu ON cu.id = c.user_id
+              WHERE c.project_id = p.id
+                AND (c.created, c.id) > (COALESCE($2::timestamptz, '-infinity'::timestamptz),
+                                         COALESCE($3::bigint, 0))
+              ORDER BY c.created, c.id
+              LIMIT $4::bigint) x), '[]'::json))::text
+FROM projects p WHERE p.id = $1::bigint"
+);
+
+/// `[access, messages]` of project $1: messages before cursor $2/$3 (created, id), newest
+/// first, at most $4.
+pub const MESSAGES_PAGE: &str = concat!(
+    "SELECT json_build_array(",
+    access_doc!(),
+    ", COALESCE((
+        SELECT json_agg(x.doc ORDER BY x.created DESC, x.id DESC)
+        FROM (SELECT ms.created, ms.id, ",
+    thread_item!("ms", "mu", ""),
+    " AS doc
+              FROM messages ms JOIN users mu ON mu.id = ms.user_id
+              WHERE ms.project_id = p.id
+                AND (ms.created, ms.id) < (COALESCE($2::timestamptz, 'infinity'::timestamptz),
+                                           COALESCE($3::bigint, 0))
+              ORDER BY ms.created DESC, ms.id DESC
+              LIMIT $4::bigint) x), '[]'::json))::text
+FROM projects p WHERE p.id = $1::bigint"
+);
+
+/// Posts a comment on project $1 by $2: text $3, timecode $4, at $5.
+pub const ADD_COMMENT: &str = concat!(
+    "WITH c AS (
+    INSERT INTO comments (project_id, user_id, text, timecode, created)
+    VALUES ($1::bigint, $2::bigint, $3::text, $4::float8, $5::timestamptz)
+    RETURNING id, user_id, text, timecode, created
+)
+SELECT ",
+    thread_item!("c", "cu", "'timecode', c.timecode, "),
+    "::text FROM c JOIN users cu ON cu.id = c.user_id"
+);
+
+/// The author of comment $2 on project $1.
+pub const COMMENT_AUTHOR: &str =
+    "SELECT user_id FROM comments WHERE id = $2::bigint AND project_id = $1::bigint";
+
+/// Deletes comment $2 of project $1.
+pub const DELETE_COMMENT: &str =
+    "DELETE FROM comments WHERE id = $2::bigint AND project_id = $1::bigint";
+
+/// Posts a message on project $1 by $2: text $3, at $4.
+pub const ADD_MESSAGE: &str = concat!(
+    "WITH ms AS (
+    INSERT INTO messages (project_id, user_id, text, created)
+    VALUES ($1::bigint, $2::bigint, $3::text, $4::timestamptz)
+    RETURNING id, user_id, text, created
+)
+SELECT ",
+    thread_item!("ms", "mu", ""),
+    "::text FROM ms JOIN users mu ON mu.id = ms.user_id"
+);
+
+type Page<T> = Option<(ProjectAccess, Vec<T>)>;
+
+pub(crate) async fn comments_page(
+    pool: &PgPool,
+    project: ProjectId,
+    page: PageRequest,
+) -> StoreResult<Option<ThreadPage<Comment>>> {
+    let query = sqlx::query_scalar::<_, String>(COMMENTS_PAGE)
+        .bind(project.0)
+        .bind(page.after.map(|c| c.created))
+        .bind(page.after.map(|c| c.id))
+        .bind(i64::from(page.limit));
+    let text = run(COMMENTS_PAGE, query.fetch_optional(pool)).await?;
+    let page: Page<Comment> = text.map(|t| serde_json::from_str(&t)).transpose()?;
+    Ok(page.map(|(access, items)| ThreadPage { access, items }))
+}
+
+pub(crate) async fn messages_page(
+    pool: &PgPool,
+    project: ProjectId,
+    page: PageRequest,
+) -> StoreResult<Option<ThreadPage<Message>>> {
+    let query = sqlx::query_scalar::<_, String>(MESSAGES_PAGE)
+        .bind(project.0)
+        .bind(page.after.map(|c| c.created))
+        .bind(page.after.map(|c| c.id))
+        .bind(i64::from(page.limit));
+    let text = run(MESSAGES_PAGE, query.fetch_optional(pool)).await?;
+    let page: Page<Message> = text.map(|t| serde_json::from_str(&t)).transpose()?;
+    Ok(page.map(|(access, items)| ThreadPage { access, items }))
+}
+
+pub(crate) async fn add_comment(
+    pool: &PgPool,
+    project: ProjectId,
+    author: UserId,
+    text: &str,
+    timecode: Option<f64>,
+) -> StoreResult<Comment> {
+    let query = sqlx::query_scalar::<_, String>(ADD_COMMENT)
+        .bind(project.0)
+        .bind(author.0)
+        .bind(text)
+        .bind(timecode)
+        .bind(now());
+    let doc = run(ADD_COMMENT, query.fetch_one(pool)).await?;
+    Ok(serde_json::from_str(&doc)?)
+}
+
+pub(crate) async fn comment_author(
+    pool: &PgPool,
+    project: ProjectId,
+    id: CommentId,
+) -> StoreResult<Option<UserId>> {
+    let query = sqlx::query_scalar::<_, i64>(COMMENT_AUTHOR).bind(project.0).bind(id.0);
+    Ok(run(COMMENT_AUTHOR, query.fetch_optional(pool)).await?.map(UserId))
+}
+
+pub(crate) async fn delete_comment(
+    pool: &PgPool,
+    project: ProjectId,
+    id: CommentId,
+) -> StoreResult<bool> {
+    let query = sqlx::query(DELETE_COMMENT).bind(project.0).bind(id.0);
+    Ok(run(DELETE_COMMENT, query.execute(pool)).await?.rows_affected() > 0)
+}
+
+pub(crate) async fn add_message(
+    pool: &PgPool,
+    project: ProjectId,
+    author: UserId,
+    text: &str,
+) -> StoreResult<Message> {
+    let query = sqlx::query_scalar::<_, String>(ADD_MESSAGE)
+        .bind(project.0)
+        .bind(author.0)
+        .bind(text)
+        .bind(now());
+    let doc = run(ADD_MESSAGE, query.fetch_one(pool)).await?;
+    Ok(serde_json::from_str(&doc)?)
+}

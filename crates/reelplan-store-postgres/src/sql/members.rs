@@ -1,0 +1,71 @@
+//! Memberships: add, change role, remove. `projects.member_count` follows by trigger.
+
+use reelplan_domain::{MemberId, ProjectId, Role};
+use reelplan_store::stats::run;
+use reelplan_store::{Member, StoreResult, UserRef};
+use sqlx::PgPool;
+
+use super::now;
+
+/// Adds user $2 to project $1 with role $3 at $4.
+pub const ADD: &str = "
+INSERT INTO members (project_id, user_id, role, created)
+VALUES ($1::bigint, $2::bigint, $3::text, $4::timestamptz)
+RETURNING id";
+
+/// Gives membership $2 of project $1 the role $3.
+pub const SET_ROLE: &str = "
+UPDATE members m SET role = $3::text
+FROM users u
+WHERE m.id = $2::bigint AND m.project_id = $1::bigint AND u.id = m.user_id
+RETURNING json_build_object('id', m.id, 'user_id', m.user_id, 'email', u.email,
+    'nickname', u.nickname, 'role', m.role, 'created', rp_us(m.created))::text";
+
+/// Removes membership $2 of project $1.
+pub const REMOVE: &str = "DELETE FROM members WHERE id = $2::bigint AND project_id = $1::bigint";
+
+pub(crate) async fn add(
+    pool: &PgPool,
+    project: ProjectId,
+    user: &UserRef,
+    role: Role,
+) -> StoreResult<Member> {
+    let created = now();
+    let query = sqlx::query_scalar::<_, i64>(ADD)
+        .bind(project.0)
+        .bind(user.id.0)
+        .bind(role.as_str())
+        .bind(created);
+    let id = run(ADD, query.fetch_one(pool)).await?;
+    Ok(Member {
+        id: MemberId(id),
+        user_id: user.id,
+        email: user.email.clone(),
+        nickname: user.nickname.clone(),
+        role,
+        created,
+    })
+}
+
+pub(crate) async fn set_role(
+    pool: &PgPool,
+    project: ProjectId,
+    member: MemberId,
+    role: Role,
+) -> StoreResult<Option<Member>> {
+    let query = sqlx::query_scalar::<_, String>(SET_ROLE)
+        .bind(project.0)
+        .bind(member.0)
+        .bind(role.as_str());
+    let text = run(SET_ROLE, query.fetch_optional(pool)).await?;
+    Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
+}
+
+pub(crate) async fn remove(
+    pool: &PgPool,
+    project: ProjectId,
+    member: MemberId,
+) -> StoreResult<bool> {
+    let query = sqlx::query(REMOVE).bind(project.0).bind(member.0);
+    Ok(run(REMOVE, query.execute(pool)).await?.rows_affected() > 0)
+}

@@ -1,0 +1,42 @@
+//! Memos on a project's calendar.
+
+use reelplan_domain::{MemoId, ProjectId, Timestamp, UserId};
+use reelplan_store::stats::run;
+use reelplan_store::{Memo, StoreResult};
+use sqlx::PgPool;
+
+use super::now;
+
+/// Adds a memo to project $1 by $2: date $3, text $4, at $5.
+pub const ADD: &str = concat!(
+    "INSERT INTO memos AS mo (project_id, user_id, date, text, created)
+VALUES ($1::bigint, $2::bigint, $3::timestamptz, $4::text, $5::timestamptz)
+RETURNING ",
+    memo_doc!("mo"),
+    "::text"
+);
+
+/// Deletes memo $2 of project $1.
+pub const DELETE: &str = "DELETE FROM memos WHERE id = $2::bigint AND project_id = $1::bigint";
+
+pub(crate) async fn add(
+    pool: &PgPool,
+    project: ProjectId,
+    author: UserId,
+    date: Timestamp,
+    text: &str,
+) -> StoreResult<Memo> {
+    let query = sqlx::query_scalar::<_, String>(ADD)
+        .bind(project.0)
+        .bind(author.0)
+        .bind(date)
+        .bind(text)
+        .bind(now());
+    let doc = run(ADD, query.fetch_one(pool)).await?;
+    Ok(serde_json::from_str(&doc)?)
+}
+
+pub(crate) async fn delete(pool: &PgPool, project: ProjectId, id: MemoId) -> StoreResult<bool> {
+    let query = sqlx::query(DELETE).bind(project.0).bind(id.0);
+    Ok(run(DELETE, query.execute(pool)).await?.rows_affected() > 0)
+}

@@ -1,0 +1,130 @@
+//! The SQL text of every statement the store runs, one module per resource, and the small
+//! helpers that run them. Each constant is one statement; shared fragments are macros so every
+//! constant stays a `&'static str` the statement log can key on.
+//!
+//! Conventions: every time is emitted as integer microseconds (`rp_us`), documents are
+//! fetched as `::text` and parsed with serde_json, and every value is a bound parameter.
+
+use reelplan_domain::Timestamp;
+
+/// `{id, email, nickname}` of the user row aliased `$u`.
+macro_rules! user_ref {
+    ($u:literal) => {
+        concat!(
+            "json_build_object('id', ",
+            $u,
+            ".id, 'email', ",
+            $u,
+            ".email, 'nickname', ",
+            $u,
+            ".nickname)"
+        )
+    };
+}
+
+/// The key/value pairs of a project's core document: project aliased `p`, owner aliased `u`.
+macro_rules! project_core_fields {
+    () => {
+        concat!(
+            "'id', p.id, 'name', p.name, 'manager', p.manager, 'consumer', p.consumer,
+            'description', p.description, 'color', p.color, 'owner', ",
+            user_ref!("u"),
+            ", 'member_count', p.member_count,
+            'phases', json_build_array(
+                rp_us(p.basic_plan_start), rp_us(p.basic_plan_end),
+                rp_us(p.story_board_start), rp_us(p.story_board_end),
+                rp_us(p.filming_start), rp_us(p.filming_end),
+                rp_us(p.video_edit_start), rp_us(p.video_edit_end),
+                rp_us(p.post_work_start), rp_us(p.post_work_end),
+                rp_us(p.video_preview_start), rp_us(p.video_preview_end),
+                rp_us(p.confirmation_start), rp_us(p.confirmation_end),
+                rp_us(p.video_delivery_start), rp_us(p.video_delivery_end)),
+            'earliest_start_date', rp_us(p.earliest_start_date),
+            'latest_end_date', rp_us(p.latest_end_date),
+            'created', rp_us(p.created), 'updated', rp_us(p.updated)"
+        )
+    };
+}
+
+/// The access document (`ProjectAccess`) of the project row aliased `p`.
+macro_rules! access_doc {
+    () => {
+        "json_build_object('owner_id', p.owner_id, 'members', COALESCE((
+            SELECT json_agg(json_build_object(
+                       'member_id', m.id, 'user_id', m.user_id, 'role', m.role) ORDER BY m.id)
+            FROM members m WHERE m.project_id = p.id), '[]'::json))"
+    };
+}
+
+/// `{id, user, text, created}` (plus `extra`) of the thread row aliased `$t`, author `$a`.
+macro_rules! thread_item {
+    ($t:literal, $a:literal, $extra:literal) => {
+        concat!(
+            "json_build_object('id', ",
+            $t,
+            ".id, 'user', ",
+            user_ref!($a),
+            ", 'text', ",
+            $t,
+            ".text, ",
+            $extra,
+            "'created', rp_us(",
+            $t,
+            ".created))"
+        )
+    };
+}
+
+/// `{id, user_id, date, text, created}` of the memo row aliased `$m`.
+macro_rules! memo_doc {
+    ($m:literal) => {
+        concat!(
+            "json_build_object('id', ",
+            $m,
+            ".id, 'user_id', ",
+            $m,
+            ".user_id, 'date', rp_us(",
+            $m,
+            ".date), 'text', ",
+            $m,
+            ".text, 'created', rp_us(",
+            $m,
+            ".created))"
+        )
+    };
+}
+
+/// `file` of the files row aliased `$f`.
+macro_rules! file_doc {
+    ($f:literal) => {
+        concat!(
+            "json_build_object('id', ",
+            $f,
+            ".id, 'name', ",
+            $f,
+            ".name, 'content_type', ",
+            $f,
+            ".content_type, 'size', ",
+            $f,
+            ".size, 'url', '/api/projects/' || ",
+            $f,
+            ".project_id || '/files/' || ",
+            $f,
+            ".id, 'created', rp_us(",
+            $f,
+            ".created))"
+        )
+    };
+}
+
+pub mod feedback;
+pub mod members;
+pub mod memos;
+pub mod projects;
+pub mod users;
+
+/// "Now" as the store writes it: UTC, truncated to microseconds like the column.
+pub(crate) fn now() -> Timestamp {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}

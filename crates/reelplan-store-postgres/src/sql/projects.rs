@@ -1,0 +1,265 @@
+//! Projects: the caller's list, the detail document, the access list, and the writes.
+
+use reelplan_domain::{Phase, PhaseDates, ProjectId, UserId};
+use reelplan_store::stats::run;
+use reelplan_store::{
+    NewProject, PageRequest, ProjectAccess, ProjectDetail, ProjectFilter, ProjectPatch,
+    ProjectSummary, StoreResult, UserRef,
+};
+use sqlx::PgPool;
+
+use super::now;
+
+/// The list of user $1's projects (owned or member of), newest first. Filters: $2 an ILIKE
+/// pattern on the name, $3 active_from, $4 active_to; cursor $5/$6 (created, id); $7 limit.
+pub const LIST: &str = concat!(
+    "WITH mine (project_id, my_role) AS (
+    SELECT id, 'owner'::text FROM projects WHERE owner_id = $1::bigint
+    UNION ALL
+    SELECT project_id, role FROM members WHERE user_id = $1::bigint
+)
+SELECT json_build_object('my_role', mine.my_role, ",
+    project_core_fields!(),
+    ")::text
+FROM mine
+JOIN projects p ON p.id = mine.project_id
+JOIN users u ON u.id = p.owner_id
+WHERE ($2::text IS NULL OR p.name ILIKE $2::text)
+  AND ($3::timestamptz IS NULL OR p.latest_end_date >= $3::timestamptz)
+  AND ($4::timestamptz IS NULL OR p.earliest_start_date <= $4::timestamptz)
+  AND (p.created, p.id) < (COALESCE($5::timestamptz, 'infinity'::timestamptz),
+                           COALESCE($6::bigint, 0))
+ORDER BY p.created DESC, p.id DESC
+LIMIT $7::bigint"
+);
+
+/// The whole detail document of project $1.
+pub const DETAIL: &str = concat!(
+    "SELECT json_build_object(",
+    project_core_fields!(),
+    ",
+    'members', COALESCE((
+        SELECT json_agg(json_build_object(
+                   'id', m.id, 'user_id', m.user_id, 'email', mu.email,
+                   'nickname', mu.nickname, 'role', m.role, 'created', rp_us(m.created))
+               ORDER BY m.id)
+        FROM members m JOIN users mu ON mu.id = m.user_id
+        WHERE m.project_id = p.id), '[]'::json),
+    'feedback', json_build_object(
+        'video', (SELECT ",
+    file_doc!("f"),
+    " FROM files f WHERE f.project_id = p.id AND f.kind = 'video'
+                  ORDER BY f.id DESC LIMIT 1),
+        'comment_count', (SELECT count(*) FROM comments c WHERE c.project_id = p.id),
+        'message_count', (SELECT count(*) FROM messages ms WHERE ms.project_id = p.id),
+        'recent_messages', COALESCE((
+            SELECT json_agg(r.doc ORDER BY r.created DESC, r.id DESC)
+            FROM (SELECT ms.created, ms.id, ",
+    thread_item!("ms", "mu", ""),
+    " AS doc
+                  FROM messages ms JOIN users mu ON mu.id = ms.user_id
+                  WHERE ms.project_id = p.id
+                  ORDER BY ms.created DESC, ms.id DESC LIMIT 5) r), '[]'::json)),
+    'memos', COALESCE((
+        SELECT json_agg(",
+    memo_doc!("mo"),
+    " ORDER BY mo.date, mo.id)
+        FROM memos mo WHERE mo.project_id = p.id), '[]'::json),
+    'files', COALESCE((
+        SELECT json_agg(",
+    file_doc!("f"),
+    " ORDER BY f.id)
+        FROM files f WHERE f.project_id = p.id AND f.kind = 'file'), '[]'::json)
+)::text
+FROM projects p JOIN users u ON u.id = p.owner_id
+WHERE p.id = $1::bigint"
+);
+
+/// The access list of project $1.
+pub const ACCESS: &str =
+    concat!("SELECT ", access_doc!(), "::text FROM projects p WHERE p.id = $1::bigint");
+
+/// `[access, user or null]`: project $1's access list and the user with email $2.
+pub const INVITE_CONTEXT: &str = concat!(
+    "SELECT json_build_array(",
+    access_doc!(),
+    ", (SELECT ",
+    user_ref!("u"),
+    " FROM users u WHERE u.email = $2::text))::text
+FROM projects p WHERE p.id = $1::bigint"
+);
+
+/// The owner of project $1, then its members by membership id.
+pub const PARTICIPANTS: &str = "
+SELECT x.user_id FROM (
+    SELECT p.owner_id AS user_id, 0 AS rank, 0::bigint AS member_id
+    FROM projects p WHERE p.id = $1::bigint
+    UNION ALL
+    SELECT m.user_id, 1, m.id FROM members m WHERE m.project_id = $1::bigint
+) x ORDER BY x.rank, x.member_id";
+
+/// Inserts a project: $1 owner, $2-$6 fields, $7 now, $8-$23 the phase dates in phase order.
+pub const CREATE: &str = "
+INSERT INTO projects (owner_id, name, manager, consumer, description, color, created, updated,
+    basic_plan_start, basic_plan_end, story_board_start, story_board_end,
+    filming_start, filming_end, video_edit_start, video_edit_end,
+    post_work_start, post_work_end, video_preview_start, video_preview_end,
+    confirmation_start, confirmation_end, video_delivery_start, video_delivery_end)
+VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text, $6::text,
+    $7::timestamptz, $7::timestamptz,
+    $8::timestamptz, $9::timestamptz, $10::timestamptz, $11::timestamptz,
+    $12::timestamptz, $13::timestamptz, $14::timestamptz, $15::timestamptz,
+    $16::timestamptz, $17::timestamptz, $18::timestamptz, $19::timestamptz,
+    $20::timestamptz, $21::timestamptz, $22::timestamptz, $23::timestamptz)
+RETURNING id";
+
+/// Patches project $1: a null $2-$5 keeps the field; $6 says whether $7 replaces the color.
+pub const UPDATE: &str = "
+UPDATE projects SET
+    name = COALESCE($2::text, name),
+    manager = COALESCE($3::text, manager),
+    consumer = COALESCE($4::text, consumer),
+    description = COALESCE($5::text, description),
+    color = CASE WHEN $6::boolean THEN $7::text ELSE color END,
+    updated = $8::timestamptz
+WHERE id = $1::bigint";
+
+/// Sets one phase of project $1 to ($2, $3) at $4.
+macro_rules! set_phase {
+    ($phase:literal) => {
+        concat!(
+            "UPDATE projects SET ",
+            $phase,
+            "_start = $2::timestamptz, ",
+            $phase,
+            "_end = $3::timestamptz, updated = $4::timestamptz WHERE id = $1::bigint"
+        )
+    };
+}
+
+/// One statement per phase, indexed by `Phase::index`.
+pub const SET_PHASE: [&str; 8] = [
+    set_phase!("basic_plan"),
+    set_phase!("story_board"),
+    set_phase!("filming"),
+    set_phase!("video_edit"),
+    set_phase!("post_work"),
+    set_phase!("video_preview"),
+    set_phase!("confirmation"),
+    set_phase!("video_delivery"),
+];
+
+/// Deletes project $1; members, feedback, memos and files go by cascade.
+pub const DELETE: &str = "DELETE FROM projects WHERE id = $1::bigint";
+
+/// `%q%` for ILIKE, with the pattern characters of `q` escaped.
+pub fn contains_pattern(q: &str) -> String {
+    let mut pattern = String::with_capacity(q.len() + 2);
+    pattern.push('%');
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+pub(crate) async fn list(
+    pool: &PgPool,
+    viewer: UserId,
+    filter: &ProjectFilter,
+    page: PageRequest,
+) -> StoreResult<Vec<ProjectSummary>> {
+    let query = sqlx::query_scalar::<_, String>(LIST)
+        .bind(viewer.0)
+        .bind(filter.q.as_deref().map(contains_pattern))
+        .bind(filter.active_from)
+        .bind(filter.active_to)
+        .bind(page.after.map(|c| c.created))
+        .bind(page.after.map(|c| c.id))
+        .bind(i64::from(page.limit));
+    let rows = run(LIST, query.fetch_all(pool)).await?;
+    rows.iter().map(|text| Ok(serde_json::from_str(text)?)).collect()
+}
+
+pub(crate) async fn detail(pool: &PgPool, id: ProjectId) -> StoreResult<Option<ProjectDetail>> {
+    let query = sqlx::query_scalar::<_, String>(DETAIL).bind(id.0);
+    let text = run(DETAIL, query.fetch_optional(pool)).await?;
+    Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
+}
+
+pub(crate) async fn access(pool: &PgPool, id: ProjectId) -> StoreResult<Option<ProjectAccess>> {
+    let query = sqlx::query_scalar::<_, String>(ACCESS).bind(id.0);
+    let text = run(ACCESS, query.fetch_optional(pool)).await?;
+    Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
+}
+
+pub(crate) async fn invite_context(
+    pool: &PgPool,
+    id: ProjectId,
+    email: &str,
+) -> StoreResult<Option<(ProjectAccess, Option<UserRef>)>> {
+    let query = sqlx::query_scalar::<_, String>(INVITE_CONTEXT).bind(id.0).bind(email);
+    let text = run(INVITE_CONTEXT, query.fetch_optional(pool)).await?;
+    Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
+}
+
+pub(crate) async fn participants(pool: &PgPool, id: ProjectId) -> StoreResult<Vec<UserId>> {
+    let query = sqlx::query_scalar::<_, i64>(PARTICIPANTS).bind(id.0);
+    let ids = run(PARTICIPANTS, query.fetch_all(pool)).await?;
+    Ok(ids.into_iter().map(UserId).collect())
+}
+
+pub(crate) async fn create(
+    pool: &PgPool,
+    owner: UserId,
+    project: &NewProject,
+) -> StoreResult<ProjectId> {
+    let mut query = sqlx::query_scalar::<_, i64>(CREATE)
+        .bind(owner.0)
+        .bind(&project.name)
+        .bind(&project.manager)
+        .bind(&project.consumer)
+        .bind(&project.description)
+        .bind(&project.color)
+        .bind(now());
+    for dates in &project.phases {
+        query = query.bind(dates.start_date).bind(dates.end_date);
+    }
+    Ok(ProjectId(run(CREATE, query.fetch_one(pool)).await?))
+}
+
+pub(crate) async fn update(
+    pool: &PgPool,
+    id: ProjectId,
+    patch: &ProjectPatch,
+) -> StoreResult<bool> {
+    let query = sqlx::query(UPDATE)
+        .bind(id.0)
+        .bind(&patch.name)
+        .bind(&patch.manager)
+        .bind(&patch.consumer)
+        .bind(&patch.description)
+        .bind(patch.color.is_some())
+        .bind(patch.color.as_ref().and_then(|c| c.as_deref()))
+        .bind(now());
+    Ok(run(UPDATE, query.execute(pool)).await?.rows_affected() > 0)
+}
+
+pub(crate) async fn set_phase(
+    pool: &PgPool,
+    id: ProjectId,
+    phase: Phase,
+    dates: PhaseDates,
+) -> StoreResult<bool> {
+    let sql = SET_PHASE[phase.index()];
+    let query = sqlx::query(sql).bind(id.0).bind(dates.start_date).bind(dates.end_date).bind(now());
+    Ok(run(sql, query.execute(pool)).await?.rows_affected() > 0)
+}
+
+pub(crate) async fn delete(pool: &PgPool, id: ProjectId) -> StoreResult<bool> {
+    let query = sqlx::query(DELETE).bind(id.0);
+    Ok(run(DELETE, query.execute(pool)).await?.rows_affected() > 0)
+}

@@ -1,0 +1,98 @@
+//! Users: sign-up, login, profile, and what a profile change touches.
+
+use reelplan_domain::{ProjectId, UserId};
+use reelplan_store::stats::run;
+use reelplan_store::{Credentials, Footprint, StoreResult, User};
+use sqlx::PgPool;
+
+use super::now;
+
+/// The `user` document of the row aliased `u`.
+macro_rules! user_doc {
+    () => {
+        "json_build_object('id', u.id, 'email', u.email, 'nickname', u.nickname,
+                           'created', rp_us(u.created))::text"
+    };
+}
+
+/// Inserts a user: $1 email, $2 nickname, $3 hash, $4 now.
+pub const CREATE: &str = concat!(
+    "INSERT INTO users AS u (email, nickname, password_hash, created, updated)
+     VALUES ($1::text, $2::text, $3::text, $4::timestamptz, $4::timestamptz)
+     RETURNING ",
+    user_doc!()
+);
+
+/// The user with email $1 and their hash.
+pub const CREDENTIALS: &str =
+    concat!("SELECT ", user_doc!(), ", u.password_hash FROM users u WHERE u.email = $1::text");
+
+/// The user with id $1.
+pub const BY_ID: &str = concat!("SELECT ", user_doc!(), " FROM users u WHERE u.id = $1::bigint");
+
+/// Sets user $1's nickname to $2 at $3.
+pub const SET_NICKNAME: &str = concat!(
+    "UPDATE users AS u SET nickname = $2::text, updated = $3::timestamptz
+     WHERE u.id = $1::bigint RETURNING ",
+    user_doc!()
+);
+
+/// `[projects, list_viewers]` of user $1 (see `Footprint`).
+pub const FOOTPRINT: &str = "
+WITH owned AS (SELECT id FROM projects WHERE owner_id = $1::bigint),
+touched AS (
+    SELECT id FROM owned
+    UNION SELECT project_id FROM members WHERE user_id = $1::bigint
+    UNION SELECT project_id FROM comments WHERE user_id = $1::bigint
+    UNION SELECT project_id FROM messages WHERE user_id = $1::bigint
+),
+viewers AS (
+    SELECT $1::bigint AS user_id WHERE EXISTS (SELECT 1 FROM owned)
+    UNION SELECT m.user_id FROM members m JOIN owned o ON o.id = m.project_id
+)
+SELECT json_build_array(
+    COALESCE((SELECT json_agg(id ORDER BY id) FROM touched), '[]'::json),
+    COALESCE((SELECT json_agg(user_id ORDER BY user_id) FROM viewers), '[]'::json))::text";
+
+pub(crate) async fn create(
+    pool: &PgPool,
+    email: &str,
+    nickname: &str,
+    hash: &str,
+) -> StoreResult<User> {
+    let query =
+        sqlx::query_scalar::<_, String>(CREATE).bind(email).bind(nickname).bind(hash).bind(now());
+    let text = run(CREATE, query.fetch_one(pool)).await?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+pub(crate) async fn credentials(pool: &PgPool, email: &str) -> StoreResult<Option<Credentials>> {
+    let query = sqlx::query_as::<_, (String, String)>(CREDENTIALS).bind(email);
+    let Some((user, password_hash)) = run(CREDENTIALS, query.fetch_optional(pool)).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Credentials { user: serde_json::from_str(&user)?, password_hash }))
+}
+
+pub(crate) async fn by_id(pool: &PgPool, id: UserId) -> StoreResult<Option<User>> {
+    let query = sqlx::query_scalar::<_, String>(BY_ID).bind(id.0);
+    let text = run(BY_ID, query.fetch_optional(pool)).await?;
+    Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
+}
+
+pub(crate) async fn set_nickname(
+    pool: &PgPool,
+    id: UserId,
+    nickname: &str,
+) -> StoreResult<Option<User>> {
+    let query = sqlx::query_scalar::<_, String>(SET_NICKNAME).bind(id.0).bind(nickname).bind(now());
+    let text = run(SET_NICKNAME, query.fetch_optional(pool)).await?;
+    Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
+}
+
+pub(crate) async fn footprint(pool: &PgPool, id: UserId) -> StoreResult<Footprint> {
+    let query = sqlx::query_scalar::<_, String>(FOOTPRINT).bind(id.0);
+    let text = run(FOOTPRINT, query.fetch_one(pool)).await?;
+    let (projects, list_viewers): (Vec<ProjectId>, Vec<UserId>) = serde_json::from_str(&text)?;
+    Ok(Footprint { projects, list_viewers })
+}

@@ -1,0 +1,183 @@
+//! `impl Store for PgStore`: each method delegates to the one statement of its resource module.
+
+use async_trait::async_trait;
+use reelplan_domain::{
+    CommentId, MemberId, MemoId, Phase, PhaseDates, ProjectId, Role, Timestamp, UserId,
+};
+use reelplan_store::model::*;
+use reelplan_store::stats::run;
+use reelplan_store::{PageRequest, ProjectFilter, Store, StoreResult};
+
+use crate::sql::{feedback, members, memos, projects, users};
+use crate::PgStore;
+
+/// The statement behind [`Store::ping`].
+const PING: &str = "SELECT 1";
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn pool_status(&self) -> PoolStatus {
+        self.status()
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        run(PING, sqlx::query(PING).execute(&self.pool)).await.map(|_| ())
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations").run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn create_user(&self, email: &str, nickname: &str, hash: &str) -> StoreResult<User> {
+        users::create(&self.pool, email, nickname, hash).await
+    }
+
+    async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>> {
+        users::credentials(&self.pool, email).await
+    }
+
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        users::by_id(&self.pool, id).await
+    }
+
+    async fn set_nickname(&self, id: UserId, nickname: &str) -> StoreResult<Option<User>> {
+        users::set_nickname(&self.pool, id, nickname).await
+    }
+
+    async fn footprint(&self, id: UserId) -> StoreResult<Footprint> {
+        users::footprint(&self.pool, id).await
+    }
+
+    async fn list_projects(
+        &self,
+        viewer: UserId,
+        filter: &ProjectFilter,
+        page: PageRequest,
+    ) -> StoreResult<Vec<ProjectSummary>> {
+        projects::list(&self.pool, viewer, filter, page).await
+    }
+
+    async fn project_detail(&self, id: ProjectId) -> StoreResult<Option<ProjectDetail>> {
+        projects::detail(&self.pool, id).await
+    }
+
+    async fn access(&self, id: ProjectId) -> StoreResult<Option<ProjectAccess>> {
+        projects::access(&self.pool, id).await
+    }
+
+    async fn invite_context(
+        &self,
+        id: ProjectId,
+        email: &str,
+    ) -> StoreResult<Option<(ProjectAccess, Option<UserRef>)>> {
+        projects::invite_context(&self.pool, id, email).await
+    }
+
+    async fn participants(&self, id: ProjectId) -> StoreResult<Vec<UserId>> {
+        projects::participants(&self.pool, id).await
+    }
+
+    async fn create_project(&self, owner: UserId, project: &NewProject) -> StoreResult<ProjectId> {
+        projects::create(&self.pool, owner, project).await
+    }
+
+    async fn update_project(&self, id: ProjectId, patch: &ProjectPatch) -> StoreResult<bool> {
+        projects::update(&self.pool, id, patch).await
+    }
+
+    async fn set_phase(&self, id: ProjectId, phase: Phase, dates: PhaseDates) -> StoreResult<bool> {
+        projects::set_phase(&self.pool, id, phase, dates).await
+    }
+
+    async fn delete_project(&self, id: ProjectId) -> StoreResult<bool> {
+        projects::delete(&self.pool, id).await
+    }
+
+    async fn add_member(
+        &self,
+        project: ProjectId,
+        user: &UserRef,
+        role: Role,
+    ) -> StoreResult<Member> {
+        members::add(&self.pool, project, user, role).await
+    }
+
+    async fn set_member_role(
+        &self,
+        project: ProjectId,
+        member: MemberId,
+        role: Role,
+    ) -> StoreResult<Option<Member>> {
+        members::set_role(&self.pool, project, member, role).await
+    }
+
+    async fn remove_member(&self, project: ProjectId, member: MemberId) -> StoreResult<bool> {
+        members::remove(&self.pool, project, member).await
+    }
+
+    async fn comments_page(
+        &self,
+        project: ProjectId,
+        page: PageRequest,
+    ) -> StoreResult<Option<ThreadPage<Comment>>> {
+        feedback::comments_page(&self.pool, project, page).await
+    }
+
+    async fn messages_page(
+        &self,
+        project: ProjectId,
+        page: PageRequest,
+    ) -> StoreResult<Option<ThreadPage<Message>>> {
+        feedback::messages_page(&self.pool, project, page).await
+    }
+
+    async fn add_comment(
+        &self,
+        project: ProjectId,
+        author: UserId,
+        text: &str,
+        timecode: Option<f64>,
+    ) -> StoreResult<Comment> {
+        feedback::add_comment(&self.pool, project, author, text, timecode).await
+    }
+
+    async fn comment_author(
+        &self,
+        project: ProjectId,
+        id: CommentId,
+    ) -> StoreResult<Option<UserId>> {
+        feedback::comment_author(&self.pool, project, id).await
+    }
+
+    async fn delete_comment(&self, project: ProjectId, id: CommentId) -> StoreResult<bool> {
+        feedback::delete_comment(&self.pool, project, id).await
+    }
+
+    async fn add_message(
+        &self,
+        project: ProjectId,
+        author: UserId,
+        text: &str,
+    ) -> StoreResult<Message> {
+        feedback::add_message(&self.pool, project, author, text).await
+    }
+
+    async fn add_memo(
+        &self,
+        project: ProjectId,
+        author: UserId,
+        date: Timestamp,
+        text: &str,
+    ) -> StoreResult<Memo> {
+        memos::add(&self.pool, project, author, date, text).await
+    }
+
+    async fn delete_memo(&self, project: ProjectId, id: MemoId) -> StoreResult<bool> {
+        memos::delete(&self.pool, project, id).await
+    }
+}

@@ -1,0 +1,231 @@
+//! EXPLAIN of the hot statements on a realistic amount of data: none may scan users, projects,
+//! members, comments or messages sequentially, in a custom plan (the first executions of a
+//! prepared statement) or in the generic plan PostgreSQL may switch to afterwards.
+
+use std::time::Instant;
+
+use reelplan_store_postgres::sql::{feedback, projects};
+use reelplan_store_postgres::{connect_isolated_for_tests, PgStore};
+use serde_json::Value;
+use sqlx::pool::PoolConnection;
+use sqlx::Postgres;
+
+/// 50,000 users each owning one project; 1-9 members per project (5 on average) plus user 1,
+/// a member of about 300 projects; 15 comments, 5 messages, 2 memos per project; some files.
+const SEED: &str = r#"
+SET session_replication_role = replica;
+
+INSERT INTO users (id, email, nickname, password_hash, created, updated)
+SELECT g, 'user' || g || '@example.com', 'User ' || g,
+       '$argon2id$v=19$m=19456,t=2,p=1$c2VlZA$c2VlZHNlZWRzZWVkc2VlZA',
+       t, t
+FROM generate_series(1, 50000) g,
+     LATERAL (SELECT timestamptz '2024-01-01 00:00:00+00' + g * interval '10 minutes' AS t) x;
+SELECT setval(pg_get_serial_sequence('users', 'id'), 50000);
+
+-- Members first (no FK checks while seeding), so projects can carry their member_count.
+INSERT INTO members (project_id, user_id, role, created)
+SELECT g, u.uid, (ARRAY['viewer', 'editor', 'manager'])[1 + (g + k) % 3],
+       timestamptz '2024-01-01 00:00:00+00' + g * interval '20 minutes' + k * interval '1 hour'
+FROM generate_series(1, 50000) g
+CROSS JOIN LATERAL generate_series(1, 1 + g % 9) k
+CROSS JOIN LATERAL (SELECT (g * 7919 + k * 4729) % 50000 + 1 AS uid) u
+WHERE u.uid <> (g * 37) % 50000 + 1;
+
+INSERT INTO members (project_id, user_id, role, created)
+SELECT g, 1, 'viewer', timestamptz '2024-01-02 00:00:00+00' + g * interval '20 minutes'
+FROM generate_series(166, 50000, 166) g WHERE (g * 37) % 50000 + 1 <> 1
+ON CONFLICT (project_id, user_id) DO NOTHING;
+
+INSERT INTO projects (id, owner_id, name, manager, consumer, description, color, created,
+    updated, basic_plan_start, basic_plan_end, story_board_start, story_board_end,
+    filming_start, filming_end, video_edit_start, video_edit_end,
+    post_work_start, post_work_end, video_preview_start, video_preview_end,
+    confirmation_start, confirmation_end, video_delivery_start, video_delivery_end, member_count)
+SELECT g, (g * 37) % 50000 + 1,
+       'Project ' || g || ' ' || (ARRAY['Spring', 'Summer', 'Autumn', 'Winter', 'Launch',
+           'Promo', 'Brand', 'Docu'])[1 + g % 8] || ' film',
+       'Manager ' || g % 100, 'Client ' || g % 500, 'A short video about thing ' || g,
+       CASE WHEN g % 3 = 0 THEN '#336699' END, c, c,
+       s + interval '1 day', s + interval '6 days', s + interval '8 days', s + interval '13 days',
+       s + interval '15 days', s + interval '20 days', s + interval '22 days', s + interval '27 days',
+       s + interval '29 days', s + interval '34 days', s + interval '36 days', s + interval '41 days',
+       s + interval '43 days', s + interval '48 days', s + interval '50 days', s + interval '55 days',
+       (SELECT count(*) FROM members m WHERE m.project_id = g)
+FROM generate_series(1, 50000) g,
+     LATERAL (SELECT timestamptz '2024-01-01 00:00:00+00' + g * interval '20 minutes' AS c) x,
+     LATERAL (SELECT CASE WHEN g % 5 <> 0 THEN c END AS s) y;
+SELECT setval(pg_get_serial_sequence('projects', 'id'), 50000);
+
+INSERT INTO comments (project_id, user_id, text, timecode, created)
+SELECT p.id, (p.id * 7919 + (k % 3) * 4729) % 50000 + 1,
+       'Comment ' || k || ' on project ' || p.id || ': the cut around here needs another look',
+       CASE WHEN k % 4 <> 0 THEN k * 7.5 END, p.created + k * interval '1 hour'
+FROM projects p CROSS JOIN generate_series(1, 15) k;
+
+INSERT INTO messages (project_id, user_id, text, created)
+SELECT p.id, (p.id * 7919 + (k % 2) * 4729) % 50000 + 1,
+       'Message ' || k || ' about project ' || p.id, p.created + k * interval '90 minutes'
+FROM projects p CROSS JOIN generate_series(1, 5) k;
+
+INSERT INTO memos (project_id, user_id, date, text, created)
+SELECT p.id, p.owner_id, p.created + k * interval '3 days', 'Memo ' || k, p.created
+FROM projects p CROSS JOIN generate_series(1, 2) k;
+
+INSERT INTO files (project_id, kind, name, content_type, size, storage_key, created)
+SELECT p.id, CASE WHEN p.id % 2 = 0 THEN 'video' ELSE 'file' END,
+       'cut-' || p.id || '.mp4', 'video/mp4', 1000000 + p.id, 'key/' || p.id, p.created
+FROM projects p WHERE p.id % 3 = 0;
+
+RESET session_replication_role;
+ANALYZE;
+"#;
+
+/// Tables that must never be read whole by a hot statement.
+const NO_SEQ_SCAN: [&str; 5] = ["users", "projects", "members", "comments", "messages"];
+
+/// An ordinary user: owns one project and is a member of a handful.
+const ORDINARY: i64 = 25_000;
+/// The heavy-tail user, a member of about 300 projects.
+const HEAVY: i64 = 1;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hot_statements_use_indexes() {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        println!("skipped: DATABASE_URL not set");
+        return;
+    };
+    let (store, db) = connect_isolated_for_tests(&url).await.unwrap();
+    let outcome = check(&store).await;
+    db.drop_database().await;
+    if let Err(failures) = outcome {
+        panic!("sequential scans found:\n{}", failures.join("\n"));
+    }
+}
+
+async fn check(store: &PgStore) -> Result<(), Vec<String>> {
+    let mut conn = store.pool().acquire().await.unwrap();
+    let started = Instant::now();
+    sqlx::raw_sql(SEED).execute(&mut *conn).await.unwrap();
+    println!("seeded in {:.1?}", started.elapsed());
+    let heavy_count: i64 = sqlx::query_scalar("SELECT count(*) FROM members WHERE user_id = $1")
+        .bind(HEAVY)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert!(heavy_count >= 300, "the heavy user is a member of {heavy_count} projects");
+
+    let project = 30_000;
+    let (comment_at, comment_id): (String, i64) = sqlx::query_as(
+        "SELECT created::text, id FROM comments WHERE project_id = $1 ORDER BY created, id \
+         OFFSET 9 LIMIT 1",
+    )
+    .bind(project)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    let (message_at, message_id): (String, i64) = sqlx::query_as(
+        "SELECT created::text, id FROM messages WHERE project_id = $1 ORDER BY created DESC, id \
+         DESC OFFSET 2 LIMIT 1",
+    )
+    .bind(project)
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    let (list_at, list_id): (String, i64) =
+        sqlx::query_as("SELECT created::text, id FROM projects WHERE id = 40000")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+
+    let cases: Vec<(&str, &str, String)> = vec![
+        (
+            "list, ordinary user",
+            projects::LIST,
+            format!("{ORDINARY}, NULL, NULL, NULL, NULL, NULL, 21"),
+        ),
+        (
+            "list, 300-project user",
+            projects::LIST,
+            format!("{HEAVY}, NULL, NULL, NULL, NULL, NULL, 21"),
+        ),
+        (
+            "list, 300-project user, page 2",
+            projects::LIST,
+            format!("{HEAVY}, NULL, NULL, NULL, '{list_at}', {list_id}, 21"),
+        ),
+        (
+            "list, q search",
+            projects::LIST,
+            format!("{HEAVY}, '%spring%', NULL, NULL, NULL, NULL, 21"),
+        ),
+        (
+            "list, active range",
+            projects::LIST,
+            format!("{ORDINARY}, NULL, '2024-06-01Z', '2025-06-01Z', NULL, NULL, 21"),
+        ),
+        ("project detail", projects::DETAIL, format!("{project}")),
+        ("comments page 1", feedback::COMMENTS_PAGE, format!("{project}, NULL, NULL, 51")),
+        (
+            "comments page 2",
+            feedback::COMMENTS_PAGE,
+            format!("{project}, '{comment_at}', {comment_id}, 51"),
+        ),
+        ("messages page 1", feedback::MESSAGES_PAGE, format!("{project}, NULL, NULL, 51")),
+        (
+            "messages page 2",
+            feedback::MESSAGES_PAGE,
+            format!("{project}, '{message_at}', {message_id}, 51"),
+        ),
+    ];
+
+    let mut failures = Vec::new();
+    for (i, (name, sql, args)) in cases.iter().enumerate() {
+        let statement = format!("s{i}");
+        sqlx::raw_sql(&format!("PREPARE {statement} AS {sql}")).execute(&mut *conn).await.unwrap();
+        for mode in ["force_custom_plan", "force_generic_plan"] {
+            let plan = explain(&mut conn, mode, &statement, args).await;
+            let mut nodes = Vec::new();
+            walk(&plan[0]["Plan"], &mut nodes);
+            println!("{name} [{mode}]: {}", nodes.join(", "));
+            for node in &nodes {
+                if NO_SEQ_SCAN.iter().any(|t| *node == format!("Seq Scan on {t}")) {
+                    failures.push(format!("{name} [{mode}]: {node}"));
+                }
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures)
+    }
+}
+
+/// EXPLAIN (FORMAT JSON) of a prepared statement in one plan-cache mode.
+async fn explain(
+    conn: &mut PoolConnection<Postgres>,
+    mode: &str,
+    statement: &str,
+    args: &str,
+) -> Value {
+    sqlx::raw_sql(&format!("SET plan_cache_mode = {mode}")).execute(&mut **conn).await.unwrap();
+    let sql = format!("EXPLAIN (FORMAT JSON) EXECUTE {statement}({args})");
+    sqlx::query_scalar::<_, Value>(&sql).fetch_one(&mut **conn).await.unwrap()
+}
+
+/// Every scan node of a plan as "<node type> on <table> [using <index>]".
+fn walk(plan: &Value, out: &mut Vec<String>) {
+    if let Some(table) = plan["Relation Name"].as_str() {
+        let mut node = format!("{} on {table}", plan["Node Type"].as_str().unwrap_or("?"));
+        if let Some(index) = plan["Index Name"].as_str() {
+            node.push_str(&format!(" using {index}"));
+        }
+        out.push(node);
+    } else if let Some(index) = plan["Index Name"].as_str() {
+        out.push(format!("{} using {index}", plan["Node Type"].as_str().unwrap_or("?")));
+    }
+    for child in plan["Plans"].as_array().into_iter().flatten() {
+        walk(child, out);
+    }
+}

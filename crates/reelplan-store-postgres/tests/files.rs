@@ -1,0 +1,40 @@
+//! The detail document reads `files`, which no `Store` method writes yet (uploads come later):
+//! rows inserted directly must show as `files` (kind 'file', by id) and `feedback.video` (the
+//! newest kind 'video').
+
+use reelplan_store::{NewProject, Store};
+use reelplan_store_postgres::connect_isolated_for_tests;
+
+#[tokio::test]
+async fn detail_reads_files_and_the_newest_video() {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        println!("skipped: DATABASE_URL not set");
+        return;
+    };
+    let (store, db) = connect_isolated_for_tests(&url).await.unwrap();
+    let owner = store.create_user("owner@example.com", "Owner", "h").await.unwrap();
+    let new = NewProject { name: "With files".into(), ..NewProject::default() };
+    let project = store.create_project(owner.id, &new).await.unwrap();
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO files (project_id, kind, name, content_type, size, storage_key, created)
+         SELECT $1, k, n, 'video/mp4', s, 'key/' || n, timestamptz '2026-03-01 09:00:00.5+00'
+         FROM (VALUES ('file', 'b.pdf', 10), ('video', 'v1.mp4', 20),
+                      ('file', 'a.txt', 30), ('video', 'v2.mp4', 40)) v(k, n, s)
+         RETURNING id",
+    )
+    .bind(project.0)
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+
+    let detail = store.project_detail(project).await.unwrap().unwrap();
+    let names: Vec<&str> = detail.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["b.pdf", "a.txt"]);
+    assert_eq!(detail.files[0].url, format!("/api/projects/{}/files/{}", project.0, ids[0]));
+    assert_eq!(detail.files[1].size, 30);
+    assert_eq!(detail.files[0].created.timestamp_subsec_micros(), 500_000);
+    let video = detail.feedback.video.expect("a video");
+    assert_eq!((video.id.0, video.name.as_str()), (ids[3], "v2.mp4"));
+    assert_eq!(video.url, format!("/api/projects/{}/files/{}", project.0, ids[3]));
+    db.drop_database().await;
+}

@@ -1,0 +1,53 @@
+//! SQL fragments shared by several statements, as macros expanding to string literals so
+//! that every statement stays one `&'static str` built with `concat!`.
+//!
+//! SQLite keeps the JSON subtype of `json_object(...)` only within one expression: the result
+//! of a subquery arrives as plain text, so every nested subquery document is wrapped in
+//! `json(...)`, or it would be embedded as a string.
+
+/// The [`ProjectCore`](reelplan_store::ProjectCore) fields as `json_object` arguments, for a
+/// project aliased `p` joined to its owner aliased `o`. Phases are the flat array of 16 times.
+macro_rules! project_core_fields {
+    () => {
+        "'id', p.id, 'name', p.name, 'manager', p.manager, 'consumer', p.consumer,
+         'description', p.description, 'color', p.color,
+         'owner', json_object('id', o.id, 'email', o.email, 'nickname', o.nickname),
+         'member_count', p.member_count,
+         'phases', json_array(
+             p.basic_plan_start, p.basic_plan_end, p.story_board_start, p.story_board_end,
+             p.filming_start, p.filming_end, p.video_edit_start, p.video_edit_end,
+             p.post_work_start, p.post_work_end, p.video_preview_start, p.video_preview_end,
+             p.confirmation_start, p.confirmation_end,
+             p.video_delivery_start, p.video_delivery_end),
+         'earliest_start_date', p.earliest_start_date, 'latest_end_date', p.latest_end_date,
+         'created', p.created, 'updated', p.updated"
+    };
+}
+
+/// The [`ProjectAccess`](reelplan_store::ProjectAccess) document of the project aliased `p`:
+/// the owner and every member ordered by membership id.
+macro_rules! access_json {
+    () => {
+        "json_object('owner_id', p.owner_id, 'members', json((
+             SELECT json_group_array(
+                        json_object('member_id', am.id, 'user_id', am.user_id, 'role', am.role)
+                        ORDER BY am.id)
+             FROM members am WHERE am.project_id = p.id)))"
+    };
+}
+
+/// A [`FileMeta`](reelplan_store::FileMeta) document of the file row aliased `f`.
+macro_rules! file_json {
+    () => {
+        "json_object('id', f.id, 'name', f.name, 'content_type', f.content_type, 'size', f.size,
+                     'url', '/api/projects/' || f.project_id || '/files/' || f.id,
+                     'created', f.created)"
+    };
+}
+
+/// A [`UserRef`](reelplan_store::UserRef) document of the user row aliased `u`.
+macro_rules! user_ref_json {
+    () => {
+        "json_object('id', u.id, 'email', u.email, 'nickname', u.nickname)"
+    };
+}

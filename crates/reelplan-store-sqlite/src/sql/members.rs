@@ -1,0 +1,117 @@
+//! Members and access: who takes part in a project, with which role.
+
+use reelplan_domain::{MemberId, ProjectId, Role, UserId};
+use reelplan_store::stats::run;
+use reelplan_store::{Member, ProjectAccess, StoreResult, UserRef};
+use serde::Deserialize;
+use sqlx::SqlitePool;
+
+use super::parse_opt;
+use crate::{now, time};
+
+pub(crate) const ACCESS: &str =
+    concat!("SELECT ", access_json!(), " FROM projects p WHERE p.id = ?1");
+
+/// The owner and members of a project; None when it does not exist.
+pub async fn access(pool: &SqlitePool, id: ProjectId) -> StoreResult<Option<ProjectAccess>> {
+    let query = sqlx::query_scalar::<_, String>(ACCESS).bind(id.0);
+    parse_opt(run(ACCESS, query.fetch_optional(pool)).await?)
+}
+
+pub(crate) const INVITE_CONTEXT: &str = concat!(
+    "SELECT json_object('access', ",
+    access_json!(),
+    ", 'user', json((SELECT ",
+    user_ref_json!(),
+    " FROM users u WHERE u.email = ?2)))
+    FROM projects p WHERE p.id = ?1"
+);
+
+#[derive(Deserialize)]
+struct InviteDoc {
+    access: ProjectAccess,
+    user: Option<UserRef>,
+}
+
+/// The access list and the user with `email`; None when the project does not exist.
+pub async fn invite_context(
+    pool: &SqlitePool,
+    id: ProjectId,
+    email: &str,
+) -> StoreResult<Option<(ProjectAccess, Option<UserRef>)>> {
+    let query = sqlx::query_scalar::<_, String>(INVITE_CONTEXT).bind(id.0).bind(email);
+    let doc: Option<InviteDoc> = parse_opt(run(INVITE_CONTEXT, query.fetch_optional(pool)).await?)?;
+    Ok(doc.map(|doc| (doc.access, doc.user)))
+}
+
+/// The owner first (sort key 0), then members by membership id.
+pub(crate) const PARTICIPANTS: &str = "
+    SELECT user_id FROM (
+        SELECT 0 AS k, owner_id AS user_id FROM projects WHERE id = ?1
+        UNION ALL
+        SELECT id, user_id FROM members WHERE project_id = ?1)
+    ORDER BY k";
+
+/// The owner and members now; empty when the project does not exist.
+pub async fn participants(pool: &SqlitePool, id: ProjectId) -> StoreResult<Vec<UserId>> {
+    let query = sqlx::query_scalar::<_, i64>(PARTICIPANTS).bind(id.0);
+    let ids = run(PARTICIPANTS, query.fetch_all(pool)).await?;
+    Ok(ids.into_iter().map(UserId).collect())
+}
+
+const ADD: &str = "
+    INSERT INTO members (project_id, user_id, role, created) VALUES (?1, ?2, ?3, ?4)
+    RETURNING id, created";
+
+/// Adds a member: `Conflict` when already one, `NotFound` when the project or user is gone.
+pub async fn add(
+    pool: &SqlitePool,
+    project: ProjectId,
+    user: &UserRef,
+    role: Role,
+) -> StoreResult<Member> {
+    let query = sqlx::query_as::<_, (i64, i64)>(ADD)
+        .bind(project.0)
+        .bind(user.id.0)
+        .bind(role.as_str())
+        .bind(now());
+    let (id, created) = run(ADD, query.fetch_one(pool)).await?;
+    Ok(Member {
+        id: MemberId(id),
+        user_id: user.id,
+        email: user.email.clone(),
+        nickname: user.nickname.clone(),
+        role,
+        created: time(created)?,
+    })
+}
+
+const SET_ROLE: &str = "
+    UPDATE members SET role = ?3 WHERE id = ?2 AND project_id = ?1
+    RETURNING json_object(
+        'id', id, 'user_id', user_id,
+        'email', (SELECT email FROM users WHERE users.id = members.user_id),
+        'nickname', (SELECT nickname FROM users WHERE users.id = members.user_id),
+        'role', role, 'created', created)";
+
+/// Changes a member's role; None when there is no such member of this project.
+pub async fn set_role(
+    pool: &SqlitePool,
+    project: ProjectId,
+    member: MemberId,
+    role: Role,
+) -> StoreResult<Option<Member>> {
+    let query = sqlx::query_scalar::<_, String>(SET_ROLE)
+        .bind(project.0)
+        .bind(member.0)
+        .bind(role.as_str());
+    parse_opt(run(SET_ROLE, query.fetch_optional(pool)).await?)
+}
+
+const REMOVE: &str = "DELETE FROM members WHERE id = ?2 AND project_id = ?1";
+
+/// Removes a member; false when there is no such member of this project.
+pub async fn remove(pool: &SqlitePool, project: ProjectId, member: MemberId) -> StoreResult<bool> {
+    let query = sqlx::query(REMOVE).bind(project.0).bind(member.0);
+    Ok(run(REMOVE, query.execute(pool)).await?.rows_affected() > 0)
+}

@@ -1,0 +1,224 @@
+//! Projects: the caller's list, the detail document, and the project's own writes.
+
+use reelplan_domain::{Phase, PhaseDates, ProjectId, UserId};
+use reelplan_store::stats::run;
+use reelplan_store::{
+    NewProject, PageRequest, ProjectDetail, ProjectFilter, ProjectPatch, ProjectSummary,
+    StoreResult,
+};
+use sqlx::SqlitePool;
+
+use super::{parse, parse_opt};
+use crate::{micros, now};
+
+/// The caller's projects (owned, then member of; a user is never both), with their role, the
+/// filters and the keyset position. `instr` keeps `%` and `_` in `q` literal.
+pub(crate) const LIST: &str = concat!(
+    "
+    WITH mine (project_id, my_role) AS (
+        SELECT id, 'owner' FROM projects WHERE owner_id = ?1
+        UNION ALL
+        SELECT project_id, role FROM members WHERE user_id = ?1
+    )
+    SELECT json_object('my_role', mine.my_role, ",
+    project_core_fields!(),
+    ")
+    FROM mine
+    JOIN projects p ON p.id = mine.project_id
+    JOIN users o ON o.id = p.owner_id
+    WHERE (?2 IS NULL OR instr(lower(p.name), lower(?2)) > 0)
+      AND (?3 IS NULL OR p.latest_end_date >= ?3)
+      AND (?4 IS NULL OR p.earliest_start_date <= ?4)
+      AND (?5 IS NULL OR (p.created, p.id) < (?5, ?6))
+    ORDER BY p.created DESC, p.id DESC
+    LIMIT ?7"
+);
+
+/// One page of the viewer's project list, newest first.
+pub async fn list(
+    pool: &SqlitePool,
+    viewer: UserId,
+    filter: &ProjectFilter,
+    page: PageRequest,
+) -> StoreResult<Vec<ProjectSummary>> {
+    let query = sqlx::query_scalar::<_, String>(LIST)
+        .bind(viewer.0)
+        .bind(filter.q.as_deref())
+        .bind(filter.active_from.map(micros))
+        .bind(filter.active_to.map(micros))
+        .bind(page.after.map(|c| micros(c.created)))
+        .bind(page.after.map(|c| c.id))
+        .bind(i64::from(page.limit));
+    run(LIST, query.fetch_all(pool)).await?.iter().map(|doc| parse(doc)).collect()
+}
+
+/// The whole detail document of one project.
+pub(crate) const DETAIL: &str = concat!(
+    "SELECT json_object(",
+    project_core_fields!(),
+    ",
+    'members', json((
+        SELECT json_group_array(
+                   json_object('id', m.id, 'user_id', m.user_id, 'email', u.email,
+                               'nickname', u.nickname, 'role', m.role, 'created', m.created)
+                   ORDER BY m.id)
+        FROM members m JOIN users u ON u.id = m.user_id
+        WHERE m.project_id = p.id)),
+    'feedback', json_object(
+        'video', json((
+            SELECT ",
+    file_json!(),
+    " FROM files f WHERE f.project_id = p.id AND f.kind = 'video'
+            ORDER BY f.id DESC LIMIT 1)),
+        'comment_count', (SELECT count(*) FROM comments c WHERE c.project_id = p.id),
+        'message_count', (SELECT count(*) FROM messages c WHERE c.project_id = p.id),
+        'recent_messages', json((
+            SELECT json_group_array(json(doc) ORDER BY created DESC, id DESC) FROM (
+                SELECT json_object('id', ms.id, 'user', ",
+    user_ref_json!(),
+    ", 'text', ms.text, 'created', ms.created) AS doc, ms.created, ms.id
+                FROM messages ms JOIN users u ON u.id = ms.user_id
+                WHERE ms.project_id = p.id
+                ORDER BY ms.created DESC, ms.id DESC
+                LIMIT 5)))),
+    'memos', json((
+        SELECT json_group_array(
+                   json_object('id', mo.id, 'user_id', mo.user_id, 'date', mo.date,
+                               'text', mo.text, 'created', mo.created)
+                   ORDER BY mo.date, mo.id)
+        FROM memos mo WHERE mo.project_id = p.id)),
+    'files', json((
+        SELECT json_group_array(",
+    file_json!(),
+    " ORDER BY f.id)
+        FROM files f WHERE f.project_id = p.id AND f.kind = 'file')))
+    FROM projects p JOIN users o ON o.id = p.owner_id
+    WHERE p.id = ?1"
+);
+
+/// A project's detail; None when it does not exist.
+pub async fn detail(pool: &SqlitePool, id: ProjectId) -> StoreResult<Option<ProjectDetail>> {
+    let query = sqlx::query_scalar::<_, String>(DETAIL).bind(id.0);
+    parse_opt(run(DETAIL, query.fetch_optional(pool)).await?)
+}
+
+const CREATE: &str = "
+    INSERT INTO projects (
+        owner_id, name, manager, consumer, description, color, created, updated,
+        basic_plan_start, basic_plan_end, story_board_start, story_board_end,
+        filming_start, filming_end, video_edit_start, video_edit_end,
+        post_work_start, post_work_end, video_preview_start, video_preview_end,
+        confirmation_start, confirmation_end, video_delivery_start, video_delivery_end)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7,
+            ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+            ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)
+    RETURNING id";
+
+/// Inserts a project; an unknown owner is a foreign-key violation, hence `NotFound`.
+pub async fn create(
+    pool: &SqlitePool,
+    owner: UserId,
+    project: &NewProject,
+) -> StoreResult<ProjectId> {
+    let mut query = sqlx::query_scalar::<_, i64>(CREATE)
+        .bind(owner.0)
+        .bind(&project.name)
+        .bind(&project.manager)
+        .bind(&project.consumer)
+        .bind(&project.description)
+        .bind(project.color.as_deref())
+        .bind(now());
+    for dates in &project.phases {
+        query = query.bind(dates.start_date.map(micros)).bind(dates.end_date.map(micros));
+    }
+    run(CREATE, query.fetch_one(pool)).await.map(ProjectId)
+}
+
+/// `?6` says whether the color changes at all, `?7` is the new color (null clears it).
+const UPDATE: &str = "
+    UPDATE projects SET
+        name = coalesce(?2, name),
+        manager = coalesce(?3, manager),
+        consumer = coalesce(?4, consumer),
+        description = coalesce(?5, description),
+        color = CASE WHEN ?6 THEN ?7 ELSE color END,
+        updated = ?8
+    WHERE id = ?1";
+
+/// Applies a patch; false when the project does not exist.
+pub async fn update(pool: &SqlitePool, id: ProjectId, patch: &ProjectPatch) -> StoreResult<bool> {
+    let query = sqlx::query(UPDATE)
+        .bind(id.0)
+        .bind(patch.name.as_deref())
+        .bind(patch.manager.as_deref())
+        .bind(patch.consumer.as_deref())
+        .bind(patch.description.as_deref())
+        .bind(patch.color.is_some())
+        .bind(patch.color.clone().flatten())
+        .bind(now());
+    Ok(run(UPDATE, query.execute(pool)).await?.rows_affected() > 0)
+}
+
+macro_rules! set_phase_sql {
+    ($phase:literal) => {
+        concat!(
+            "UPDATE projects SET ",
+            $phase,
+            "_start = ?2, ",
+            $phase,
+            "_end = ?3, updated = ?4 WHERE id = ?1"
+        )
+    };
+}
+
+/// The one UPDATE per phase: column names cannot be bound, so each phase has its own text.
+fn set_phase_sql(phase: Phase) -> &'static str {
+    match phase {
+        Phase::BasicPlan => set_phase_sql!("basic_plan"),
+        Phase::StoryBoard => set_phase_sql!("story_board"),
+        Phase::Filming => set_phase_sql!("filming"),
+        Phase::VideoEdit => set_phase_sql!("video_edit"),
+        Phase::PostWork => set_phase_sql!("post_work"),
+        Phase::VideoPreview => set_phase_sql!("video_preview"),
+        Phase::Confirmation => set_phase_sql!("confirmation"),
+        Phase::VideoDelivery => set_phase_sql!("video_delivery"),
+    }
+}
+
+/// Sets one phase's dates; false when the project does not exist.
+pub async fn set_phase(
+    pool: &SqlitePool,
+    id: ProjectId,
+    phase: Phase,
+    dates: PhaseDates,
+) -> StoreResult<bool> {
+    let sql = set_phase_sql(phase);
+    let query = sqlx::query(sql)
+        .bind(id.0)
+        .bind(dates.start_date.map(micros))
+        .bind(dates.end_date.map(micros))
+        .bind(now());
+    Ok(run(sql, query.execute(pool)).await?.rows_affected() > 0)
+}
+
+const DELETE: &str = "DELETE FROM projects WHERE id = ?1";
+
+/// Deletes a project; members, feedback, memos and files follow by `ON DELETE CASCADE`.
+pub async fn delete(pool: &SqlitePool, id: ProjectId) -> StoreResult<bool> {
+    let query = sqlx::query(DELETE).bind(id.0);
+    Ok(run(DELETE, query.execute(pool)).await?.rows_affected() > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_phase_has_its_own_columns() {
+        for phase in Phase::ALL {
+            let sql = set_phase_sql(phase);
+            assert!(sql.contains(&format!("{}_start = ?2", phase.as_str())), "{sql}");
+            assert!(sql.contains(&format!("{}_end = ?3", phase.as_str())), "{sql}");
+        }
+    }
+}

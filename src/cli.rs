@@ -1,0 +1,204 @@
+//! Command-line flags and environment variables, mapped onto the server's typed config.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use reelplan_server::auth::PasswordCost;
+use reelplan_server::config::Secret;
+use reelplan_server::Config;
+
+/// reelplan: the backend of a video-production project tracker.
+#[derive(Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Log format: text or json.
+    #[arg(long, env = "REELPLAN_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: String,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// Subcommands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve(ServeArgs),
+    /// Bring the database schema up to date, then exit.
+    Migrate(StoreArgs),
+}
+
+/// Where the data lives.
+#[derive(Args, Clone)]
+pub struct StoreArgs {
+    /// Folder of the embedded database and generated secret.
+    #[arg(long, env = "REELPLAN_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...` (default: sqlite in the data folder).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Database pool size.
+    #[arg(long, env = "REELPLAN_DB_POOL_MAX", default_value_t = 10)]
+    pub db_pool_max: u32,
+    /// Milliseconds a request waits for a pooled connection before a 503.
+    #[arg(long, env = "REELPLAN_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 2000)]
+    pub db_acquire_timeout_ms: u64,
+    /// PostgreSQL statement timeout in milliseconds.
+    #[arg(long, env = "REELPLAN_DB_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
+    pub db_statement_timeout_ms: u64,
+    /// Statements slower than this many milliseconds are logged.
+    #[arg(long, env = "REELPLAN_SLOW_QUERY_MS", default_value_t = 500)]
+    pub slow_query_ms: u64,
+}
+
+/// Flags of `serve`.
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    /// Port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// Address to bind.
+    #[arg(long, env = "REELPLAN_BIND", default_value = "0.0.0.0")]
+    pub bind: std::net::IpAddr,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Token signing secret, at least 32 bytes (default: generated into the data folder).
+    #[arg(long, env = "REELPLAN_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Token lifetime in seconds.
+    #[arg(long, env = "REELPLAN_TOKEN_TTL_SECS", default_value_t = 86_400)]
+    pub token_ttl_secs: u64,
+    /// argon2id memory cost in KiB.
+    #[arg(long, env = "REELPLAN_ARGON2_MEMORY_KIB", default_value_t = 19_456)]
+    pub argon2_memory_kib: u32,
+    /// argon2id passes.
+    #[arg(long, env = "REELPLAN_ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+    /// `on` or `off`: off sends every read to the database.
+    #[arg(long, env = "REELPLAN_CACHE", default_value = "on")]
+    pub cache: String,
+    /// L1 (in-process) cache budget in MiB.
+    #[arg(long, env = "REELPLAN_CACHE_L1_MIB", default_value_t = 64)]
+    pub cache_l1_mib: u64,
+    /// `redis://host:port` for the shared L2 tier.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Milliseconds one Redis operation may take before the cache is bypassed.
+    #[arg(long, env = "REELPLAN_REDIS_TIMEOUT_MS", default_value_t = 250)]
+    pub redis_timeout_ms: u64,
+    /// TTL of cached user profiles, seconds.
+    #[arg(long, env = "REELPLAN_TTL_USER_PROFILE", default_value_t = 300)]
+    pub ttl_user_profile: u64,
+    /// TTL of cached project lists, seconds.
+    #[arg(long, env = "REELPLAN_TTL_PROJECT_LIST", default_value_t = 600)]
+    pub ttl_project_list: u64,
+    /// TTL of cached project details, seconds.
+    #[arg(long, env = "REELPLAN_TTL_PROJECT_DETAIL", default_value_t = 300)]
+    pub ttl_project_detail: u64,
+    /// TTL of cached feedback thread pages, seconds.
+    #[arg(long, env = "REELPLAN_TTL_FEEDBACK_THREAD", default_value_t = 60)]
+    pub ttl_feedback_thread: u64,
+    /// TTL of cached member permissions, seconds.
+    #[arg(long, env = "REELPLAN_TTL_MEMBER_PERMISSIONS", default_value_t = 900)]
+    pub ttl_member_permissions: u64,
+}
+
+impl StoreArgs {
+    fn apply(&self, config: &mut Config) {
+        if let Some(url) = &self.database_url {
+            config.database.url.clone_from(url);
+        }
+        config.database.pool_max = self.db_pool_max;
+        config.database.acquire_timeout = Duration::from_millis(self.db_acquire_timeout_ms);
+        config.database.statement_timeout = Duration::from_millis(self.db_statement_timeout_ms);
+        config.database.slow_statement = Duration::from_millis(self.slow_query_ms);
+    }
+}
+
+impl ServeArgs {
+    fn config(&self) -> anyhow::Result<Config> {
+        let mut config = Config::embedded(self.store.data_dir.clone());
+        self.store.apply(&mut config);
+        config.auth.jwt_secret = self.jwt_secret.clone().map(Secret);
+        config.auth.token_ttl = Duration::from_secs(self.token_ttl_secs);
+        config.auth.password_cost = PasswordCost {
+            memory_kib: self.argon2_memory_kib,
+            iterations: self.argon2_iterations,
+            ..PasswordCost::default()
+        };
+        config.cache.enabled = match self.cache.as_str() {
+            "on" => true,
+            "off" => false,
+            other => anyhow::bail!("REELPLAN_CACHE must be on or off, not {other:?}"),
+        };
+        config.cache.l1_bytes = self.cache_l1_mib * 1024 * 1024;
+        config.cache.redis_url.clone_from(&self.redis_url);
+        config.cache.redis_timeout = Duration::from_millis(self.redis_timeout_ms);
+        let ttls = &mut config.cache.ttls;
+        ttls.user_profile = Duration::from_secs(self.ttl_user_profile);
+        ttls.project_list = Duration::from_secs(self.ttl_project_list);
+        ttls.project_detail = Duration::from_secs(self.ttl_project_detail);
+        ttls.feedback_thread = Duration::from_secs(self.ttl_feedback_thread);
+        ttls.member_permissions = Duration::from_secs(self.ttl_member_permissions);
+        Ok(config)
+    }
+}
+
+/// Logs to stderr, text or JSON, filtered by `RUST_LOG` (default info).
+pub fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// `reelplan serve`.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = args.config()?;
+    let state = reelplan_server::build_state(&config).await?;
+    let addr = SocketAddr::new(args.bind, args.port);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, backend = state.store.backend(), redis = state.cache.has_redis(), "reelplan listening");
+    reelplan_server::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// `reelplan migrate`.
+pub async fn migrate(args: StoreArgs) -> anyhow::Result<()> {
+    let mut config = Config::embedded(args.data_dir.clone());
+    args.apply(&mut config);
+    let store = reelplan_server::open_store(&config.database).await?;
+    store.migrate().await?;
+    tracing::info!(backend = store.backend(), "migrations applied");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
