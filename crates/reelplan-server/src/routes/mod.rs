@@ -2,6 +2,7 @@
 
 mod account;
 mod feedback;
+mod files;
 mod members;
 mod memos;
 mod ops;
@@ -47,9 +48,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/projects/{id}/memos", post(memos::add))
         .route("/api/projects/{id}/memos/{memo_id}", delete(memos::delete))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
+        .merge(files::routes())
+        .merge(ops::routes())
         .route_layer(middleware::from_fn(name_route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -1,6 +1,8 @@
 //! Operations endpoints: liveness, readiness, metrics.
 
 use axum::extract::State;
+use axum::routing::get;
+use axum::Router;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use serde_json::json;
@@ -8,12 +10,20 @@ use serde_json::json;
 use crate::state::AppState;
 use crate::telemetry;
 
-pub(super) async fn healthz() -> impl IntoResponse {
+/// `/healthz`, `/readyz`, `/metrics`.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+async fn healthz() -> impl IntoResponse {
     axum::Json(json!({"status": "ok"}))
 }
 
 /// 200 when the database (and Redis, when configured) answer; 503 naming what failed.
-pub(super) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let database = state.store.ping().await.err().map(|e| e.to_string());
     let redis = state.cache.ping().await.err();
     let status = if database.is_none() && redis.is_none() {
@@ -33,7 +43,7 @@ pub(super) async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Prometheus text format.
-pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     telemetry::record_gauges(&state);
     let body = telemetry::prometheus().render();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
