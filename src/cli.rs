@@ -25,11 +25,16 @@ pub struct Cli {
 
 /// Subcommands.
 #[derive(Subcommand)]
+#[expect(clippy::large_enum_variant, reason = "parsed once at start-up; boxing buys nothing")]
 pub enum Command {
     /// Serve the API (the default).
     Serve(ServeArgs),
     /// Bring the database schema up to date, then exit.
     Migrate(StoreArgs),
+    /// Fill the database with a reference dataset of BENCHMARK.md (migrates first).
+    Seed(SeedArgs),
+    /// Run BENCHMARK.md's load mix against running instances and print the success metrics.
+    Loadtest(reelplan_bench::LoadtestOptions),
 }
 
 /// Where the data lives.
@@ -41,11 +46,14 @@ pub struct StoreArgs {
     /// `sqlite://...` or `postgres://...` (default: sqlite in the data folder).
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
-    /// Database pool size.
+    /// Database pool size. 10 suits a 2-core server: about 2 x cores busy connections plus
+    /// room for ones waiting on the network; with several instances keep pool size x instances
+    /// under 80% of PostgreSQL's max_connections.
     #[arg(long, env = "REELPLAN_DB_POOL_MAX", default_value_t = 10)]
     pub db_pool_max: u32,
-    /// Milliseconds a request waits for a pooled connection before a 503.
-    #[arg(long, env = "REELPLAN_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 2000)]
+    /// Milliseconds a request waits for a pooled connection (or for the database to accept
+    /// one) before a 503; under 2000 so an unreachable database answers within 2 s.
+    #[arg(long, env = "REELPLAN_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 1500)]
     pub db_acquire_timeout_ms: u64,
     /// PostgreSQL statement timeout in milliseconds.
     #[arg(long, env = "REELPLAN_DB_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
@@ -105,6 +113,64 @@ pub struct ServeArgs {
     /// TTL of cached member permissions, seconds.
     #[arg(long, env = "REELPLAN_TTL_MEMBER_PERMISSIONS", default_value_t = 900)]
     pub ttl_member_permissions: u64,
+    #[command(flatten)]
+    pub hardening: HardeningArgs,
+}
+
+/// Load limits and security flags of `serve`.
+#[derive(Args, Clone)]
+pub struct HardeningArgs {
+    /// `development` or `production` (production refuses a missing, short or default secret).
+    #[arg(long = "env", env = "REELPLAN_ENV", default_value = "development")]
+    pub environment: String,
+    /// Requests handled at once; more are shed with 503 `unavailable`.
+    #[arg(long, env = "REELPLAN_MAX_CONCURRENT_REQUESTS", default_value_t = 256)]
+    pub max_concurrent_requests: usize,
+    /// Seconds one request may take before a 503 (uploads exempt).
+    #[arg(long, env = "REELPLAN_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
+    pub request_timeout_secs: u64,
+    /// Seconds in-flight requests may take to finish after SIGTERM.
+    #[arg(long, env = "REELPLAN_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
+    /// Bearer token required by /metrics and /dashboard (unset: open).
+    #[arg(long, env = "REELPLAN_OPS_TOKEN", hide_env_values = true)]
+    pub ops_token: Option<String>,
+    /// Comma-separated origins allowed by CORS (unset: CORS off).
+    #[arg(long, env = "REELPLAN_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Key login rate limits on the last X-Forwarded-For entry (only behind a trusted proxy).
+    #[arg(long, env = "REELPLAN_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
+    /// Failed logins per minute for one email before 429 (0: no limit).
+    #[arg(long, env = "REELPLAN_LOGIN_FAILURES_PER_EMAIL", default_value_t = 5)]
+    pub login_failures_per_email: u32,
+    /// Failed logins per minute from one client address before 429 (0: no limit).
+    #[arg(long, env = "REELPLAN_LOGIN_FAILURES_PER_ADDRESS", default_value_t = 20)]
+    pub login_failures_per_address: u32,
+}
+
+impl HardeningArgs {
+    fn apply(&self, config: &mut Config) -> anyhow::Result<()> {
+        config.security.production = match self.environment.as_str() {
+            "production" => true,
+            "development" => false,
+            other => anyhow::bail!("REELPLAN_ENV must be development or production, not {other:?}"),
+        };
+        config.security.ops_token = self.ops_token.clone().filter(|t| !t.is_empty()).map(Secret);
+        config.security.cors_origins = self
+            .cors_origins
+            .iter()
+            .map(|o| o.trim().to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        config.security.trust_forwarded_for = self.trust_forwarded_for;
+        config.security.login.per_email = self.login_failures_per_email;
+        config.security.login.per_address = self.login_failures_per_address;
+        config.limits.max_concurrent_requests = self.max_concurrent_requests;
+        config.limits.request_timeout = Duration::from_secs(self.request_timeout_secs);
+        config.limits.shutdown_grace = Duration::from_secs(self.shutdown_grace_secs);
+        Ok(())
+    }
 }
 
 impl StoreArgs {
@@ -144,6 +210,7 @@ impl ServeArgs {
         ttls.project_detail = Duration::from_secs(self.ttl_project_detail);
         ttls.feedback_thread = Duration::from_secs(self.ttl_feedback_thread);
         ttls.member_permissions = Duration::from_secs(self.ttl_member_permissions);
+        self.hardening.apply(&mut config)?;
         Ok(config)
     }
 }
@@ -201,4 +268,36 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Flags of `seed`: where the data goes, and which dataset.
+#[derive(Args, Clone)]
+pub struct SeedArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub seed: reelplan_bench::SeedOptions,
+}
+
+/// `reelplan seed`.
+pub async fn seed(args: SeedArgs) -> anyhow::Result<()> {
+    let mut config = Config::embedded(args.store.data_dir.clone());
+    args.store.apply(&mut config);
+    let (store, bulk) = reelplan_server::open_bulk_loader(&config.database).await?;
+    let report = reelplan_bench::seed::seed(store.as_ref(), bulk.as_ref(), &args.seed).await?;
+    println!("{report}");
+    Ok(())
+}
+
+/// `reelplan loadtest`: fails on any stale read, 5xx or transport error.
+pub async fn loadtest(options: reelplan_bench::LoadtestOptions) -> anyhow::Result<()> {
+    let report = reelplan_bench::loadtest::run(&options).await?;
+    println!("{report}");
+    anyhow::ensure!(
+        !report.failed(),
+        "{} stale reads, {} 5xx or transport errors",
+        report.stale_reads,
+        report.server_errors
+    );
+    Ok(())
 }

@@ -1,4 +1,4 @@
-//! `reelplan`: serve the API (default), or migrate the database.
+//! `reelplan`: serve the API (default), migrate the database, seed it, or load-test it.
 
 mod cli;
 
@@ -13,5 +13,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve(cli.serve)) {
         Command::Serve(args) => cli::serve(args).await,
         Command::Migrate(args) => cli::migrate(args).await,
+        Command::Seed(args) => cli::seed(args).await,
+        Command::Loadtest(options) => cli::loadtest(options).await,
     }
 }

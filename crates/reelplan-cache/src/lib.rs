@@ -238,9 +238,13 @@ impl<V: CacheValue> Cache<V> {
         }
     }
 
-    /// Drops one value (after [`Cache::any_buried`] refused it).
+    /// Drops one value from both tiers (after [`Cache::any_buried`] refused it), so the next
+    /// load reads the database rather than finding the refused value again in Redis.
     pub async fn forget(&self, view: &View, kind: Kind, key: &str) {
         let full_key = self.full_key(view, kind, key);
+        if let Some(redis) = &self.inner.redis {
+            redis.delete(&full_key).await;
+        }
         self.inner.l1.invalidate(&full_key).await;
     }
 

@@ -7,6 +7,7 @@
 //! it trusts the cache again.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -17,6 +18,9 @@ use crate::CacheConfig;
 
 const EPOCH_TTL_SECS: u64 = 7 * 24 * 3600;
 const BREAKER: Duration = Duration::from_secs(1);
+/// How often a dirty instance retries moving the epoch on, so that other instances stop
+/// serving values it could not invalidate soon after Redis is back, even if this one is idle.
+const RECOVERY_INTERVAL: Duration = Duration::from_millis(200);
 
 pub(crate) struct RedisTier {
     conn: ConnectionManager,
@@ -24,7 +28,8 @@ pub(crate) struct RedisTier {
     epoch_key: String,
     timeout: Duration,
     generation_ttl: Duration,
-    dirty: AtomicBool,
+    dirty: Arc<AtomicBool>,
+    recovering: Arc<AtomicBool>,
     started: Instant,
     open_until_ms: AtomicU64,
 }
@@ -50,7 +55,8 @@ impl RedisTier {
             epoch_key: format!("{}:epoch", config.namespace),
             timeout: config.redis_timeout,
             generation_ttl: config.ttls.longest() + Duration::from_secs(3600),
-            dirty: AtomicBool::new(false),
+            dirty: Arc::default(),
+            recovering: Arc::default(),
             started: Instant::now(),
             open_until_ms: AtomicU64::new(0),
         })
@@ -170,7 +176,32 @@ impl RedisTier {
             // The write is committed but other instances may not know: until the epoch has
             // moved on, this instance serves nothing from the cache.
             self.dirty.store(true, Ordering::Release);
+            self.spawn_recovery();
         }
+    }
+
+    /// Keeps trying to move the epoch on in the background until it succeeds.
+    fn spawn_recovery(&self) {
+        if self.recovering.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (dirty, recovering) = (self.dirty.clone(), self.recovering.clone());
+        let (mut conn, epoch_key, timeout) =
+            (self.conn.clone(), self.epoch_key.clone(), self.timeout);
+        tokio::spawn(async move {
+            while dirty.load(Ordering::Acquire) {
+                tokio::time::sleep(RECOVERY_INTERVAL).await;
+                let epoch = format!("{:016x}", rand::random::<u64>());
+                let set = conn.set_ex::<_, _, ()>(&epoch_key, &epoch, EPOCH_TTL_SECS);
+                if let Ok(Ok(())) = tokio::time::timeout(timeout, set).await {
+                    dirty.store(false, Ordering::Release);
+                    tracing::info!(
+                        "redis reachable again; epoch moved on, older cached values dropped"
+                    );
+                }
+            }
+            recovering.store(false, Ordering::Release);
+        });
     }
 
     pub(crate) async fn any_buried(&self, ids: &[i64]) -> Option<bool> {
@@ -191,6 +222,13 @@ impl RedisTier {
         let mut conn = self.conn.clone();
         let set = conn.set_ex::<_, _, ()>(key, value.as_ref(), ttl.as_secs().max(1));
         self.call("set", set).await;
+    }
+
+    /// Deletes one value; a failure counts as a missed invalidation (the epoch moves on).
+    pub(crate) async fn delete(&self, key: &str) {
+        let mut pipe = redis::pipe();
+        pipe.del(key).ignore();
+        self.write_or_dirty("delete", pipe).await;
     }
 
     pub(crate) async fn ping(&self) -> Result<(), String> {

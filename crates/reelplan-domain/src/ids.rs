@@ -6,6 +6,7 @@ macro_rules! id_type {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(utoipa::ToSchema)]
         #[serde(transparent)]
         pub struct $name(pub i64);
 

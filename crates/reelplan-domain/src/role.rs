@@ -3,8 +3,21 @@
 use serde::{Deserialize, Serialize};
 
 /// A caller's role on a project, weakest first: the derived order is the hierarchy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = role)]
 pub enum Role {
     /// Reads everything, may comment and chat.
     Viewer,

@@ -1,11 +1,12 @@
 //! Building the state from configuration, and serving.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
 use reelplan_cache::Cache;
+use reelplan_store::bulk::BulkLoad;
 use reelplan_store::Store;
 use reelplan_store_postgres::PgOptions;
 use reelplan_store_sqlite::SqliteStore;
@@ -17,20 +18,38 @@ use crate::state::AppState;
 
 /// Opens the configured database: the one place the backend is chosen, by URL scheme.
 pub async fn open_store(config: &DatabaseConfig) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(open_backend(config).await?.0)
+}
+
+/// Opens the configured database for `reelplan seed`: the store of [`open_store`] and the same
+/// value seen as [`BulkLoad`]. A sibling rather than a `Store::bulk()` capability method, so the
+/// per-request trait stays about requests while the backend is still chosen by one match.
+pub async fn open_bulk_loader(
+    config: &DatabaseConfig,
+) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn BulkLoad>)> {
+    open_backend(config).await
+}
+
+async fn open_backend(
+    config: &DatabaseConfig,
+) -> anyhow::Result<(Arc<dyn Store>, Arc<dyn BulkLoad>)> {
     let scheme = config.url.split_once("://").map(|(scheme, _)| scheme);
-    let store: Arc<dyn Store> = match scheme {
+    match scheme {
         Some("postgres" | "postgresql") => {
             let options = PgOptions {
                 max_connections: config.pool_max,
                 acquire_timeout: config.acquire_timeout,
                 statement_timeout: config.statement_timeout,
             };
-            Arc::new(reelplan_store_postgres::connect(&config.url, options).await?)
+            let store = Arc::new(reelplan_store_postgres::connect(&config.url, options).await?);
+            Ok((store.clone(), store))
         }
-        Some("sqlite") => Arc::new(SqliteStore::open(&config.url, config.pool_max).await?),
+        Some("sqlite") => {
+            let store = Arc::new(SqliteStore::open(&config.url, config.pool_max).await?);
+            Ok((store.clone(), store))
+        }
         _ => anyhow::bail!("DATABASE_URL must start with postgres:// or sqlite://"),
-    };
-    Ok(store)
+    }
 }
 
 /// The signing secret: configured, or generated once and kept in the data folder.
@@ -72,18 +91,51 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
 pub fn state_with_store(store: Arc<dyn Store>, config: &Config) -> anyhow::Result<AppState> {
     reelplan_store::stats::set_slow_statement_threshold(config.database.slow_statement);
     crate::telemetry::prometheus();
+    crate::security::check_secret_policy(config)?;
     let secret = jwt_secret(config)?;
     let auth = Auth::new(&secret, config.auth.token_ttl, config.auth.password_cost)?;
     let cache = Cache::new(config.cache.clone()).context("bad REDIS_URL")?;
-    Ok(AppState { store, cache, auth: Arc::new(auth), n_plus_one_warnings: Default::default() })
+    let objects = crate::objects::Objects::open(&config.objects, &config.data_dir)?;
+    Ok(AppState {
+        store,
+        cache,
+        objects,
+        auth: Arc::new(auth),
+        n_plus_one_warnings: Default::default(),
+        live: Default::default(),
+        limits: Arc::new(crate::limits::Limits::new(config.limits)),
+        login_limiter: Arc::new(crate::ratelimit::LoginLimiter::new(config.security.login)),
+        security: Arc::new(config.security.clone()),
+    })
 }
 
-/// Serves the app on `listener` until `shutdown` resolves, then finishes in-flight requests.
+/// Serves the app on `listener` until `shutdown` resolves; then stops accepting, lets
+/// in-flight requests finish for up to the shutdown grace (`REELPLAN_SHUTDOWN_GRACE_SECS`),
+/// and closes the database pool. Client addresses reach the handlers (`ConnectInfo`) for
+/// login rate limiting.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = crate::routes::router(state);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let grace = state.limits.config.shutdown_grace;
+    let store = state.store.clone();
+    let app =
+        crate::routes::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let signalled = Arc::new(tokio::sync::Notify::new());
+    let notify = signalled.clone();
+    let signal = async move {
+        shutdown.await;
+        notify.notify_one();
+    };
+    let server = axum::serve(listener, app).with_graceful_shutdown(signal).into_future();
+    let result = tokio::select! {
+        result = server => result,
+        () = async { signalled.notified().await; tokio::time::sleep(grace).await } => {
+            tracing::warn!(grace_secs = grace.as_secs_f64(), "shutdown grace over; dropping the requests still in flight");
+            Ok(())
+        }
+    };
+    store.close().await;
+    result
 }

@@ -23,9 +23,14 @@ impl std::fmt::Debug for Secret {
 pub struct DatabaseConfig {
     /// `sqlite://path` or `postgres://...`.
     pub url: String,
-    /// Pool size (PostgreSQL default 10: 2 cores rarely benefit from more).
+    /// Pool size (`REELPLAN_DB_POOL_MAX`, default 10). Sized for 2 cores: the classic
+    /// `cores * 2 + spindles` gives about 5 busy connections for a 2-core database; with most
+    /// reads served from the cache and writes of at most 3 short statements, 10 leaves room
+    /// for connections waiting on the network without queueing inside PostgreSQL. With several
+    /// instances keep `pool_max * instances` under 80% of the server's `max_connections`.
     pub pool_max: u32,
-    /// How long a request waits for a connection before answering 503.
+    /// How long a request waits for a connection before answering 503 (default 1.5 s, so an
+    /// unreachable database answers 503 within the contract's 2 s).
     pub acquire_timeout: Duration,
     /// PostgreSQL statement timeout.
     pub statement_timeout: Duration,
@@ -44,6 +49,23 @@ pub struct AuthConfig {
     pub password_cost: PasswordCost,
 }
 
+/// Uploaded files and the feedback video.
+#[derive(Debug, Clone)]
+pub struct ObjectsConfig {
+    /// Where objects live: `s3://bucket/prefix` for an S3-compatible bucket (credentials,
+    /// region and endpoint from the usual `AWS_*` variables, e.g. `AWS_ENDPOINT_URL` and
+    /// `AWS_ALLOW_HTTP`), `file:///path` for a folder; None: `<data_dir>/objects`.
+    pub url: Option<String>,
+    /// Uploads larger than this are cut off with 413 (default 2 GiB).
+    pub max_upload_bytes: u64,
+}
+
+impl Default for ObjectsConfig {
+    fn default() -> Self {
+        ObjectsConfig { url: None, max_upload_bytes: 2 * 1024 * 1024 * 1024 }
+    }
+}
+
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -55,6 +77,12 @@ pub struct Config {
     pub auth: AuthConfig,
     /// The cache.
     pub cache: CacheConfig,
+    /// Uploaded files and the feedback video.
+    pub objects: ObjectsConfig,
+    /// Concurrency limit, request timeout, shutdown grace.
+    pub limits: crate::limits::LimitsConfig,
+    /// Production mode, ops token, CORS, login limits.
+    pub security: crate::security::SecurityConfig,
 }
 
 impl Config {
@@ -65,7 +93,7 @@ impl Config {
             database: DatabaseConfig {
                 url,
                 pool_max: 10,
-                acquire_timeout: Duration::from_secs(2),
+                acquire_timeout: Duration::from_millis(1500),
                 statement_timeout: Duration::from_secs(5),
                 slow_statement: Duration::from_millis(500),
             },
@@ -75,6 +103,9 @@ impl Config {
                 password_cost: PasswordCost::default(),
             },
             cache: CacheConfig::default(),
+            objects: ObjectsConfig::default(),
+            limits: crate::limits::LimitsConfig::default(),
+            security: crate::security::SecurityConfig::default(),
             data_dir,
         }
     }

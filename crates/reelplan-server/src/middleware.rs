@@ -67,6 +67,15 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         .record(elapsed.as_secs_f64());
     metrics::histogram!("reelplan_http_request_statements", "route" => route.clone())
         .record(f64::from(log.count));
+    state.live.record(crate::live_stats::Observation {
+        method: method.as_str(),
+        route: &route,
+        status,
+        elapsed,
+        statements: log.count,
+        cache: log.cache,
+    });
+    state.live.sample_pool(state.store.pool_status());
 
     warn_on_n_plus_one(&state, &log);
     tracing::info!(

@@ -8,6 +8,7 @@ use reelplan_store::Store;
 
 use crate::auth::Auth;
 use crate::cached::CachedDoc;
+use crate::live_stats::LiveStats;
 
 /// Shared state: the store, the cache, token and password handling. Cheap to clone.
 #[derive(Clone)]
@@ -16,8 +17,18 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The two-tier cache.
     pub cache: Cache<CachedDoc>,
+    /// Where uploaded files and videos live, and the upload limit.
+    pub objects: crate::objects::Objects,
     /// Tokens and passwords.
     pub auth: Arc<Auth>,
     /// Requests that ran too many statements or repeated one (N+1 suspects), since start.
     pub n_plus_one_warnings: Arc<AtomicU64>,
+    /// The last minutes of traffic, per second, for `/dashboard`.
+    pub live: Arc<LiveStats>,
+    /// Concurrency limit, request timeout and shutdown grace.
+    pub limits: Arc<crate::limits::Limits>,
+    /// Failed-login counters (429 `rate_limited`).
+    pub login_limiter: Arc<crate::ratelimit::LoginLimiter>,
+    /// Ops token, CORS origins, forwarded-for trust.
+    pub security: Arc<crate::security::SecurityConfig>,
 }

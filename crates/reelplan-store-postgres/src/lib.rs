@@ -6,6 +6,7 @@
 //! store runs.
 
 mod pool;
+pub mod seed;
 pub mod sql;
 mod store_impl;
 mod testing;

@@ -2,13 +2,15 @@
 
 use async_trait::async_trait;
 use reelplan_domain::{
-    CommentId, MemberId, MemoId, Phase, PhaseDates, ProjectId, Role, Timestamp, UserId,
+    CommentId, FileId, MemberId, MemoId, Phase, PhaseDates, ProjectId, Role, Timestamp, UserId,
 };
 use reelplan_store::model::*;
 use reelplan_store::stats::run;
-use reelplan_store::{PageRequest, ProjectFilter, Store, StoreResult};
+use reelplan_store::{
+    FileAccess, NewFile, PageRequest, ProjectFilter, Store, StoreResult, VideoReplaced,
+};
 
-use crate::sql::{feedback, members, memos, projects, users};
+use crate::sql::{feedback, files, members, memos, projects, users};
 use crate::PgStore;
 
 /// The statement behind [`Store::ping`].
@@ -31,6 +33,10 @@ impl Store for PgStore {
     async fn migrate(&self) -> StoreResult<()> {
         sqlx::migrate!("./migrations").run(&self.pool).await?;
         Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
     }
 
     async fn create_user(&self, email: &str, nickname: &str, hash: &str) -> StoreResult<User> {
@@ -179,5 +185,25 @@ impl Store for PgStore {
 
     async fn delete_memo(&self, project: ProjectId, id: MemoId) -> StoreResult<bool> {
         memos::delete(&self.pool, project, id).await
+    }
+
+    async fn add_file(&self, project: ProjectId, file: &NewFile) -> StoreResult<FileMeta> {
+        files::add(&self.pool, project, file).await
+    }
+
+    async fn set_video(&self, project: ProjectId, file: &NewFile) -> StoreResult<VideoReplaced> {
+        files::set_video(&self.pool, project, file).await
+    }
+
+    async fn file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<FileAccess>> {
+        files::file(&self.pool, project, id).await
+    }
+
+    async fn delete_file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<String>> {
+        files::delete(&self.pool, project, id).await
+    }
+
+    async fn project_file_keys(&self, project: ProjectId) -> StoreResult<Vec<String>> {
+        files::project_keys(&self.pool, project).await
     }
 }

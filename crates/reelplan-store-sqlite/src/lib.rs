@@ -8,6 +8,7 @@
 
 #[macro_use]
 mod fragments;
+pub mod seed;
 mod sql;
 
 use std::path::Path;
@@ -16,13 +17,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use reelplan_domain::{
-    CommentId, MemberId, MemoId, Phase, PhaseDates, ProjectId, Role, Timestamp, UserId,
+    CommentId, FileId, MemberId, MemoId, Phase, PhaseDates, ProjectId, Role, Timestamp, UserId,
 };
 use reelplan_store::stats;
 use reelplan_store::{
-    Comment, Credentials, Footprint, Member, Memo, Message, NewProject, PageRequest, PoolStatus,
-    ProjectAccess, ProjectDetail, ProjectFilter, ProjectPatch, ProjectSummary, Store, StoreError,
-    StoreResult, ThreadPage, User, UserRef,
+    Comment, Credentials, FileAccess, FileMeta, Footprint, Member, Memo, Message, NewFile,
+    NewProject, PageRequest, PoolStatus, ProjectAccess, ProjectDetail, ProjectFilter, ProjectPatch,
+    ProjectSummary, Store, StoreError, StoreResult, ThreadPage, User, UserRef, VideoReplaced,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
@@ -114,6 +115,10 @@ impl Store for SqliteStore {
     async fn migrate(&self) -> StoreResult<()> {
         sqlx::migrate!("./migrations").run(&self.pool).await?;
         Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
     }
 
     async fn create_user(&self, email: &str, nickname: &str, hash: &str) -> StoreResult<User> {
@@ -262,5 +267,25 @@ impl Store for SqliteStore {
 
     async fn delete_memo(&self, project: ProjectId, id: MemoId) -> StoreResult<bool> {
         sql::memos::delete(&self.pool, project, id).await
+    }
+
+    async fn add_file(&self, project: ProjectId, file: &NewFile) -> StoreResult<FileMeta> {
+        sql::files::add(&self.pool, project, file).await
+    }
+
+    async fn set_video(&self, project: ProjectId, file: &NewFile) -> StoreResult<VideoReplaced> {
+        sql::files::set_video(&self.pool, project, file).await
+    }
+
+    async fn file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<FileAccess>> {
+        sql::files::file(&self.pool, project, id).await
+    }
+
+    async fn delete_file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<String>> {
+        sql::files::delete(&self.pool, project, id).await
+    }
+
+    async fn project_file_keys(&self, project: ProjectId) -> StoreResult<Vec<String>> {
+        sql::files::project_keys(&self.pool, project).await
     }
 }

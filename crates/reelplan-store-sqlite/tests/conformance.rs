@@ -27,6 +27,7 @@ sections!(
     members,
     feedback,
     memos,
+    files,
     cascade,
     footprint,
 );

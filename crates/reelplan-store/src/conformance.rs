@@ -18,7 +18,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{Duration, TimeZone, Utc};
 use reelplan_domain::{
-    CommentId, Cursor, MemberId, MemoId, Phase, PhaseDates, ProjectId, Role, Timestamp, UserId,
+    CommentId, Cursor, FileId, MemberId, MemoId, Phase, PhaseDates, ProjectId, Role, Timestamp,
+    UserId,
 };
 
 use crate::stats::RequestStats;
@@ -26,6 +27,7 @@ use crate::{
     Comment, Member, MemberAccess, Memo, Message, NewProject, PageRequest, ProjectAccess,
     ProjectDetail, ProjectFilter, ProjectPatch, ProjectSummary, Store, StoreError, User, UserRef,
 };
+use crate::{FileMeta, NewFile};
 
 /// Runs every section of the suite on `store`, which must already be migrated.
 pub async fn run_all(store: &dyn Store) {
@@ -38,6 +40,7 @@ pub async fn run_all(store: &dyn Store) {
     members(store).await;
     feedback(store).await;
     memos(store).await;
+    files(store).await;
     cascade(store).await;
     footprint(store).await;
 }
@@ -671,6 +674,103 @@ pub async fn memos(store: &dyn Store) {
     let d = detail(store, id).await;
     assert_eq!(order(&d.memos), vec![added[1].id, added[3].id, added[2].id]);
     assert!(detail(store, other).await.memos.is_empty());
+}
+
+/// Files and the feedback video: records, lookups with access, replacement, deletion, keys.
+pub async fn files(store: &dyn Store) {
+    let owner = new_user(store, "file-owner").await;
+    let ann = new_user(store, "file-ann").await;
+    let id = new_project(store, &owner, "Files").await;
+    let other = new_project(store, &owner, "Other files").await;
+    let m_ann = add_member(store, id, &ann, Role::Viewer).await;
+    let new_file = |name: &str, content_type: &str, size: i64| NewFile {
+        name: name.to_owned(),
+        content_type: content_type.to_owned(),
+        size,
+        storage_key: format!("conformance/{}", unique()),
+    };
+    let check = |meta: &FileMeta, file: &NewFile| {
+        assert_eq!(
+            (meta.name.as_str(), meta.content_type.as_str(), meta.size),
+            (file.name.as_str(), file.content_type.as_str(), file.size)
+        );
+        assert_eq!(meta.url, format!("/api/projects/{}/files/{}", id.0, meta.id.0));
+        assert_recent(meta.created, "file.created");
+    };
+
+    let b = new_file("b \"quoted\" — 日本語.pdf", "application/pdf", 10);
+    let a = new_file("a.txt", "text/plain; charset=utf-8", 0);
+    let fb = one(store.add_file(id, &b)).await.expect("add_file");
+    check(&fb, &b);
+    let fa = one(store.add_file(id, &a)).await.expect("add_file");
+    check(&fa, &a);
+    assert!(fa.id > fb.id);
+    let ghost = one(store.add_file(ProjectId(MISSING), &a)).await;
+    assert!(matches!(ghost, Err(StoreError::NotFound)), "unknown project: {ghost:?}");
+    let d = detail(store, id).await;
+    assert_eq!(d.files, vec![fb.clone(), fa.clone()], "files by id");
+    assert_eq!(d.feedback.video, None);
+    assert!(detail(store, other).await.files.is_empty());
+
+    // A lookup brings the access list along, and finds only this project's files.
+    let expected = ProjectAccess {
+        owner_id: owner.id,
+        members: vec![MemberAccess { member_id: m_ann.id, user_id: ann.id, role: Role::Viewer }],
+    };
+    let found = one(store.file(id, fb.id)).await.unwrap().expect("the project exists");
+    assert_eq!(normalized(found.access), expected);
+    let stored = found.file.expect("the file");
+    assert_eq!((stored.meta, stored.storage_key), (fb.clone(), b.storage_key.clone()));
+    let elsewhere = one(store.file(other, fb.id)).await.unwrap().expect("the project exists");
+    assert_eq!(elsewhere.file, None, "another project's file");
+    assert_eq!(one(store.file(id, FileId(MISSING))).await.unwrap().unwrap().file, None);
+    assert_eq!(one(store.file(ProjectId(MISSING), fb.id)).await.unwrap(), None);
+
+    // The video: a first one replaces nothing, a second replaces the first, row and all.
+    let v1 = new_file("cut 1.mp4", "video/mp4", 1_000_000);
+    let first = one(store.set_video(id, &v1)).await.expect("set_video");
+    check(&first.video, &v1);
+    assert!(first.replaced.is_empty(), "{:?}", first.replaced);
+    let d = detail(store, id).await;
+    assert_eq!(d.feedback.video.as_ref(), Some(&first.video));
+    assert_eq!(d.files, vec![fb.clone(), fa.clone()], "the video is not among the files");
+    let v2 = new_file("cut 2.webm", "video/webm", 5_000_000_000);
+    let second = one(store.set_video(id, &v2)).await.expect("set_video");
+    check(&second.video, &v2);
+    assert!(second.video.id > first.video.id);
+    assert_eq!(second.replaced, vec![v1.storage_key.clone()]);
+    assert_eq!(detail(store, id).await.feedback.video, Some(second.video.clone()));
+    let gone = one(store.file(id, first.video.id)).await.unwrap().unwrap();
+    assert_eq!(gone.file, None, "the replaced video's row is gone");
+    let video = one(store.file(id, second.video.id)).await.unwrap().unwrap().file.unwrap();
+    assert_eq!(video.storage_key, v2.storage_key);
+    let ghost = one(store.set_video(ProjectId(MISSING), &v1)).await;
+    assert!(matches!(ghost, Err(StoreError::NotFound)), "unknown project: {ghost:?}");
+    assert_eq!(detail(store, other).await.feedback.video, None);
+
+    let keys = one(store.project_file_keys(id)).await.unwrap();
+    let all = vec![b.storage_key.clone(), a.storage_key.clone(), v2.storage_key.clone()];
+    assert_eq!(sorted(keys), sorted(all));
+    assert!(one(store.project_file_keys(other)).await.unwrap().is_empty());
+    assert!(one(store.project_file_keys(ProjectId(MISSING))).await.unwrap().is_empty());
+
+    // Deletion hands back the key, once, and only on the file's own project.
+    assert_eq!(one(store.delete_file(other, fb.id)).await.unwrap(), None, "wrong project");
+    assert_eq!(one(store.delete_file(id, fb.id)).await.unwrap(), Some(b.storage_key.clone()));
+    assert_eq!(one(store.delete_file(id, fb.id)).await.unwrap(), None, "already gone");
+    assert_eq!(one(store.delete_file(id, FileId(MISSING))).await.unwrap(), None);
+    let removed = one(store.delete_file(id, second.video.id)).await.unwrap();
+    assert_eq!(removed, Some(v2.storage_key.clone()), "the video is a file too");
+    let d = detail(store, id).await;
+    assert_eq!((d.files, d.feedback.video), (vec![fa.clone()], None));
+
+    // The project's rows go with it.
+    let third = one(store.set_video(id, &v1)).await.expect("set_video");
+    assert!(third.replaced.is_empty());
+    assert!(one(store.delete_project(id)).await.unwrap());
+    assert!(one(store.project_file_keys(id)).await.unwrap().is_empty());
+    assert_eq!(one(store.file(id, fa.id)).await.unwrap(), None);
+    assert_eq!(one(store.delete_file(id, fa.id)).await.unwrap(), None);
 }
 
 /// Deleting a project takes its members, feedback and memos along, and nothing else.

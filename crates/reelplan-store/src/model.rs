@@ -33,7 +33,8 @@ pub mod micros {
 }
 
 /// `{id, email, nickname}`: a user as others see them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = user_ref)]
 pub struct UserRef {
     /// Id.
     pub id: UserId,
@@ -44,7 +45,8 @@ pub struct UserRef {
 }
 
 /// `user`: the caller's own profile.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = user)]
 pub struct User {
     /// Id.
     pub id: UserId,
@@ -54,6 +56,7 @@ pub struct User {
     pub nickname: String,
     /// Signup time.
     #[serde(deserialize_with = "micros::de")]
+    #[schema(value_type = String, format = DateTime)]
     pub created: Timestamp,
 }
 
@@ -88,6 +91,34 @@ impl Serialize for Phases {
     }
 }
 
+/// Documents the shape [`Phases`]' hand-written `Serialize` produces: all eight phases by name.
+impl utoipa::PartialSchema for Phases {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, SchemaType, Type};
+        let time = ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .build();
+        let dates = ObjectBuilder::new()
+            .property("start_date", time.clone())
+            .required("start_date")
+            .property("end_date", time)
+            .required("end_date")
+            .build();
+        let mut phases = ObjectBuilder::new();
+        for phase in Phase::ALL {
+            phases = phases.property(phase.as_str(), dates.clone()).required(phase.as_str());
+        }
+        phases.into()
+    }
+}
+
+impl utoipa::ToSchema for Phases {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "phases".into()
+    }
+}
+
 impl<'de> Deserialize<'de> for Phases {
     /// From the SQL documents' flat array of 16 microsecond times (start, end per phase).
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -103,7 +134,8 @@ impl<'de> Deserialize<'de> for Phases {
 }
 
 /// The fields every project document shares (summary and detail), without `my_role`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = project_core)]
 pub struct ProjectCore {
     /// Id.
     pub id: ProjectId,
@@ -125,20 +157,25 @@ pub struct ProjectCore {
     pub phases: Phases,
     /// First non-null start date in phase order.
     #[serde(deserialize_with = "micros::de_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub earliest_start_date: Option<Timestamp>,
     /// First non-null end date in reverse phase order.
     #[serde(deserialize_with = "micros::de_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub latest_end_date: Option<Timestamp>,
     /// Creation time.
     #[serde(deserialize_with = "micros::de")]
+    #[schema(value_type = String, format = DateTime)]
     pub created: Timestamp,
     /// Last change of the project's own fields or phases.
     #[serde(deserialize_with = "micros::de")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated: Timestamp,
 }
 
 /// `project_summary`: one row of a caller's project list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = project_summary)]
 pub struct ProjectSummary {
     /// The caller's role on this project.
     pub my_role: Role,
@@ -148,7 +185,8 @@ pub struct ProjectSummary {
 }
 
 /// `member`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = member)]
 pub struct Member {
     /// The membership's id.
     pub id: MemberId,
@@ -162,11 +200,13 @@ pub struct Member {
     pub role: Role,
     /// When they joined.
     #[serde(deserialize_with = "micros::de")]
+    #[schema(value_type = String, format = DateTime)]
     pub created: Timestamp,
 }
 
 /// `comment`: a timecoded review comment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = comment)]
 pub struct Comment {
     /// Id.
     pub id: CommentId,
@@ -178,11 +218,13 @@ pub struct Comment {
     pub timecode: Option<f64>,
     /// When posted.
     #[serde(deserialize_with = "micros::de")]
+    #[schema(value_type = String, format = DateTime)]
     pub created: Timestamp,
 }
 
 /// `message`: a chat message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = message)]
 pub struct Message {
     /// Id.
     pub id: MessageId,
@@ -192,11 +234,13 @@ pub struct Message {
     pub text: String,
     /// When posted.
     #[serde(deserialize_with = "micros::de")]
+    #[schema(value_type = String, format = DateTime)]
     pub created: Timestamp,
 }
 
 /// `memo`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = memo)]
 pub struct Memo {
     /// Id.
     pub id: MemoId,
@@ -204,16 +248,19 @@ pub struct Memo {
     pub user_id: UserId,
     /// The day or time the memo is about.
     #[serde(deserialize_with = "micros::de")]
+    #[schema(value_type = String, format = DateTime)]
     pub date: Timestamp,
     /// Text.
     pub text: String,
     /// When written.
     #[serde(deserialize_with = "micros::de")]
+    #[schema(value_type = String, format = DateTime)]
     pub created: Timestamp,
 }
 
 /// `file`: metadata of a stored file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = file)]
 pub struct FileMeta {
     /// Id.
     pub id: FileId,
@@ -227,11 +274,13 @@ pub struct FileMeta {
     pub url: String,
     /// Upload time.
     #[serde(deserialize_with = "micros::de")]
+    #[schema(value_type = String, format = DateTime)]
     pub created: Timestamp,
 }
 
 /// The project's feedback thread at a glance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = feedback_summary)]
 pub struct FeedbackSummary {
     /// The current review video.
     pub video: Option<FileMeta>,
@@ -244,7 +293,7 @@ pub struct FeedbackSummary {
 }
 
 /// `project_detail` without `my_role`: one value serves every member.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProjectDetail {
     /// The summary fields.
     #[serde(flatten)]

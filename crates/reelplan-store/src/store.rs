@@ -2,9 +2,11 @@
 
 use async_trait::async_trait;
 use reelplan_domain::{
-    CommentId, Cursor, MemberId, MemoId, Phase, PhaseDates, ProjectId, Role, Timestamp, UserId,
+    CommentId, Cursor, FileId, MemberId, MemoId, Phase, PhaseDates, ProjectId, Role, Timestamp,
+    UserId,
 };
 
+use crate::files::{FileAccess, NewFile, VideoReplaced};
 use crate::model::*;
 use crate::StoreError;
 
@@ -47,6 +49,8 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
     /// Brings the schema up to date (idempotent; run at start-up and by `reelplan migrate`).
     async fn migrate(&self) -> StoreResult<()>;
+    /// Closes the pool at shutdown: waits for connections in use, closes the idle ones.
+    async fn close(&self) {}
 
     /// Inserts a user; `Conflict` when the email is taken.
     async fn create_user(&self, email: &str, nickname: &str, hash: &str) -> StoreResult<User>;
@@ -150,4 +154,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Memo>;
     /// Deletes a memo; false when there was none on this project.
     async fn delete_memo(&self, project: ProjectId, id: MemoId) -> StoreResult<bool>;
+
+    /// Records a project file (kind 'file') whose object is complete; `NotFound` when the
+    /// project does not exist.
+    async fn add_file(&self, project: ProjectId, file: &NewFile) -> StoreResult<FileMeta>;
+    /// Records the project's new feedback video and deletes the rows of the videos it
+    /// replaces, returning their storage keys; `NotFound` when the project does not exist.
+    async fn set_video(&self, project: ProjectId, file: &NewFile) -> StoreResult<VideoReplaced>;
+    /// The access list and one file (either kind) with its storage key; None when no such
+    /// project.
+    async fn file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<FileAccess>>;
+    /// Deletes a file's row (either kind), returning its storage key; None when there was none
+    /// on this project.
+    async fn delete_file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<String>>;
+    /// The storage keys of every file of a project (read before deleting it).
+    async fn project_file_keys(&self, project: ProjectId) -> StoreResult<Vec<String>>;
 }

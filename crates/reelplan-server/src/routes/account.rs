@@ -3,12 +3,25 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 
+use super::ops::schemas as api_doc;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller};
 use crate::response::{created, ok, JsonBytes};
 use crate::service::users::{self, Login, ProfilePatch, Signup};
 use crate::state::AppState;
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/signup",
+    tag = "account",
+    summary = "Creates an account and signs in.",
+    request_body = Signup,
+    responses(
+        (status = 201, description = "The new user and a token.", body = api_doc::SessionResult),
+        (status = 409, description = "That email is already registered.", body = api_doc::ErrorBody),
+        (status = 422, description = "A field breaks a rule (`fields` says which).", body = api_doc::ErrorBody),
+    ),
+)]
 pub(super) async fn signup(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Signup>,
@@ -16,6 +29,17 @@ pub(super) async fn signup(
     created(&users::signup(&state, body).await?)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "account",
+    summary = "Signs in with email and password.",
+    request_body = Login,
+    responses(
+        (status = 200, description = "The user and a token.", body = api_doc::SessionResult),
+        (status = 429, description = "Too many failed logins from this address or for this email.", body = api_doc::ErrorBody),
+    ),
+)]
 pub(super) async fn login(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Login>,
@@ -23,6 +47,16 @@ pub(super) async fn login(
     ok(&users::login(&state, body).await?)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    tag = "account",
+    summary = "The caller's profile.",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller.", body = api_doc::UserResult),
+    ),
+)]
 pub(super) async fn me(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -30,6 +64,18 @@ pub(super) async fn me(
     Ok(JsonBytes(StatusCode::OK, users::me(&state, caller).await?))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/me",
+    tag = "account",
+    summary = "Changes the caller's nickname.",
+    request_body = ProfilePatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed profile.", body = api_doc::UserResult),
+        (status = 422, description = "A field breaks a rule (`fields` says which).", body = api_doc::ErrorBody),
+    ),
+)]
 pub(super) async fn patch_me(
     State(state): State<AppState>,
     Caller(caller): Caller,

@@ -4,12 +4,25 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use reelplan_domain::{CommentId, ProjectId};
 
+use super::ops::schemas as api_doc;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::response::{created, JsonBytes};
 use crate::service::feedback::{self, NewComment, NewMessage, PageQuery, Thread};
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/feedback/comments",
+    tag = "feedback",
+    summary = "Timecoded review comments, oldest first.",
+    params(("id" = i64, Path, description = "The project's id."), PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of comments.", body = api_doc::CommentList),
+        (status = 404, description = "No such project (or the caller is not a member), or no such object.", body = api_doc::ErrorBody),
+    ),
+)]
 pub(super) async fn comments(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -22,6 +35,18 @@ pub(super) async fn comments(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/feedback/messages",
+    tag = "feedback",
+    summary = "Chat messages, newest first.",
+    params(("id" = i64, Path, description = "The project's id."), PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of messages.", body = api_doc::MessageList),
+        (status = 404, description = "No such project (or the caller is not a member), or no such object.", body = api_doc::ErrorBody),
+    ),
+)]
 pub(super) async fn messages(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -34,6 +59,19 @@ pub(super) async fn messages(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/feedback/comments",
+    tag = "feedback",
+    summary = "Posts a comment (any member).",
+    params(("id" = i64, Path, description = "The project's id.")), request_body = NewComment,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new comment.", body = api_doc::CommentResult),
+        (status = 404, description = "No such project (or the caller is not a member), or no such object.", body = api_doc::ErrorBody),
+        (status = 422, description = "A field breaks a rule (`fields` says which).", body = api_doc::ErrorBody),
+    ),
+)]
 pub(super) async fn comment(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -43,6 +81,19 @@ pub(super) async fn comment(
     created(&feedback::comment(&state, caller, id, body).await?)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/projects/{id}/feedback/comments/{comment_id}",
+    tag = "feedback",
+    summary = "Deletes a comment (its author, or manager+).",
+    params(("id" = i64, Path, description = "The project's id."), ("comment_id" = i64, Path, description = "The comment's id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "The caller's role does not allow this.", body = api_doc::ErrorBody),
+        (status = 404, description = "No such project (or the caller is not a member), or no such object.", body = api_doc::ErrorBody),
+    ),
+)]
 pub(super) async fn delete_comment(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -52,6 +103,19 @@ pub(super) async fn delete_comment(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/feedback/messages",
+    tag = "feedback",
+    summary = "Posts a chat message (any member).",
+    params(("id" = i64, Path, description = "The project's id.")), request_body = NewMessage,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new message.", body = api_doc::MessageResult),
+        (status = 404, description = "No such project (or the caller is not a member), or no such object.", body = api_doc::ErrorBody),
+        (status = 422, description = "A field breaks a rule (`fields` says which).", body = api_doc::ErrorBody),
+    ),
+)]
 pub(super) async fn message(
     State(state): State<AppState>,
     Caller(caller): Caller,

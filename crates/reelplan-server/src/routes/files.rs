@@ -1,10 +1,140 @@
-//! Project files and the feedback video (issue 6).
+//! Project files and the feedback video (issue 6): `POST /api/projects/{id}/files`,
+//! `GET|DELETE /api/projects/{id}/files/{file_id}`, `PUT /api/projects/{id}/feedback/video`.
+//!
+//! Bodies are raw bytes streamed to the object store, so these routes lift the router's 1 MiB
+//! `DefaultBodyLimit` (a route-level layer wins over the global one) and the service enforces
+//! the upload limit itself while streaming. Downloads stream too, with `Range` support.
 
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
 use axum::Router;
+use reelplan_domain::{FileId, ProjectId};
+use serde::Deserialize;
 
+use crate::error::ApiError;
+use crate::extract::{ApiPath, ApiQuery, Caller};
+use crate::response::{created, ok, JsonBytes};
+use crate::service::files::{self, DownloadError, Upload};
 use crate::state::AppState;
 
 /// File and video routes.
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
+        .route("/api/projects/{id}/files", post(upload))
+        .route("/api/projects/{id}/files/{file_id}", get(download).delete(delete))
+        .route("/api/projects/{id}/feedback/video", put(put_video))
+        .layer(DefaultBodyLimit::disable())
+}
+
+/// `?name=` of an upload.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NameQuery {
+    name: Option<String>,
+}
+
+/// The upload's header fields and body, as the service takes them.
+fn upload_of(
+    query: NameQuery,
+    headers: &HeaderMap,
+    body: Body,
+) -> Upload<impl futures::Stream<Item = Result<bytes::Bytes, axum::Error>> + Send> {
+    let text = |name| {
+        headers.get(name).map(|v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    Upload {
+        name: query.name,
+        content_type: text(header::CONTENT_TYPE),
+        content_length: text(header::CONTENT_LENGTH).and_then(|v| v.trim().parse().ok()),
+        body: body.into_data_stream(),
+    }
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<ProjectId>,
+    ApiQuery(query): ApiQuery<NameQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<JsonBytes, ApiError> {
+    created(&files::add(&state, caller, id, upload_of(query, &headers, body)).await?)
+}
+
+async fn put_video(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath(id): ApiPath<ProjectId>,
+    ApiQuery(query): ApiQuery<NameQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<JsonBytes, ApiError> {
+    ok(&files::put_video(&state, caller, id, upload_of(query, &headers, body)).await?)
+}
+
+async fn download(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath((id, file)): ApiPath<(ProjectId, FileId)>,
+    headers: HeaderMap,
+) -> Response {
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let served = match files::download(&state, caller, id, file, range).await {
+        Ok(served) => served,
+        Err(DownloadError::Api(error)) => return error.into_response(),
+        Err(DownloadError::Unsatisfiable(size)) => {
+            let body = serde_json::json!({
+                "message": "the requested range is outside the file",
+                "code": "range_not_satisfiable",
+            });
+            let content_range = format!("bytes */{size}");
+            return (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                [(header::CONTENT_RANGE, content_range)],
+                axum::Json(body),
+            )
+                .into_response();
+        }
+    };
+    let meta = &served.meta;
+    let range = served.download.range.clone();
+    let status = if served.partial { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
+    let mut response = Response::new(Body::from_stream(served.download.stream));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    let content_type = HeaderValue::from_str(&meta.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(range.end - range.start));
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if served.partial {
+        let value = format!("bytes {}-{}/{}", range.start, range.end - 1, meta.size);
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(header::CONTENT_RANGE, value);
+        }
+    }
+    let disposition = files::content_disposition(&meta.name, &meta.content_type);
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    // A stored content type is the uploader's word: never sniffed, never run as a page.
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+    response
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath((id, file)): ApiPath<(ProjectId, FileId)>,
+) -> Result<StatusCode, ApiError> {
+    files::delete(&state, caller, id, file).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

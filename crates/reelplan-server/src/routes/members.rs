@@ -4,12 +4,28 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use reelplan_domain::{MemberId, ProjectId};
 
+use super::ops::schemas as api_doc;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::response::{created, ok, JsonBytes};
 use crate::service::members::{self, AddMember, PatchMember};
 use crate::state::AppState;
 
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/members",
+    tag = "members",
+    summary = "Adds a member by email (manager+; the manager role by the owner only).",
+    params(("id" = i64, Path, description = "The project's id.")), request_body = AddMember,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new member.", body = api_doc::MemberResult),
+        (status = 403, description = "The caller's role does not allow this.", body = api_doc::ErrorBody),
+        (status = 404, description = "No such project (or the caller is not a member), or no such object.", body = api_doc::ErrorBody),
+        (status = 409, description = "Already a member, or the owner.", body = api_doc::ErrorBody),
+        (status = 422, description = "A field breaks a rule (`fields` says which).", body = api_doc::ErrorBody),
+    ),
+)]
 pub(super) async fn add(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -19,6 +35,20 @@ pub(super) async fn add(
     created(&members::add(&state, caller, id, body).await?)
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/projects/{id}/members/{member_id}",
+    tag = "members",
+    summary = "Changes a member's role (manager+; managers by the owner only).",
+    params(("id" = i64, Path, description = "The project's id."), ("member_id" = i64, Path, description = "The membership's id.")), request_body = PatchMember,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed member.", body = api_doc::MemberResult),
+        (status = 403, description = "The caller's role does not allow this.", body = api_doc::ErrorBody),
+        (status = 404, description = "No such project (or the caller is not a member), or no such object.", body = api_doc::ErrorBody),
+        (status = 422, description = "A field breaks a rule (`fields` says which).", body = api_doc::ErrorBody),
+    ),
+)]
 pub(super) async fn patch(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -28,6 +58,19 @@ pub(super) async fn patch(
     ok(&members::patch(&state, caller, id, member, body).await?)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/projects/{id}/members/{member_id}",
+    tag = "members",
+    summary = "Removes a member (manager+), or lets a member leave.",
+    params(("id" = i64, Path, description = "The project's id."), ("member_id" = i64, Path, description = "The membership's id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 403, description = "The caller's role does not allow this.", body = api_doc::ErrorBody),
+        (status = 404, description = "No such project (or the caller is not a member), or no such object.", body = api_doc::ErrorBody),
+    ),
+)]
 pub(super) async fn remove(
     State(state): State<AppState>,
     Caller(caller): Caller,

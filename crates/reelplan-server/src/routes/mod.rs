@@ -22,9 +22,15 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// The whole HTTP surface: `/api` per API.md and the operations endpoints.
 pub fn router(state: AppState) -> Router {
     let project = "/api/projects/{id}";
-    Router::new()
+    let app = Router::new()
         .route("/api/auth/signup", post(account::signup))
-        .route("/api/auth/login", post(account::login))
+        .route(
+            "/api/auth/login",
+            post(account::login).layer(middleware::from_fn_with_state(
+                state.clone(),
+                crate::ratelimit::login_guard,
+            )),
+        )
         .route("/api/me", get(account::me).patch(account::patch_me))
         .route("/api/projects", get(projects::list).post(projects::create))
         .route(project, get(projects::detail).patch(projects::patch).delete(projects::delete))
@@ -52,7 +58,10 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .route_layer(middleware::from_fn(name_route))
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(method_not_allowed);
+    // Load limits and security layers sit inside the accounting, so a shed, timed-out or
+    // panicked request is still counted, timed and given a request id.
+    crate::limits::harden(app, &state)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

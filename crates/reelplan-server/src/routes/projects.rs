@@ -4,12 +4,24 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use reelplan_domain::ProjectId;
 
+use super::ops::schemas as api_doc;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::response::JsonBytes;
 use crate::service::projects::{self, CreateProject, DatesInput, ListQuery, PatchProject};
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/api/projects",
+    tag = "projects",
+    summary = "The caller's projects (owner or member), newest first.",
+    params(ListQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of projects.", body = api_doc::ProjectList),
+    ),
+)]
 pub(super) async fn list(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -18,6 +30,18 @@ pub(super) async fn list(
     Ok(JsonBytes(StatusCode::OK, projects::list(&state, caller, query).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/projects",
+    tag = "projects",
+    summary = "Creates a project; the caller becomes its owner.",
+    request_body = CreateProject,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The new project.", body = api_doc::ProjectDetailResult),
+        (status = 422, description = "A field breaks a rule (`fields` says which).", body = api_doc::ErrorBody),
+    ),
+)]
 pub(super) async fn create(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -26,6 +50,18 @@ pub(super) async fn create(
     Ok(JsonBytes(StatusCode::CREATED, projects::create(&state, caller, body).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}",
+    tag = "projects",
+    summary = "A project's detail (members only).",
+    params(("id" = i64, Path, description = "The project's id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The project.", body = api_doc::ProjectDetailResult),
+        (status = 404, description = "No such project (or the caller is not a member), or no such object.", body = api_doc::ErrorBody),
+    ),
+)]
 pub(super) async fn detail(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -34,6 +70,20 @@ pub(super) async fn detail(
     Ok(JsonBytes(StatusCode::OK, projects::detail(&state, caller, id).await?))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/projects/{id}",
+    tag = "projects",
+    summary = "Changes a project's fields (manager+).",
+    params(("id" = i64, Path, description = "The project's id.")), request_body = PatchProject,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed project.", body = api_doc::ProjectDetailResult),
+        (status = 403, description = "The caller's role does not allow this.", body = api_doc::ErrorBody),
+        (status = 404, description = "No such project (or the caller is not a member), or no such object.", body = api_doc::ErrorBody),
+        (status = 422, description = "A field breaks a rule (`fields` says which).", body = api_doc::ErrorBody),
+    ),
+)]
 pub(super) async fn patch(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -43,6 +93,19 @@ pub(super) async fn patch(
     Ok(JsonBytes(StatusCode::OK, projects::patch(&state, caller, id, body).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/projects/{id}",
+    tag = "projects",
+    summary = "Deletes a project with everything in it (owner only).",
+    params(("id" = i64, Path, description = "The project's id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "The caller's role does not allow this.", body = api_doc::ErrorBody),
+        (status = 404, description = "No such project (or the caller is not a member), or no such object.", body = api_doc::ErrorBody),
+    ),
+)]
 pub(super) async fn delete(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -52,6 +115,20 @@ pub(super) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/projects/{id}/phases/{phase}",
+    tag = "projects",
+    summary = "Sets one phase's dates (editor+).",
+    params(("id" = i64, Path, description = "The project's id."), ("phase" = String, Path, description = "One of the eight phase names; any other is 404.")), request_body = DatesInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed project.", body = api_doc::ProjectDetailResult),
+        (status = 403, description = "The caller's role does not allow this.", body = api_doc::ErrorBody),
+        (status = 404, description = "No such project (or the caller is not a member), or no such object.", body = api_doc::ErrorBody),
+        (status = 422, description = "A field breaks a rule (`fields` says which).", body = api_doc::ErrorBody),
+    ),
+)]
 pub(super) async fn put_phase(
     State(state): State<AppState>,
     Caller(caller): Caller,

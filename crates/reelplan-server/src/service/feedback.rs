@@ -15,7 +15,8 @@ use crate::response::list_envelope;
 use crate::state::AppState;
 
 /// `?limit=&cursor=`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     limit: Option<i64>,
@@ -23,7 +24,8 @@ pub struct PageQuery {
 }
 
 /// `POST .../feedback/comments` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = new_comment)]
 #[serde(deny_unknown_fields)]
 pub struct NewComment {
     text: Option<String>,
@@ -31,7 +33,8 @@ pub struct NewComment {
 }
 
 /// `POST .../feedback/messages` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = new_message)]
 #[serde(deny_unknown_fields)]
 pub struct NewMessage {
     text: Option<String>,

@@ -10,7 +10,8 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// `POST /api/projects/{id}/members` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = add_member)]
 #[serde(deny_unknown_fields)]
 pub struct AddMember {
     email: Option<String>,
@@ -18,7 +19,8 @@ pub struct AddMember {
 }
 
 /// `PATCH /api/projects/{id}/members/{member_id}` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = patch_member)]
 #[serde(deny_unknown_fields)]
 pub struct PatchMember {
     role: Option<String>,

@@ -11,7 +11,8 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// `POST /api/projects/{id}/memos` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = new_memo)]
 #[serde(deny_unknown_fields)]
 pub struct NewMemo {
     date: Option<String>,

@@ -3,6 +3,7 @@
 //! budget, which the query-budget tests hold it to.
 
 pub mod feedback;
+pub mod files;
 pub mod members;
 pub mod memos;
 pub mod projects;

@@ -8,6 +8,8 @@ use reelplan_domain::{
 use reelplan_store::{NewProject, ProjectDetail, ProjectFilter, ProjectPatch};
 use serde::Deserialize;
 
+use reelplan_store::stats::set_cache_outcome;
+
 use super::{access, double_option, page, read_through, require, split_page, user_scopes};
 use crate::cached::CachedDoc;
 use crate::error::ApiError;
@@ -15,7 +17,8 @@ use crate::response::list_envelope;
 use crate::state::AppState;
 
 /// `GET /api/projects` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     q: Option<String>,
@@ -26,7 +29,8 @@ pub struct ListQuery {
 }
 
 /// One phase's dates as sent.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = phase_dates)]
 #[serde(deny_unknown_fields)]
 pub struct DatesInput {
     start_date: Option<String>,
@@ -34,7 +38,8 @@ pub struct DatesInput {
 }
 
 /// All phases as sent at creation; unknown phase names are unknown fields (400).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = phases_input)]
 #[serde(deny_unknown_fields)]
 #[expect(missing_docs, reason = "the phase names of API.md")]
 pub struct PhasesInput {
@@ -49,7 +54,8 @@ pub struct PhasesInput {
 }
 
 /// `POST /api/projects` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = create_project)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProject {
     name: Option<String>,
@@ -61,7 +67,8 @@ pub struct CreateProject {
 }
 
 /// `PATCH /api/projects/{id}` body: absent fields stay; only `color` may be null.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = patch_project)]
 #[serde(deny_unknown_fields)]
 pub struct PatchProject {
     #[serde(default, deserialize_with = "double_option")]
@@ -109,15 +116,30 @@ pub async fn list(state: &AppState, caller: UserId, query: ListQuery) -> Result<
         Ok(CachedDoc { body: list_envelope(&rows, next)?, access: None, project_ids })
     };
     let scopes = [Scope::User(caller.0)];
-    let doc = read_through(state, &scopes, Kind::ProjectList, &key, load).await?;
-    // A project deleted by someone else is refused even if this list was cached before.
+    let Some(view) = state.cache.view(&scopes).await else {
+        set_cache_outcome("bypass");
+        return Ok(load().await?.body);
+    };
+    let (doc, outcome) = state.cache.get_or_load(&view, Kind::ProjectList, &key, load).await?;
+    if !outcome.is_hit() {
+        set_cache_outcome("miss");
+        return Ok(doc.body);
+    }
+    // A project deleted by someone else is refused even if this list was cached before the
+    // delete could reach this user's generation.
     match state.cache.any_buried(&doc.project_ids).await {
-        Some(false) => Ok(doc.body),
-        _ => {
-            if let Some(view) = state.cache.view(&scopes).await {
-                state.cache.forget(&view, Kind::ProjectList, &key).await;
-            }
-            reelplan_store::stats::set_cache_outcome("bypass");
+        Some(false) => {
+            set_cache_outcome("hit");
+            Ok(doc.body)
+        }
+        Some(true) => {
+            state.cache.forget(&view, Kind::ProjectList, &key).await;
+            set_cache_outcome("miss");
+            let (doc, _) = state.cache.get_or_load(&view, Kind::ProjectList, &key, load).await?;
+            Ok(doc.body)
+        }
+        None => {
+            set_cache_outcome("bypass");
             Ok(load().await?.body)
         }
     }
@@ -282,10 +304,12 @@ pub async fn put_phase(
     answer_after_write(state, caller, id).await
 }
 
-/// Deletes a project (owner only). Two statements.
+/// Deletes a project (owner only), then its files' objects. Three statements: access, the
+/// objects' keys (read first: the rows go with the project), delete.
 pub async fn delete(state: &AppState, caller: UserId, id: ProjectId) -> Result<(), ApiError> {
     let access = access(state, id).await?;
     require(&access, caller, Action::Delete)?;
+    let keys = state.store.project_file_keys(id).await?;
     if !state.store.delete_project(id).await? {
         return Err(ApiError::no_project());
     }
@@ -293,5 +317,6 @@ pub async fn delete(state: &AppState, caller: UserId, id: ProjectId) -> Result<(
     scopes.extend(user_scopes(access.participants()));
     state.cache.invalidate(&scopes).await;
     state.cache.bury(&[id.0]).await;
+    super::files::remove_project_objects(state, keys).await;
     Ok(())
 }

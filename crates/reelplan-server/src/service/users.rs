@@ -12,7 +12,8 @@ use crate::response::envelope;
 use crate::state::AppState;
 
 /// `POST /api/auth/signup` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = signup)]
 #[serde(deny_unknown_fields)]
 pub struct Signup {
     email: Option<String>,
@@ -21,7 +22,8 @@ pub struct Signup {
 }
 
 /// `POST /api/auth/login` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = login)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
     email: Option<String>,
@@ -29,7 +31,8 @@ pub struct Login {
 }
 
 /// `PATCH /api/me` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = profile_patch)]
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
     #[serde(default, deserialize_with = "double_option")]
@@ -37,7 +40,8 @@ pub struct ProfilePatch {
 }
 
 /// `{user, token}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = session)]
 pub struct Session {
     user: User,
     token: String,

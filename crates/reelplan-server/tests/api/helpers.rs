@@ -23,7 +23,7 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 /// Where a test's data lives; dropped (or removed) by [`TestApp::finish`].
 pub enum Database {
     Sqlite(PathBuf),
-    Postgres { url: String, guard: TestDatabase },
+    Postgres { url: String, guard: Box<TestDatabase> },
 }
 
 impl Database {
@@ -36,7 +36,7 @@ impl Database {
                     .expect("PostgreSQL test database");
                 let prefix = base.rsplit_once('/').map_or(base.as_str(), |(p, _)| p);
                 let url = format!("{prefix}/{}", guard.name());
-                Database::Postgres { url, guard }
+                Database::Postgres { url, guard: Box::new(guard) }
             }
             _ => {
                 let n = COUNTER.fetch_add(1, Ordering::Relaxed);

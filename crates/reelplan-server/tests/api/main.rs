@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod budget;
+mod cache;
 mod feedback;
 mod members;
 mod memos;

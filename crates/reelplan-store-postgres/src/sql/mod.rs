@@ -118,6 +118,7 @@ macro_rules! file_doc {
 }
 
 pub mod feedback;
+pub mod files;
 pub mod members;
 pub mod memos;
 pub mod projects;

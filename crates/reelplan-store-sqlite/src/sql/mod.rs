@@ -1,6 +1,7 @@
 //! The statements, one module per resource. Each function runs exactly one statement.
 
 pub mod feedback;
+pub mod files;
 pub mod members;
 pub mod memos;
 pub mod projects;

@@ -1,21 +1,28 @@
-//! Operations endpoints: liveness, readiness, metrics.
+//! Operations endpoints: liveness, readiness, metrics, the dashboard and the OpenAPI document.
+
+mod dashboard;
+mod openapi;
+pub(in crate::routes) mod schemas;
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::Router;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
 use serde_json::json;
 
 use crate::state::AppState;
 use crate::telemetry;
 
-/// `/healthz`, `/readyz`, `/metrics`.
+/// `/healthz`, `/readyz`, `/metrics`, `/dashboard`, `/dashboard/stats.json`, `/openapi.json`.
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/stats.json", get(dashboard::stats))
+        .route("/openapi.json", get(openapi::openapi_json))
 }
 
 async fn healthz() -> impl IntoResponse {

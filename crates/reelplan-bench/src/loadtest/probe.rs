@@ -1,0 +1,103 @@
+//! Server-side figures: the database pool gauges from each instance's `/metrics`, sampled
+//! during the run, and Redis's `used_memory` from `INFO memory` (raw RESP over TCP).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+use super::client::Api;
+
+/// The busiest the database pools were, over the samples.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct PoolPeak {
+    /// Samples taken (per instance, summed).
+    pub samples: u64,
+    /// Highest `reelplan_db_pool_in_use` seen on one instance.
+    pub peak_in_use: f64,
+    /// That instance's `reelplan_db_pool_max`.
+    pub max: f64,
+    /// Highest in-use / max ratio seen.
+    pub peak_ratio: f64,
+    /// Mean in-use / max ratio.
+    pub mean_ratio: f64,
+}
+
+/// A gauge's value in Prometheus text format.
+pub fn gauge(text: &str, name: &str) -> Option<f64> {
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|line| {
+        let (metric, value) = line.rsplit_once(' ')?;
+        let metric = metric.split('{').next()?.trim();
+        (metric == name).then(|| value.trim().parse().ok()).flatten()
+    })
+}
+
+/// Samples every instance's `/metrics` every `every` until `stop` fires.
+pub async fn sample_pools(
+    api: Arc<Api>,
+    every: Duration,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) -> Option<PoolPeak> {
+    let mut peak = PoolPeak::default();
+    let mut sum = 0.0;
+    loop {
+        for base in api.urls() {
+            let Some(text) = api.get_text(base, "/metrics").await else { continue };
+            let (Some(in_use), Some(max)) =
+                (gauge(&text, "reelplan_db_pool_in_use"), gauge(&text, "reelplan_db_pool_max"))
+            else {
+                continue;
+            };
+            let ratio = if max > 0.0 { in_use / max } else { 0.0 };
+            peak.samples += 1;
+            sum += ratio;
+            if ratio >= peak.peak_ratio {
+                peak = PoolPeak { peak_in_use: in_use, max, peak_ratio: ratio, ..peak };
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = &mut stop => break,
+        }
+    }
+    (peak.samples > 0).then(|| PoolPeak { mean_ratio: sum / peak.samples as f64, ..peak })
+}
+
+/// `used_memory` in bytes from `INFO memory` of the Redis at `url` (`redis://host:port[/db]`).
+pub async fn redis_used_memory(url: &str) -> anyhow::Result<u64> {
+    let rest = url.strip_prefix("redis://").ok_or_else(|| anyhow::anyhow!("not a redis:// URL"))?;
+    let host = rest.rsplit('@').next().unwrap_or(rest).split('/').next().unwrap_or(rest);
+    let host = if host.contains(':') { host.to_string() } else { format!("{host}:6379") };
+    let stream =
+        tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(&host))
+            .await??;
+    let mut stream = BufReader::new(stream);
+    stream.get_mut().write_all(b"*2\r\n$4\r\nINFO\r\n$6\r\nmemory\r\n").await?;
+    let mut header = String::new();
+    stream.read_line(&mut header).await?;
+    let len: usize = header
+        .strip_prefix('$')
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("unexpected Redis reply {header:?}"))?;
+    let mut body = vec![0; len];
+    stream.read_exact(&mut body).await?;
+    let text = String::from_utf8_lossy(&body);
+    text.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no used_memory in INFO memory"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_gauges() {
+        let text = "# TYPE reelplan_db_pool_in_use gauge\nreelplan_db_pool_in_use 3\nreelplan_db_pool_max 10\n";
+        assert_eq!(gauge(text, "reelplan_db_pool_in_use"), Some(3.0));
+        assert_eq!(gauge(text, "reelplan_db_pool_max"), Some(10.0));
+        assert_eq!(gauge(text, "reelplan_db_pool"), None);
+    }
+}

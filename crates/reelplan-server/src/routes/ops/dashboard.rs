@@ -1,0 +1,66 @@
+//! `/dashboard`: one self-contained HTML page (inline CSS and SVG-drawing script, no CDN),
+//! and `/dashboard/stats.json`, the rolling figures it polls every two seconds.
+
+use std::sync::atomic::Ordering;
+use std::time::SystemTime;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+use crate::telemetry;
+
+/// The page, embedded in the binary.
+const PAGE: &str = include_str!("dashboard.html");
+
+/// Points drawn across a chart by default: enough for a smooth line, few enough to be cheap.
+const POINTS: u64 = 150;
+
+/// `GET /dashboard`.
+pub(super) async fn page() -> impl IntoResponse {
+    ([(header::CACHE_CONTROL, "no-store")], Html(PAGE))
+}
+
+/// `?window=&step=` in seconds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StatsQuery {
+    window: Option<u64>,
+    step: Option<u64>,
+    /// The operations token, when the page was opened with one (checked by the ops guard).
+    #[expect(dead_code, reason = "read by the ops guard from the raw query")]
+    token: Option<String>,
+}
+
+/// `GET /dashboard/stats.json`: the live series, the pool and the process, now.
+pub(super) async fn stats(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<StatsQuery>,
+) -> impl IntoResponse {
+    let pool = state.store.pool_status();
+    state.live.sample_pool(pool);
+    let window = query.window.unwrap_or(300);
+    let step = query.step.unwrap_or((window / POINTS).max(1));
+    let uptime = SystemTime::now().duration_since(state.live.started()).unwrap_or_default();
+    let (cache_bytes, cache_entries) = state.cache.l1_usage();
+    let body = json!({
+        "live": state.live.snapshot(window, step),
+        "pool": {
+            "size": pool.size,
+            "idle": pool.idle,
+            "in_use": pool.size.saturating_sub(pool.idle),
+            "max": pool.max,
+        },
+        "process": {
+            "resident_bytes": telemetry::resident_bytes(),
+            "uptime_seconds": uptime.as_secs(),
+        },
+        "cache": {"l1_bytes": cache_bytes, "l1_entries": cache_entries, "redis": state.cache.has_redis()},
+        "n_plus_one_warnings": state.n_plus_one_warnings.load(Ordering::Relaxed),
+    });
+    ([(header::CACHE_CONTROL, "no-store")], axum::Json(body))
+}

@@ -1,0 +1,232 @@
+//! `/openapi.json`: the OpenAPI 3.1 document, generated from the handlers' annotations and
+//! the models' `ToSchema` derives.
+//!
+//! The file routes (owned by `routes/files.rs`) and the operations endpoints are documented
+//! here by doc-only functions, so the document covers every path of API.md from one place.
+
+use std::sync::OnceLock;
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{OpenApi as Document, Ref, RefOr};
+use utoipa::{Modify, OpenApi};
+
+use super::schemas::{Binary, ErrorBody, FileResult};
+use crate::routes::{account, feedback, members, memos, projects};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "reelplan",
+        version = "1",
+        description = "The backend of a video-production project tracker. Every `/api` \
+            response carries `X-Query-Count`, `X-Response-Time`, `Server-Timing`, \
+            `X-Request-Id`, and `X-Cache` on cacheable reads.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    paths(
+        account::signup, account::login, account::me, account::patch_me,
+        projects::list, projects::create, projects::detail, projects::patch, projects::delete,
+        projects::put_phase,
+        members::add, members::patch, members::remove,
+        feedback::comments, feedback::comment, feedback::delete_comment,
+        feedback::messages, feedback::message,
+        memos::add, memos::delete,
+        upload_file, get_file, delete_file, put_video,
+        healthz, readyz, metrics, dashboard, dashboard_stats, openapi_json_doc,
+    ),
+    components(schemas(ErrorBody)),
+    modifiers(&CommonResponses),
+    tags(
+        (name = "account", description = "Signup, login and the caller's profile."),
+        (name = "projects", description = "Projects, their fields and phase dates."),
+        (name = "members", description = "Who takes part in a project, with which role."),
+        (name = "feedback", description = "Timecoded comments, chat and the review video."),
+        (name = "memos", description = "Dated notes on a project."),
+        (name = "files", description = "Files stored with a project."),
+        (name = "operations", description = "Health, readiness, metrics and the dashboard."),
+    ),
+)]
+struct ApiDoc;
+
+/// The bearer scheme, and the failures every `/api` operation can answer with, added once
+/// here rather than repeated on each handler.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, doc: &mut Document) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        let bearer = Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+        let error = |text: &str| {
+            utoipa::openapi::ResponseBuilder::new()
+                .description(text)
+                .content(
+                    "application/json",
+                    utoipa::openapi::ContentBuilder::new()
+                        .schema(Some(RefOr::Ref(Ref::from_schema_name("error"))))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in doc.paths.paths.iter_mut() {
+            if !path.starts_with("/api/") {
+                continue;
+            }
+            let operations =
+                [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                let mut add = |status: &str, text: &str| {
+                    responses.entry(status.to_owned()).or_insert_with(|| error(text).into());
+                };
+                add(
+                    "400",
+                    "Malformed JSON, wrong content type, unknown field or bad query parameter.",
+                );
+                if operation.security.is_some() {
+                    add("401", "Missing, malformed, expired or forged token.");
+                }
+                if operation.request_body.is_some() {
+                    add("413", "The request body is over the limit.");
+                }
+                add("500", "A bug; the message carries no internal details.");
+                add("503", "The database cannot be reached.");
+            }
+        }
+    }
+}
+
+/// The document, built once.
+pub(crate) fn document() -> &'static Document {
+    static DOC: OnceLock<Document> = OnceLock::new();
+    DOC.get_or_init(ApiDoc::openapi)
+}
+
+/// `GET /openapi.json`.
+pub(super) async fn openapi_json() -> impl IntoResponse {
+    let body = document().to_json().unwrap_or_else(|_| "{}".to_owned());
+    ([(header::CONTENT_TYPE, "application/json")], body)
+}
+
+// Doc-only operations: the handlers live elsewhere (files) or take no annotations (ops).
+
+#[utoipa::path(
+    post,
+    path = "/api/projects/{id}/files",
+    tag = "files",
+    summary = "Uploads a file (editor+), streamed to the object store.",
+    params(
+        ("id" = i64, Path, description = "The project's id."),
+        ("name" = String, Query, description = "The file's name."),
+    ),
+    request_body(content = inline(Binary), content_type = "*/*", description = "The raw bytes; `Content-Type` is stored with them."),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The stored file.", body = FileResult),
+        (status = 403, description = "The caller's role does not allow this.", body = ErrorBody),
+        (status = 404, description = "No such project, or not a member.", body = ErrorBody),
+        (status = 413, description = "Over the configured upload limit (default 2 GiB).", body = ErrorBody),
+    ),
+)]
+#[expect(dead_code, reason = "documentation only; served by routes/files.rs")]
+fn upload_file() {}
+
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}/files/{file_id}",
+    tag = "files",
+    summary = "Downloads a file's bytes (members only), with its stored content type.",
+    params(
+        ("id" = i64, Path, description = "The project's id."),
+        ("file_id" = i64, Path, description = "The file's id."),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The bytes.", body = inline(Binary), content_type = "application/octet-stream"),
+        (status = 404, description = "No such project or file, or not a member.", body = ErrorBody),
+    ),
+)]
+#[expect(dead_code, reason = "documentation only; served by routes/files.rs")]
+fn get_file() {}
+
+#[utoipa::path(
+    delete,
+    path = "/api/projects/{id}/files/{file_id}",
+    tag = "files",
+    summary = "Deletes a file (editor+).",
+    params(
+        ("id" = i64, Path, description = "The project's id."),
+        ("file_id" = i64, Path, description = "The file's id."),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "The caller's role does not allow this.", body = ErrorBody),
+        (status = 404, description = "No such project or file, or not a member.", body = ErrorBody),
+    ),
+)]
+#[expect(dead_code, reason = "documentation only; served by routes/files.rs")]
+fn delete_file() {}
+
+#[utoipa::path(
+    put,
+    path = "/api/projects/{id}/feedback/video",
+    tag = "feedback",
+    summary = "Replaces the project's review video (editor+).",
+    params(("id" = i64, Path, description = "The project's id.")),
+    request_body(content = inline(Binary), content_type = "video/*", description = "The raw video bytes."),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The stored video.", body = FileResult),
+        (status = 403, description = "The caller's role does not allow this.", body = ErrorBody),
+        (status = 404, description = "No such project, or not a member.", body = ErrorBody),
+        (status = 413, description = "Over the configured upload limit.", body = ErrorBody),
+    ),
+)]
+#[expect(dead_code, reason = "documentation only; served by routes/files.rs")]
+fn put_video() {}
+
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    summary = "Liveness: 200 while the process runs.",
+    responses((status = 200, description = "`{\"status\": \"ok\"}`")))]
+#[expect(dead_code, reason = "documentation only")]
+fn healthz() {}
+
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    summary = "Readiness: the database (and Redis, when configured) answer.",
+    responses(
+        (status = 200, description = "`{\"ready\": true, \"checks\": {...}}`"),
+        (status = 503, description = "`{\"ready\": false, \"checks\": {...}}` naming what failed."),
+    ))]
+#[expect(dead_code, reason = "documentation only")]
+fn readyz() {}
+
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    summary = "Prometheus text format (behind the operations token when one is set).",
+    responses((status = 200, description = "Metrics.", body = String, content_type = "text/plain")))]
+#[expect(dead_code, reason = "documentation only")]
+fn metrics() {}
+
+#[utoipa::path(get, path = "/dashboard", tag = "operations",
+    summary = "A live HTML page of the figures in `/metrics`.",
+    responses((status = 200, description = "The page.", body = String, content_type = "text/html")))]
+#[expect(dead_code, reason = "documentation only")]
+fn dashboard() {}
+
+#[utoipa::path(get, path = "/dashboard/stats.json", tag = "operations",
+    summary = "The dashboard's data: per-point series over the last minutes and per-route figures.",
+    params(
+        ("window" = Option<u64>, Query, description = "Seconds to cover, at most 600 (default 300)."),
+        ("step" = Option<u64>, Query, description = "Seconds per point (default window / 150)."),
+    ),
+    responses((status = 200, description = "Series and totals.", body = Object)))]
+#[expect(dead_code, reason = "documentation only")]
+fn dashboard_stats() {}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    summary = "This document.",
+    responses((status = 200, description = "OpenAPI 3.1.", body = Object)))]
+#[expect(dead_code, reason = "documentation only")]
+fn openapi_json_doc() {}

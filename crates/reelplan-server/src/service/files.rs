@@ -1,0 +1,414 @@
+//! Project files and the feedback video: permission checks, validation, streaming to the
+//! object store, the metadata row, cache invalidation and object clean-up.
+//!
+//! Order of a write, so that a failure at any step leaves neither half: check access, stream
+//! the body into a fresh object (aborted when cut off), write the row only once the object is
+//! complete (and delete the object when the row cannot be written), invalidate the project's
+//! detail, and only then remove objects whose rows are gone (a failure there is logged for a
+//! sweep, never shown to the user). Rules:
+//!
+//! - a file's name (`?name=`) is required: 1-255 characters after trimming, no control
+//!   characters (422 `validation`, field `name`); it is only ever shown and sent back in
+//!   `Content-Disposition`, never used as a storage key;
+//! - a file's content type is any `type/subtype` with optional parameters (default
+//!   `application/octet-stream`), else 422 (field `content_type`);
+//! - the video's content type must be `video/*`, else 422 `validation` (field
+//!   `content_type`), not 415: the contract reserves 4xx codes to its table, where a rule on
+//!   well-formed input is a 422; its name is `?name=` when given, else `video`;
+//! - a body over the upload limit is 413 `payload_too_large`, before reading when
+//!   `Content-Length` says so, else as soon as the count passes the limit.
+
+use std::fmt::Display;
+use std::ops::Range;
+
+use bytes::Bytes;
+use reelplan_cache::Scope;
+use reelplan_domain::{Action, FileId, ProjectId, UserId};
+use reelplan_store::{FileMeta, NewFile, StoredFile};
+
+use super::feedback::not_found_is_no_project;
+use super::{access, require};
+use crate::error::ApiError;
+use crate::objects::{Download, Objects, UploadError};
+use crate::state::AppState;
+
+/// Longest file name, in characters.
+pub const MAX_NAME_CHARS: usize = 255;
+/// Longest content type, in bytes.
+const MAX_CONTENT_TYPE_BYTES: usize = 255;
+/// The content type of a file uploaded without one.
+const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
+
+/// An upload as the route hands it over: the header fields and the body stream.
+pub struct Upload<S> {
+    /// `?name=`.
+    pub name: Option<String>,
+    /// The `Content-Type` header, if any (and readable).
+    pub content_type: Option<String>,
+    /// The `Content-Length` header, if any.
+    pub content_length: Option<u64>,
+    /// The body.
+    pub body: S,
+}
+
+/// Uploads a project file (editor+). Two statements: access, insert.
+pub async fn add<S, E>(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    upload: Upload<S>,
+) -> Result<FileMeta, ApiError>
+where
+    S: futures::Stream<Item = Result<Bytes, E>> + Send,
+    E: Display,
+{
+    require(&access(state, project).await?, caller, Action::Edit)?;
+    let name = valid_name(upload.name.as_deref().unwrap_or(""))?;
+    let content_type = match upload.content_type.as_deref() {
+        None => DEFAULT_CONTENT_TYPE.to_owned(),
+        Some(value) => content_type(value)?,
+    };
+    let file = store_object(state, name, content_type, upload.content_length, upload.body).await?;
+    let meta = match state.store.add_file(project, &file).await {
+        Ok(meta) => meta,
+        Err(error) => {
+            state.objects.delete_or_log(&file.storage_key).await;
+            return Err(not_found_is_no_project(error.into()));
+        }
+    };
+    state.cache.invalidate(&[Scope::Project(project.0)]).await;
+    Ok(meta)
+}
+
+/// Replaces the feedback video (editor+); the replaced video's object is removed once its row
+/// is gone. Two statements: access, insert-and-delete.
+pub async fn put_video<S, E>(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    upload: Upload<S>,
+) -> Result<FileMeta, ApiError>
+where
+    S: futures::Stream<Item = Result<Bytes, E>> + Send,
+    E: Display,
+{
+    require(&access(state, project).await?, caller, Action::Edit)?;
+    let name = match upload.name.as_deref() {
+        Some(name) => valid_name(name)?,
+        None => "video".to_owned(),
+    };
+    let content_type = upload
+        .content_type
+        .as_deref()
+        .map(content_type)
+        .transpose()?
+        .filter(|t| t.starts_with("video/"))
+        .ok_or_else(|| ApiError::invalid("content_type", "must be a video/* type"))?;
+    let file = store_object(state, name, content_type, upload.content_length, upload.body).await?;
+    let replaced = match state.store.set_video(project, &file).await {
+        Ok(replaced) => replaced,
+        Err(error) => {
+            state.objects.delete_or_log(&file.storage_key).await;
+            return Err(not_found_is_no_project(error.into()));
+        }
+    };
+    state.cache.invalidate(&[Scope::Project(project.0)]).await;
+    for key in &replaced.replaced {
+        state.objects.delete_or_log(key).await;
+    }
+    Ok(replaced.video)
+}
+
+/// What a download serves.
+pub struct Served {
+    /// The file's metadata (name, content type, size).
+    pub meta: FileMeta,
+    /// The bytes (of the requested range).
+    pub download: Download,
+    /// Whether a range was asked for and is served (206) rather than the whole file (200).
+    pub partial: bool,
+}
+
+/// Why a download could not be served, beyond the usual errors.
+pub enum DownloadError {
+    /// The requested range lies outside the file (416), with the file's size.
+    Unsatisfiable(u64),
+    /// Anything in the contract's table.
+    Api(ApiError),
+}
+
+impl From<ApiError> for DownloadError {
+    fn from(error: ApiError) -> Self {
+        DownloadError::Api(error)
+    }
+}
+
+/// A byte range as asked by a `Range` header, resolved against the file's size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RangeRequest {
+    /// No usable `Range` header: the whole file (200).
+    Full,
+    /// One satisfiable range (206).
+    Part(Range<u64>),
+    /// A range outside the file (416).
+    Unsatisfiable,
+}
+
+impl RangeRequest {
+    /// Reads a `Range` header per RFC 9110 for a file of `size` bytes. Only single `bytes`
+    /// ranges are served; anything else (other units, several ranges, bad syntax) is ignored
+    /// and the whole file served, as the RFC allows.
+    pub fn parse(header: Option<&str>, size: u64) -> RangeRequest {
+        let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
+            return RangeRequest::Full;
+        };
+        let Some((first, last)) = spec.split_once('-') else {
+            return RangeRequest::Full;
+        };
+        let (first, last) = (first.trim(), last.trim());
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        // Numbers too large for u64 are simply very large: past any file's end.
+        let number = |s: &str| s.parse::<u64>().unwrap_or(u64::MAX);
+        if first.is_empty() {
+            // bytes=-N: the last N bytes.
+            if !digits(last) {
+                return RangeRequest::Full;
+            }
+            let suffix = number(last);
+            if suffix == 0 || size == 0 {
+                return RangeRequest::Unsatisfiable;
+            }
+            return RangeRequest::Part(size - suffix.min(size)..size);
+        }
+        // bytes=A- and bytes=A-B.
+        if !digits(first) || !(last.is_empty() || digits(last)) {
+            return RangeRequest::Full;
+        }
+        let start = number(first);
+        let end = if last.is_empty() { u64::MAX } else { number(last) };
+        if end < start {
+            RangeRequest::Full
+        } else if start >= size {
+            RangeRequest::Unsatisfiable
+        } else {
+            RangeRequest::Part(start..end.min(size - 1) + 1)
+        }
+    }
+}
+
+/// Opens a file (either kind) for download (member). One statement.
+pub async fn download(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    id: FileId,
+    range: Option<&str>,
+) -> Result<Served, DownloadError> {
+    let found = state.store.file(project, id).await.map_err(ApiError::from)?;
+    let found = found.ok_or_else(ApiError::no_project)?;
+    require(&found.access, caller, Action::Read)?;
+    let StoredFile { meta, storage_key } = found.file.ok_or(ApiError::NotFound("no such file"))?;
+    let size = u64::try_from(meta.size).unwrap_or(0);
+    let (range, partial) = match RangeRequest::parse(range, size) {
+        RangeRequest::Full => (0..size, false),
+        RangeRequest::Part(range) => (range, true),
+        RangeRequest::Unsatisfiable => return Err(DownloadError::Unsatisfiable(size)),
+    };
+    // A zero-byte file is served without asking the store for an empty range.
+    let download = if range.is_empty() {
+        Download { range, stream: Box::pin(futures::stream::empty()) }
+    } else {
+        state.objects.download(&storage_key, Some(range)).await.map_err(|error| {
+            tracing::error!(key = %storage_key, %error, "a recorded file cannot be read");
+            ApiError::Internal
+        })?
+    };
+    Ok(Served { meta, download, partial })
+}
+
+/// Deletes a file or the video (editor+); its object goes once the row is gone. Two
+/// statements: access, delete.
+pub async fn delete(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    id: FileId,
+) -> Result<(), ApiError> {
+    require(&access(state, project).await?, caller, Action::Edit)?;
+    let key = state.store.delete_file(project, id).await?;
+    let key = key.ok_or(ApiError::NotFound("no such file"))?;
+    state.cache.invalidate(&[Scope::Project(project.0)]).await;
+    state.objects.delete_or_log(&key).await;
+    Ok(())
+}
+
+/// Streams the body into a fresh object and returns the row to record for it.
+async fn store_object<S, E>(
+    state: &AppState,
+    name: String,
+    content_type: String,
+    content_length: Option<u64>,
+    body: S,
+) -> Result<NewFile, ApiError>
+where
+    S: futures::Stream<Item = Result<Bytes, E>> + Send,
+    E: Display,
+{
+    let objects: &Objects = &state.objects;
+    let limit = objects.max_upload_bytes();
+    if content_length.is_some_and(|length| length > limit) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let key = Objects::new_key();
+    let size = objects.upload(&key, body, limit).await.map_err(|error| match error {
+        UploadError::TooLarge => ApiError::PayloadTooLarge,
+        UploadError::Body(detail) => {
+            tracing::info!(%detail, "an upload's body failed");
+            ApiError::BadRequest("the upload was interrupted".to_owned())
+        }
+        UploadError::Store(error) => {
+            tracing::error!(%error, key, "the object store refused an upload");
+            ApiError::Internal
+        }
+    })?;
+    let size = i64::try_from(size).map_err(|_| ApiError::PayloadTooLarge)?;
+    Ok(NewFile { name, content_type, size, storage_key: key })
+}
+
+/// A file name as given, trimmed: 1-255 characters, no control characters.
+pub fn valid_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    let problem = if name.is_empty() {
+        Some("is required (?name=)")
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        Some("must be at most 255 characters")
+    } else if name.chars().any(char::is_control) {
+        Some("must not contain control characters")
+    } else {
+        None
+    };
+    match problem {
+        Some(problem) => Err(ApiError::invalid("name", problem)),
+        None => Ok(name.to_owned()),
+    }
+}
+
+/// A content type `type/subtype[; parameters]`, type and subtype lower-cased; 422 otherwise.
+pub fn content_type(value: &str) -> Result<String, ApiError> {
+    let invalid = || ApiError::invalid("content_type", "must be a type/subtype media type");
+    let value = value.trim();
+    if value.len() > MAX_CONTENT_TYPE_BYTES || value.chars().any(|c| c.is_control()) {
+        return Err(invalid());
+    }
+    let (essence, parameters) = match value.split_once(';') {
+        Some((essence, parameters)) => (essence.trim(), Some(parameters.trim())),
+        None => (value, None),
+    };
+    let token = |s: &str| {
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    let Some((kind, subtype)) = essence.split_once('/') else { return Err(invalid()) };
+    if !token(kind) || !token(subtype) || !value.is_ascii() {
+        return Err(invalid());
+    }
+    let essence = format!("{}/{}", kind.to_ascii_lowercase(), subtype.to_ascii_lowercase());
+    Ok(match parameters {
+        Some(parameters) if !parameters.is_empty() => format!("{essence}; {parameters}"),
+        _ => essence,
+    })
+}
+
+/// `Content-Disposition` for a download: `inline` for media a browser shows safely (video,
+/// audio, raster images), `attachment` otherwise; the name sanitised into an ASCII
+/// `filename` (no quotes, backslashes, separators or controls) plus the exact name as
+/// RFC 5987 `filename*`.
+pub fn content_disposition(name: &str, content_type: &str) -> String {
+    let inline = ["video/", "audio/", "image/"].iter().any(|p| content_type.starts_with(p))
+        && !content_type.starts_with("image/svg");
+    let ascii: String = name
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' | '/' | ';' | '%' => '_',
+            c if c.is_ascii_graphic() || c == ' ' => c,
+            _ => '_',
+        })
+        .collect();
+    let ascii = ascii.trim_matches(|c| c == ' ' || c == '.');
+    let ascii = if ascii.is_empty() { "download" } else { ascii };
+    let mut encoded = String::new();
+    for byte in name.bytes() {
+        if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    let kind = if inline { "inline" } else { "attachment" };
+    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// Removes the objects of a deleted project (their rows are gone): failures are logged with
+/// the key for a sweep, never shown to the user.
+pub(crate) async fn remove_project_objects(state: &AppState, keys: Vec<String>) {
+    if !keys.is_empty() {
+        state.objects.delete_all(keys).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_follow_rfc_9110() {
+        use RangeRequest::*;
+        let p = |h: &str, size| RangeRequest::parse(Some(h), size);
+        assert_eq!(RangeRequest::parse(None, 10), Full);
+        assert_eq!(p("bytes=0-0", 10), Part(0..1));
+        assert_eq!(p("bytes=2-5", 10), Part(2..6));
+        assert_eq!(p("bytes=2-", 10), Part(2..10));
+        assert_eq!(p("bytes=5-100", 10), Part(5..10));
+        assert_eq!(p("bytes=-3", 10), Part(7..10));
+        assert_eq!(p("bytes=-30", 10), Part(0..10));
+        assert_eq!(p("bytes=10-", 10), Unsatisfiable);
+        assert_eq!(p("bytes=10-20", 10), Unsatisfiable);
+        assert_eq!(p("bytes=-0", 10), Unsatisfiable);
+        assert_eq!(p("bytes=0-", 0), Unsatisfiable);
+        assert_eq!(p("bytes=5-2", 10), Full, "invalid: ignored");
+        assert_eq!(p("bytes=0-1,4-5", 10), Full, "several ranges: ignored");
+        assert_eq!(p("items=0-1", 10), Full);
+        assert_eq!(p("bytes=a-b", 10), Full);
+        assert_eq!(p("bytes=-", 10), Full);
+        assert_eq!(p("bytes=+1-2", 10), Full);
+    }
+
+    #[test]
+    fn names_and_types() {
+        assert_eq!(valid_name("  cut.mp4 ").unwrap(), "cut.mp4");
+        assert!(valid_name("   ").is_err());
+        assert!(valid_name("a\nb").is_err());
+        assert!(valid_name(&"x".repeat(256)).is_err());
+        assert_eq!(content_type("Video/MP4").unwrap(), "video/mp4");
+        assert_eq!(content_type("text/plain;charset=utf-8").unwrap(), "text/plain; charset=utf-8");
+        assert!(content_type("video").is_err());
+        assert!(content_type("video/").is_err());
+        assert!(content_type("a b/c").is_err());
+    }
+
+    #[test]
+    fn dispositions_are_sanitised() {
+        assert_eq!(
+            content_disposition("cut 1.mp4", "video/mp4"),
+            "inline; filename=\"cut 1.mp4\"; filename*=UTF-8''cut%201.mp4"
+        );
+        assert_eq!(
+            content_disposition("../\"evil\";\\x.html", "text/html"),
+            "attachment; filename=\"__evil___x.html\"; filename*=UTF-8''..%2F%22evil%22%3B%5Cx.html"
+        );
+        assert_eq!(
+            content_disposition("日本.pdf", "application/pdf"),
+            "attachment; filename=\"__.pdf\"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.pdf"
+        );
+        assert!(content_disposition("x.svg", "image/svg+xml").starts_with("attachment"));
+    }
+}

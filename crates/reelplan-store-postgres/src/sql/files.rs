@@ -1,0 +1,112 @@
+//! Project files and the feedback video: rows written only once their object is complete.
+
+use reelplan_domain::{FileId, ProjectId};
+use reelplan_store::stats::run;
+use reelplan_store::{FileAccess, FileMeta, NewFile, StoreResult, VideoReplaced};
+use sqlx::PgPool;
+
+use super::now;
+
+/// Records a file (kind 'file') of project $1: name $2, content type $3, size $4, key $5, at $6.
+pub const ADD: &str = concat!(
+    "INSERT INTO files AS f (project_id, kind, name, content_type, size, storage_key, created)
+VALUES ($1::bigint, 'file', $2::text, $3::text, $4::bigint, $5::text, $6::timestamptz)
+RETURNING ",
+    file_doc!("f"),
+    "::text"
+);
+
+/// Records the new feedback video of project $1 (parameters as [`ADD`]) and deletes the rows
+/// of the videos it replaces, returning their keys: one statement, so no reader ever sees two
+/// videos or none. Both parts see the snapshot from before the statement, so the new row is
+/// never among the deleted.
+pub const SET_VIDEO: &str = concat!(
+    "WITH old AS (
+    DELETE FROM files WHERE project_id = $1::bigint AND kind = 'video' RETURNING storage_key
+), new AS (
+    INSERT INTO files AS f (project_id, kind, name, content_type, size, storage_key, created)
+    VALUES ($1::bigint, 'video', $2::text, $3::text, $4::bigint, $5::text, $6::timestamptz)
+    RETURNING ",
+    file_doc!("f"),
+    " AS doc
+)
+SELECT json_build_object(
+    'video', new.doc,
+    'replaced', COALESCE((SELECT json_agg(old.storage_key) FROM old), '[]'::json))::text
+FROM new"
+);
+
+/// The access list of project $1 and its file $2 (either kind) with the storage key.
+pub const FILE: &str = concat!(
+    "SELECT json_build_object('access', ",
+    access_doc!(),
+    ", 'file', (SELECT json_build_object('meta', ",
+    file_doc!("f"),
+    ", 'storage_key', f.storage_key)
+              FROM files f WHERE f.id = $2::bigint AND f.project_id = p.id))::text
+FROM projects p WHERE p.id = $1::bigint"
+);
+
+/// Deletes file $2 (either kind) of project $1, returning its storage key.
+pub const DELETE: &str =
+    "DELETE FROM files WHERE id = $2::bigint AND project_id = $1::bigint RETURNING storage_key";
+
+/// The storage keys of every file of project $1.
+pub const PROJECT_KEYS: &str =
+    "SELECT storage_key FROM files WHERE project_id = $1::bigint ORDER BY id";
+
+pub(crate) async fn add(
+    pool: &PgPool,
+    project: ProjectId,
+    file: &NewFile,
+) -> StoreResult<FileMeta> {
+    let query = sqlx::query_scalar::<_, String>(ADD)
+        .bind(project.0)
+        .bind(&file.name)
+        .bind(&file.content_type)
+        .bind(file.size)
+        .bind(&file.storage_key)
+        .bind(now());
+    let doc = run(ADD, query.fetch_one(pool)).await?;
+    Ok(serde_json::from_str(&doc)?)
+}
+
+pub(crate) async fn set_video(
+    pool: &PgPool,
+    project: ProjectId,
+    file: &NewFile,
+) -> StoreResult<VideoReplaced> {
+    let query = sqlx::query_scalar::<_, String>(SET_VIDEO)
+        .bind(project.0)
+        .bind(&file.name)
+        .bind(&file.content_type)
+        .bind(file.size)
+        .bind(&file.storage_key)
+        .bind(now());
+    let doc = run(SET_VIDEO, query.fetch_one(pool)).await?;
+    Ok(serde_json::from_str(&doc)?)
+}
+
+pub(crate) async fn file(
+    pool: &PgPool,
+    project: ProjectId,
+    id: FileId,
+) -> StoreResult<Option<FileAccess>> {
+    let query = sqlx::query_scalar::<_, String>(FILE).bind(project.0).bind(id.0);
+    let doc = run(FILE, query.fetch_optional(pool)).await?;
+    Ok(doc.as_deref().map(serde_json::from_str).transpose()?)
+}
+
+pub(crate) async fn delete(
+    pool: &PgPool,
+    project: ProjectId,
+    id: FileId,
+) -> StoreResult<Option<String>> {
+    let query = sqlx::query_scalar::<_, String>(DELETE).bind(project.0).bind(id.0);
+    run(DELETE, query.fetch_optional(pool)).await
+}
+
+pub(crate) async fn project_keys(pool: &PgPool, project: ProjectId) -> StoreResult<Vec<String>> {
+    let query = sqlx::query_scalar::<_, String>(PROJECT_KEYS).bind(project.0);
+    run(PROJECT_KEYS, query.fetch_all(pool)).await
+}

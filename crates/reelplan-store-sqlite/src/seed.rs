@@ -1,0 +1,119 @@
+//! [`BulkLoad`] for SQLite: one transaction on one connection, multi-row `INSERT`s of as many
+//! rows as SQLite's bound-parameter limit allows. Chunks of equal size share one statement text,
+//! so sqlx prepares each shape once and reuses it.
+//!
+//! `member_count` is kept by the schema's row triggers, ids are explicit (AUTOINCREMENT moves
+//! `sqlite_sequence` past them). This is tooling (`reelplan seed`), not request traffic, so its
+//! statements do not go through the statement accounting of `reelplan_store::stats`.
+
+use async_trait::async_trait;
+use reelplan_store::bulk::{Batches, BulkLoad, OnBatch, ProjectBatch, UserRow};
+use reelplan_store::StoreResult;
+use sqlx::query_builder::Separated;
+use sqlx::{Executor, QueryBuilder, Sqlite, SqliteConnection};
+
+use crate::SqliteStore;
+
+/// Bound parameters per statement, under SQLite's default limit of 32,766.
+const MAX_PARAMS: usize = 30_000;
+
+/// Inserts `rows` with `INSERT INTO <head> VALUES ...`, `push` binding one row's `cols` values.
+async fn insert<'a, T>(
+    conn: &mut SqliteConnection,
+    head: &str,
+    cols: usize,
+    rows: &'a [T],
+    push: impl Fn(&mut Separated<'_, 'a, Sqlite, &'static str>, &'a T) + Copy,
+) -> StoreResult<()> {
+    for chunk in rows.chunks(MAX_PARAMS / cols) {
+        let mut builder = QueryBuilder::<Sqlite>::new(format!("INSERT INTO {head} "));
+        builder.push_values(chunk, |mut b, row| push(&mut b, row));
+        builder.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn insert_batch(conn: &mut SqliteConnection, batch: &ProjectBatch) -> StoreResult<()> {
+    const PROJECTS: &str = "projects (id, owner_id, name, manager, consumer, description, color, \
+        created, updated, basic_plan_start, basic_plan_end, story_board_start, story_board_end, \
+        filming_start, filming_end, video_edit_start, video_edit_end, post_work_start, \
+        post_work_end, video_preview_start, video_preview_end, confirmation_start, \
+        confirmation_end, video_delivery_start, video_delivery_end)";
+    insert(conn, PROJECTS, 25, &batch.projects, |b, p| {
+        b.push_bind(p.id).push_bind(p.owner_id).push_bind(p.name.as_str());
+        b.push_bind(p.manager.as_str()).push_bind(p.consumer.as_str());
+        b.push_bind(p.description.as_str()).push_bind(p.color.as_deref());
+        b.push_bind(p.created).push_bind(p.updated);
+        for (start, end) in &p.phases {
+            b.push_bind(*start).push_bind(*end);
+        }
+    })
+    .await?;
+    let head = "members (id, project_id, user_id, role, created)";
+    insert(conn, head, 5, &batch.members, |b, m| {
+        b.push_bind(m.id).push_bind(m.project_id).push_bind(m.user_id);
+        b.push_bind(m.role.as_str()).push_bind(m.created);
+    })
+    .await?;
+    let head = "comments (id, project_id, user_id, text, timecode, created)";
+    insert(conn, head, 6, &batch.comments, |b, c| {
+        b.push_bind(c.id).push_bind(c.project_id).push_bind(c.user_id);
+        b.push_bind(c.text.as_str()).push_bind(c.timecode).push_bind(c.created);
+    })
+    .await?;
+    let head = "messages (id, project_id, user_id, text, created)";
+    insert(conn, head, 5, &batch.messages, |b, m| {
+        b.push_bind(m.id).push_bind(m.project_id).push_bind(m.user_id);
+        b.push_bind(m.text.as_str()).push_bind(m.created);
+    })
+    .await?;
+    let head = "memos (id, project_id, user_id, date, text, created)";
+    insert(conn, head, 6, &batch.memos, |b, m| {
+        b.push_bind(m.id).push_bind(m.project_id).push_bind(m.user_id);
+        b.push_bind(m.date).push_bind(m.text.as_str()).push_bind(m.created);
+    })
+    .await
+}
+
+#[async_trait]
+impl BulkLoad for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn user_count(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(self.pool()).await?)
+    }
+
+    async fn clear(&self) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        for table in ["files", "memos", "messages", "comments", "members", "projects", "users"] {
+            (&mut *tx).execute(format!("DELETE FROM {table}").as_str()).await?;
+        }
+        (&mut *tx).execute("DELETE FROM sqlite_sequence").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn load(
+        &self,
+        users: &[UserRow],
+        batches: &mut Batches,
+        on_batch: OnBatch<'_>,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        let head = "users (id, email, nickname, password_hash, created, updated)";
+        insert(&mut tx, head, 6, users, |b, u| {
+            b.push_bind(u.id).push_bind(u.email.as_str()).push_bind(u.nickname.as_str());
+            b.push_bind(u.password_hash.as_str()).push_bind(u.created).push_bind(u.created);
+        })
+        .await?;
+        while let Some(batch) = batches.recv().await {
+            insert_batch(&mut tx, &batch).await?;
+            on_batch(batch.projects.len());
+        }
+        tx.commit().await?;
+        self.pool().execute("ANALYZE").await?;
+        Ok(())
+    }
+}

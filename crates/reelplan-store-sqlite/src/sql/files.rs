@@ -1,0 +1,108 @@
+//! Project files and the feedback video: rows written only once their object is complete.
+
+use reelplan_domain::{FileId, ProjectId};
+use reelplan_store::stats::run;
+use reelplan_store::{FileAccess, FileMeta, NewFile, StoreResult, VideoReplaced};
+use sqlx::SqlitePool;
+
+use super::{parse, parse_opt};
+use crate::{now, time};
+
+pub(crate) const ADD: &str = "
+    INSERT INTO files (project_id, kind, name, content_type, size, storage_key, created)
+    VALUES (?1, 'file', ?2, ?3, ?4, ?5, ?6)
+    RETURNING id, created";
+
+fn meta(project: ProjectId, id: i64, file: &NewFile, created: i64) -> StoreResult<FileMeta> {
+    Ok(FileMeta {
+        id: FileId(id),
+        name: file.name.clone(),
+        content_type: file.content_type.clone(),
+        size: file.size,
+        url: format!("/api/projects/{}/files/{id}", project.0),
+        created: time(created)?,
+    })
+}
+
+/// Records a file (kind 'file'); `NotFound` when the project does not exist.
+pub async fn add(pool: &SqlitePool, project: ProjectId, file: &NewFile) -> StoreResult<FileMeta> {
+    let query = sqlx::query_as::<_, (i64, i64)>(ADD)
+        .bind(project.0)
+        .bind(&file.name)
+        .bind(&file.content_type)
+        .bind(file.size)
+        .bind(&file.storage_key)
+        .bind(now());
+    let (id, created) = run(ADD, query.fetch_one(pool)).await?;
+    meta(project, id, file, created)
+}
+
+/// The new video row carries the keys of the videos it replaces; the `files_one_video` trigger
+/// (migration 0006) deletes their rows within this same statement.
+pub(crate) const SET_VIDEO: &str = "
+    INSERT INTO files (project_id, kind, name, content_type, size, storage_key, created, replaced)
+    SELECT ?1, 'video', ?2, ?3, ?4, ?5, ?6,
+           (SELECT json_group_array(storage_key) FROM files WHERE project_id = ?1 AND kind = 'video')
+    RETURNING id, created, replaced";
+
+/// Records the project's new feedback video and deletes the rows of the ones it replaces,
+/// returning their keys; `NotFound` when the project does not exist.
+pub async fn set_video(
+    pool: &SqlitePool,
+    project: ProjectId,
+    file: &NewFile,
+) -> StoreResult<VideoReplaced> {
+    let query = sqlx::query_as::<_, (i64, i64, Option<String>)>(SET_VIDEO)
+        .bind(project.0)
+        .bind(&file.name)
+        .bind(&file.content_type)
+        .bind(file.size)
+        .bind(&file.storage_key)
+        .bind(now());
+    let (id, created, replaced) = run(SET_VIDEO, query.fetch_one(pool)).await?;
+    let replaced = match replaced {
+        Some(keys) => parse(&keys)?,
+        None => Vec::new(),
+    };
+    Ok(VideoReplaced { video: meta(project, id, file, created)?, replaced })
+}
+
+pub(crate) const FILE: &str = concat!(
+    "SELECT json_object('access', ",
+    access_json!(),
+    ", 'file', json((SELECT json_object('meta', ",
+    file_json!(),
+    ", 'storage_key', f.storage_key)
+                     FROM files f WHERE f.id = ?2 AND f.project_id = p.id)))
+    FROM projects p WHERE p.id = ?1"
+);
+
+/// The access list and one file (either kind) of a project; None when no such project.
+pub async fn file(
+    pool: &SqlitePool,
+    project: ProjectId,
+    id: FileId,
+) -> StoreResult<Option<FileAccess>> {
+    let query = sqlx::query_scalar::<_, String>(FILE).bind(project.0).bind(id.0);
+    parse_opt(run(FILE, query.fetch_optional(pool)).await?)
+}
+
+const DELETE: &str = "DELETE FROM files WHERE id = ?2 AND project_id = ?1 RETURNING storage_key";
+
+/// Deletes a file (either kind), returning its storage key; None when none on this project.
+pub async fn delete(
+    pool: &SqlitePool,
+    project: ProjectId,
+    id: FileId,
+) -> StoreResult<Option<String>> {
+    let query = sqlx::query_scalar::<_, String>(DELETE).bind(project.0).bind(id.0);
+    run(DELETE, query.fetch_optional(pool)).await
+}
+
+const PROJECT_KEYS: &str = "SELECT storage_key FROM files WHERE project_id = ?1 ORDER BY id";
+
+/// The storage keys of every file of a project.
+pub async fn project_keys(pool: &SqlitePool, project: ProjectId) -> StoreResult<Vec<String>> {
+    let query = sqlx::query_scalar::<_, String>(PROJECT_KEYS).bind(project.0);
+    run(PROJECT_KEYS, query.fetch_all(pool)).await
+}

@@ -1,0 +1,174 @@
+//! Bulk loading of reference data (`reelplan seed`): plain rows and the [`BulkLoad`]
+//! capability both backends implement.
+//!
+//! Bulk loading is not part of the per-request [`crate::Store`] trait: it runs once, outside
+//! any request, wants one long transaction and backend-specific fast paths (PostgreSQL `COPY`,
+//! SQLite multi-row prepared inserts), and must not count against the statement budget. The
+//! backend is still chosen in one place: `reelplan_server::open_bulk_loader`, a sibling of
+//! `open_store` sharing its URL-scheme match, returns the same concrete store seen through both
+//! traits. A capability method on `Store` (`fn bulk(&self) -> Option<&dyn BulkLoad>`) would have
+//! put tooling into the request path's trait; a sibling keeps `Store` about requests.
+//!
+//! Rows carry explicit ids (1, 2, ... in generation order) so that the generator, the loaders
+//! and the load test agree on them; times are integer microseconds since the epoch, UTC.
+
+use async_trait::async_trait;
+use reelplan_domain::Role;
+
+use crate::StoreResult;
+
+/// A user to insert, its password already hashed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRow {
+    /// Id.
+    pub id: i64,
+    /// Lower-cased email.
+    pub email: String,
+    /// Nickname.
+    pub nickname: String,
+    /// PHC-format argon2id hash.
+    pub password_hash: String,
+    /// Signup time, microseconds.
+    pub created: i64,
+}
+
+/// A project to insert (`member_count` is left to the schema's triggers).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectRow {
+    /// Id.
+    pub id: i64,
+    /// Owner's user id.
+    pub owner_id: i64,
+    /// Name.
+    pub name: String,
+    /// Manager (free text).
+    pub manager: String,
+    /// Consumer (free text).
+    pub consumer: String,
+    /// Description.
+    pub description: String,
+    /// `#RRGGBB` or none.
+    pub color: Option<String>,
+    /// Creation time, microseconds.
+    pub created: i64,
+    /// Last update, microseconds.
+    pub updated: i64,
+    /// `(start, end)` of the eight phases in phase order, microseconds.
+    pub phases: [(Option<i64>, Option<i64>); 8],
+}
+
+/// A membership to insert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberRow {
+    /// Id.
+    pub id: i64,
+    /// Project.
+    pub project_id: i64,
+    /// Member's user id.
+    pub user_id: i64,
+    /// Viewer, editor or manager.
+    pub role: Role,
+    /// Join time, microseconds.
+    pub created: i64,
+}
+
+/// A timecoded comment to insert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommentRow {
+    /// Id.
+    pub id: i64,
+    /// Project.
+    pub project_id: i64,
+    /// Author.
+    pub user_id: i64,
+    /// Text.
+    pub text: String,
+    /// Seconds into the video.
+    pub timecode: Option<f64>,
+    /// Post time, microseconds.
+    pub created: i64,
+}
+
+/// A chat message to insert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageRow {
+    /// Id.
+    pub id: i64,
+    /// Project.
+    pub project_id: i64,
+    /// Author.
+    pub user_id: i64,
+    /// Text.
+    pub text: String,
+    /// Post time, microseconds.
+    pub created: i64,
+}
+
+/// A memo to insert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemoRow {
+    /// Id.
+    pub id: i64,
+    /// Project.
+    pub project_id: i64,
+    /// Author.
+    pub user_id: i64,
+    /// The day the memo is about, microseconds.
+    pub date: i64,
+    /// Text.
+    pub text: String,
+    /// Write time, microseconds.
+    pub created: i64,
+}
+
+/// A run of consecutive projects with everything hanging off them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProjectBatch {
+    /// Projects, ids ascending.
+    pub projects: Vec<ProjectRow>,
+    /// Their members.
+    pub members: Vec<MemberRow>,
+    /// Their comments.
+    pub comments: Vec<CommentRow>,
+    /// Their messages.
+    pub messages: Vec<MessageRow>,
+    /// Their memos.
+    pub memos: Vec<MemoRow>,
+}
+
+impl ProjectBatch {
+    /// Rows of every table in this batch.
+    pub fn rows(&self) -> usize {
+        self.projects.len()
+            + self.members.len()
+            + self.comments.len()
+            + self.messages.len()
+            + self.memos.len()
+    }
+}
+
+/// The generator's batches, as the loader receives them (a bounded channel: generation runs
+/// ahead of loading by a batch or two).
+pub type Batches = tokio::sync::mpsc::Receiver<ProjectBatch>;
+
+/// Called after each batch is written, with the number of projects it held.
+pub type OnBatch<'a> = &'a (dyn Fn(usize) + Send + Sync);
+
+/// Fast loading of generated rows, implemented by both backends.
+#[async_trait]
+pub trait BulkLoad: Send + Sync {
+    /// `"postgres"` or `"sqlite"`.
+    fn backend(&self) -> &'static str;
+    /// Users in the database (the seed refuses to load on top of existing data).
+    async fn user_count(&self) -> StoreResult<i64>;
+    /// Deletes every row of every table and resets the id sequences (`--force`).
+    async fn clear(&self) -> StoreResult<()>;
+    /// Inserts `users`, then every batch received until the channel closes, in one
+    /// transaction; leaves derived columns (`member_count`) and id sequences consistent.
+    async fn load(
+        &self,
+        users: &[UserRow],
+        batches: &mut Batches,
+        on_batch: OnBatch<'_>,
+    ) -> StoreResult<()>;
+}

@@ -1,0 +1,49 @@
+//! Models of stored files (project files and the feedback video) that only the storage and
+//! service layers see: the row to write once an object is complete, and a row with the
+//! object's storage key, which never reaches a client.
+
+use serde::Deserialize;
+
+use crate::model::{FileMeta, ProjectAccess};
+
+/// A file whose bytes are already complete in the object store, ready to be recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFile {
+    /// The (validated) name given at upload, shown to members and used for downloads.
+    pub name: String,
+    /// The (validated) content type the bytes are served with.
+    pub content_type: String,
+    /// Size in bytes, as counted while streaming.
+    pub size: i64,
+    /// The object's opaque key in the object store.
+    pub storage_key: String,
+}
+
+/// A file row: what clients see, plus where its bytes are.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct StoredFile {
+    /// The metadata of the contract's `file`.
+    pub meta: FileMeta,
+    /// The object's key in the object store.
+    pub storage_key: String,
+}
+
+/// The access list of a project and one of its files, read in one statement so that a
+/// download (a video player seeks with many range requests) costs one statement.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FileAccess {
+    /// Who may read the file.
+    pub access: ProjectAccess,
+    /// The file (either kind), or None when the project has no such file.
+    pub file: Option<StoredFile>,
+}
+
+/// A new feedback video, and the storage keys of the videos it replaced (whose rows are gone;
+/// their objects are for the caller to remove).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct VideoReplaced {
+    /// The new video's metadata.
+    pub video: FileMeta,
+    /// Keys of the objects of the replaced videos (usually zero or one).
+    pub replaced: Vec<String>,
+}
