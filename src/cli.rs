@@ -113,6 +113,13 @@ pub struct ServeArgs {
     /// TTL of cached member permissions, seconds.
     #[arg(long, env = "REELPLAN_TTL_MEMBER_PERMISSIONS", default_value_t = 900)]
     pub ttl_member_permissions: u64,
+    /// Where uploaded files live: `s3://bucket/prefix` (credentials, region and endpoint from
+    /// the usual `AWS_*` variables) or `file:///path` (default: `<data dir>/objects`).
+    #[arg(long, env = "REELPLAN_OBJECT_STORE")]
+    pub object_store: Option<String>,
+    /// Uploads larger than this many bytes are cut off with 413 (default 2 GiB).
+    #[arg(long, env = "REELPLAN_MAX_UPLOAD_BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
     #[command(flatten)]
     pub hardening: HardeningArgs,
 }
@@ -210,6 +217,8 @@ impl ServeArgs {
         ttls.project_detail = Duration::from_secs(self.ttl_project_detail);
         ttls.feedback_thread = Duration::from_secs(self.ttl_feedback_thread);
         ttls.member_permissions = Duration::from_secs(self.ttl_member_permissions);
+        config.objects.url = self.object_store.clone().filter(|url| !url.is_empty());
+        config.objects.max_upload_bytes = self.max_upload_bytes;
         self.hardening.apply(&mut config)?;
         Ok(config)
     }
@@ -300,4 +309,49 @@ pub async fn loadtest(options: reelplan_bench::LoadtestOptions) -> anyhow::Resul
         report.server_errors
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_config(args: &[&str]) -> Config {
+        let cli = Cli::try_parse_from(std::iter::once("reelplan").chain(args.iter().copied()))
+            .expect("flags parse");
+        cli.serve.config().expect("config")
+    }
+
+    #[test]
+    fn flags_reach_the_typed_config() {
+        let config = serve_config(&[
+            "--object-store",
+            "file:///srv/objects",
+            "--max-upload-bytes",
+            "1000",
+            "--cache",
+            "off",
+            "--ttl-feedback-thread",
+            "7",
+        ]);
+        assert_eq!(config.objects.url.as_deref(), Some("file:///srv/objects"));
+        assert_eq!(config.objects.max_upload_bytes, 1000);
+        assert!(!config.cache.enabled);
+        assert_eq!(config.cache.ttls.feedback_thread, Duration::from_secs(7));
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        // DATABASE_URL and REDIS_URL are left out: CI sets them for the whole run.
+        let config = serve_config(&[]);
+        assert_eq!(config.objects.url, None);
+        assert_eq!(config.objects.max_upload_bytes, 2 * 1024 * 1024 * 1024);
+        assert_eq!(config.database.pool_max, 10);
+        assert!(config.cache.enabled && !config.security.production);
+    }
+
+    #[test]
+    fn a_bad_cache_switch_is_refused() {
+        let cli = Cli::try_parse_from(["reelplan", "--cache", "maybe"]).expect("flags parse");
+        assert!(cli.serve.config().is_err());
+    }
 }
