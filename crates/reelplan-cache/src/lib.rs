@@ -32,6 +32,7 @@ use moka::future::Cache as MokaCache;
 pub use config::{CacheConfig, Kind, Ttls};
 use local::{LocalGenerations, Tombstones};
 use redis_tier::RedisTier;
+pub use redis_tier::REDIS_OPERATIONS;
 
 /// A value the cache can hold: weighed for the L1 budget and encoded for L2.
 pub trait CacheValue: Clone + Send + Sync + 'static {

@@ -34,6 +34,11 @@ pub(crate) struct RedisTier {
     open_until_ms: AtomicU64,
 }
 
+/// Every `op` label a failed Redis exchange is counted under (`reelplan_redis_errors_total`),
+/// so the server can register each at zero before the first failure.
+pub const REDIS_OPERATIONS: [&str; 8] =
+    ["view", "epoch", "bump", "bury", "buried", "get", "set", "delete"];
+
 fn error_counted(what: &'static str, error: impl std::fmt::Display) {
     metrics::counter!("reelplan_redis_errors_total", "op" => what).increment(1);
     tracing::warn!(op = what, %error, "redis operation failed; bypassing the cache");
@@ -249,5 +254,26 @@ impl RedisTier {
         let info = cmd.query_async::<String>(&mut conn);
         let info = tokio::time::timeout(self.timeout, info).await.ok()?.ok()?;
         info.lines().find_map(|line| line.strip_prefix("used_memory:")?.trim().parse().ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::REDIS_OPERATIONS;
+
+    /// Every label this file counts errors under is in the list the server registers at zero.
+    #[test]
+    fn every_counted_operation_is_listed() {
+        let source = include_str!("redis_tier.rs");
+        let mut seen = 0;
+        for marker in ["self.call(\"", "self.write_or_dirty(\""] {
+            for (at, _) in source.match_indices(marker) {
+                let rest = &source[at + marker.len()..];
+                let op = &rest[..rest.find('"').expect("closing quote")];
+                assert!(REDIS_OPERATIONS.contains(&op), "{op} is not in REDIS_OPERATIONS");
+                seen += 1;
+            }
+        }
+        assert!(seen >= REDIS_OPERATIONS.len(), "found only {seen} counted calls");
     }
 }

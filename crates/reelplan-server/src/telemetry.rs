@@ -21,11 +21,57 @@ pub fn prometheus() -> &'static PrometheusHandle {
                 )
             })
             .and_then(|b| b.install_recorder())
+            .inspect(|_| describe())
             .unwrap_or_else(|error| {
                 tracing::warn!(%error, "metrics recorder not installed; using a detached one");
                 PrometheusBuilder::new().build_recorder().handle()
             })
     })
+}
+
+/// HELP lines for the main series, and the error counters registered at zero: a counter
+/// that first appears on its first failure hides that failure from `rate()` and from
+/// alerts written against its name.
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!(
+        "reelplan_http_requests_total",
+        "HTTP requests by route template, method and status class."
+    );
+    describe_histogram!(
+        "reelplan_http_request_duration_seconds",
+        Unit::Seconds,
+        "HTTP request wall time by route template, method and status class."
+    );
+    describe_histogram!(
+        "reelplan_http_request_statements",
+        Unit::Count,
+        "SQL statements run per HTTP request, by route template."
+    );
+    describe_counter!(
+        "reelplan_cache_requests_total",
+        "Cache reads by data kind, tier that answered (l1, l2, db) and result."
+    );
+    describe_counter!(
+        "reelplan_redis_errors_total",
+        "Failed Redis exchanges, by operation; each bypasses the cache."
+    );
+    describe_counter!(
+        "reelplan_n_plus_one_warnings_total",
+        "Requests that ran over 10 statements or repeated one over 3 times."
+    );
+    describe_gauge!("reelplan_db_pool_connections", "Database pool connections open.");
+    describe_gauge!("reelplan_db_pool_idle", "Database pool connections open and idle.");
+    describe_gauge!("reelplan_db_pool_in_use", "Database pool connections in use.");
+    describe_gauge!("reelplan_db_pool_max", "Database pool size limit.");
+    describe_gauge!(
+        "reelplan_process_resident_memory_bytes",
+        Unit::Bytes,
+        "Resident memory of the process."
+    );
+    for op in reelplan_cache::REDIS_OPERATIONS {
+        metrics::counter!("reelplan_redis_errors_total", "op" => op).increment(0);
+    }
 }
 
 /// Gauges that are read rather than counted: pool, cache size, process memory.

@@ -19,6 +19,8 @@ pub struct Snapshot {
     pub t: Vec<u64>,
     /// Requests per second.
     pub rps: Vec<f64>,
+    /// Responses with a 5xx status per second.
+    pub errors_per_second: Vec<f64>,
     /// Latency percentiles in milliseconds (null where no request finished).
     pub p50_ms: Vec<Option<f64>>,
     /// 95th percentile.
@@ -177,6 +179,7 @@ impl LiveStats {
             let elapsed = (now + 1).saturating_sub(start).clamp(1, step);
             snapshot.t.push(start);
             snapshot.rps.push(sum.requests as f64 / elapsed as f64);
+            snapshot.errors_per_second.push(sum.errors as f64 / elapsed as f64);
             snapshot.p50_ms.push(ms(&sum.latency, 0.5));
             snapshot.p95_ms.push(ms(&sum.latency, 0.95));
             snapshot.p99_ms.push(ms(&sum.latency, 0.99));
@@ -214,6 +217,7 @@ impl LiveStats {
             step: 1,
             t: Vec::new(),
             rps: Vec::new(),
+            errors_per_second: Vec::new(),
             p50_ms: Vec::new(),
             p95_ms: Vec::new(),
             p99_ms: Vec::new(),
@@ -264,6 +268,7 @@ mod tests {
         let point = s.t.iter().position(|&t| t == now - 2).unwrap();
         assert_eq!(s.rps[point], 1.0);
         assert_eq!(s.rps[point - 1], 0.5);
+        assert_eq!(s.errors_per_second[point], 0.0);
         assert_eq!(s.statements_per_request[point], Some(2.0));
         assert_eq!(s.cache_hit_ratio["project_detail"][point], Some(1.0));
         assert_eq!(s.cache_hit_ratio["project_detail"][point - 1], Some(0.0));

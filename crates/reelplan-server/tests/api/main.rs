@@ -9,5 +9,6 @@ mod cache;
 mod feedback;
 mod members;
 mod memos;
+mod ops;
 mod projects;
 mod validation;
