@@ -65,6 +65,10 @@ fn describe() {
     describe_gauge!("reelplan_db_pool_in_use", "Database pool connections in use.");
     describe_gauge!("reelplan_db_pool_max", "Database pool size limit.");
     describe_gauge!(
+        "reelplan_db_server_max_connections",
+        "The database server's connection limit (PostgreSQL max_connections)."
+    );
+    describe_gauge!(
         "reelplan_process_resident_memory_bytes",
         Unit::Bytes,
         "Resident memory of the process."
@@ -81,6 +85,9 @@ pub fn record_gauges(state: &AppState) {
     metrics::gauge!("reelplan_db_pool_idle").set(f64::from(pool.idle));
     metrics::gauge!("reelplan_db_pool_in_use").set(f64::from(pool.size.saturating_sub(pool.idle)));
     metrics::gauge!("reelplan_db_pool_max").set(f64::from(pool.max));
+    if let Some(limit) = pool.server_limit {
+        metrics::gauge!("reelplan_db_server_max_connections").set(f64::from(limit));
+    }
     let (bytes, entries) = state.cache.l1_usage();
     metrics::gauge!("reelplan_cache_l1_bytes").set(bytes as f64);
     metrics::gauge!("reelplan_cache_l1_entries").set(entries as f64);

@@ -1,6 +1,8 @@
 //! The connection pool and the store value built on it.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reelplan_store::{PoolStatus, StoreResult};
@@ -32,6 +34,8 @@ impl Default for PgOptions {
 pub struct PgStore {
     pub(crate) pool: PgPool,
     max_connections: u32,
+    /// The server's `max_connections` (0 until [`PgStore::learn_server_limit`] ran).
+    server_limit: Arc<AtomicU32>,
 }
 
 /// Builds a store on `url` (`postgres://...`). Connections open lazily, so this succeeds while
@@ -52,7 +56,7 @@ impl PgStore {
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
             .connect_lazy_with(connect_options);
-        PgStore { pool, max_connections: options.max_connections }
+        PgStore { pool, max_connections: options.max_connections, server_limit: Arc::default() }
     }
 
     /// The underlying pool, for tooling and tests; the service goes through the `Store` trait.
@@ -66,6 +70,19 @@ impl PgStore {
             size: self.pool.size(),
             idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
             max: self.max_connections,
+            server_limit: Some(self.server_limit.load(Ordering::Relaxed)).filter(|n| *n > 0),
         }
+    }
+
+    /// Reads the server's `max_connections` once (at start-up, with the migrations), so
+    /// operators see the pool against the limit it must stay well under.
+    pub(crate) async fn learn_server_limit(&self) -> StoreResult<()> {
+        let limit: String = reelplan_store::stats::run(
+            "SHOW max_connections",
+            sqlx::query_scalar("SHOW max_connections").fetch_one(&self.pool),
+        )
+        .await?;
+        self.server_limit.store(limit.trim().parse().unwrap_or(0), Ordering::Relaxed);
+        Ok(())
     }
 }

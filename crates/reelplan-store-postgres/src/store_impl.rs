@@ -32,7 +32,7 @@ impl Store for PgStore {
 
     async fn migrate(&self) -> StoreResult<()> {
         sqlx::migrate!("./migrations").run(&self.pool).await?;
-        Ok(())
+        self.learn_server_limit().await
     }
 
     async fn close(&self) {

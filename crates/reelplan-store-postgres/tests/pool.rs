@@ -40,3 +40,17 @@ async fn every_connection_has_the_statement_timeout() {
     assert_eq!(store.pool_status().max, 1);
     store.pool().close().await;
 }
+
+#[tokio::test]
+async fn migrate_learns_the_server_connection_limit() {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        println!("skipped: DATABASE_URL not set");
+        return;
+    };
+    let (store, guard) = reelplan_store_postgres::connect_isolated_for_tests(&url).await.unwrap();
+    let expected: String =
+        sqlx::query_scalar("SHOW max_connections").fetch_one(store.pool()).await.unwrap();
+    // The isolated store was migrated on creation; the limit is known without another query.
+    assert_eq!(store.pool_status().server_limit, Some(expected.parse().unwrap()));
+    guard.drop_database().await;
+}

@@ -104,6 +104,7 @@ impl Store for SqliteStore {
             size: self.pool.size(),
             idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
             max: self.pool.options().get_max_connections(),
+            server_limit: None,
         }
     }
 

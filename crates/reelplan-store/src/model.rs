@@ -422,4 +422,7 @@ pub struct PoolStatus {
     pub idle: u32,
     /// The configured maximum.
     pub max: u32,
+    /// The database server's own connection limit (PostgreSQL `max_connections`, read at
+    /// start-up); None for SQLite, which has no server.
+    pub server_limit: Option<u32>,
 }

@@ -22,6 +22,20 @@ pub struct PoolPeak {
     pub peak_ratio: f64,
     /// Mean in-use / max ratio.
     pub mean_ratio: f64,
+    /// Highest number of connections open at once, summed over the instances of one round of
+    /// samples: what the database server holds for this deployment.
+    pub peak_open_total: f64,
+    /// The database server's connection limit (`reelplan_db_server_max_connections`); None
+    /// for SQLite.
+    pub server_limit: Option<f64>,
+}
+
+impl PoolPeak {
+    /// Peak open connections over the server's limit: the original design's "database
+    /// connections < 80% of the limit". None when the database has no server limit.
+    pub fn server_ratio(&self) -> Option<f64> {
+        self.server_limit.filter(|l| *l > 0.0).map(|limit| self.peak_open_total / limit)
+    }
 }
 
 /// A gauge's value in Prometheus text format.
@@ -42,8 +56,13 @@ pub async fn sample_pools(
     let mut peak = PoolPeak::default();
     let mut sum = 0.0;
     loop {
+        let mut open_total = 0.0;
         for base in api.urls() {
             let Some(text) = api.get_text(base, "/metrics").await else { continue };
+            open_total += gauge(&text, "reelplan_db_pool_connections").unwrap_or(0.0);
+            if let Some(limit) = gauge(&text, "reelplan_db_server_max_connections") {
+                peak.server_limit = Some(limit);
+            }
             let (Some(in_use), Some(max)) =
                 (gauge(&text, "reelplan_db_pool_in_use"), gauge(&text, "reelplan_db_pool_max"))
             else {
@@ -56,6 +75,7 @@ pub async fn sample_pools(
                 peak = PoolPeak { peak_in_use: in_use, max, peak_ratio: ratio, ..peak };
             }
         }
+        peak.peak_open_total = peak.peak_open_total.max(open_total);
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = &mut stop => break,
@@ -92,6 +112,17 @@ pub async fn redis_used_memory(url: &str) -> anyhow::Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connections_are_judged_against_the_server_limit_only() {
+        let pg =
+            PoolPeak { peak_open_total: 20.0, server_limit: Some(100.0), ..PoolPeak::default() };
+        assert_eq!(pg.server_ratio(), Some(0.2));
+        let saturated_pool = PoolPeak { peak_ratio: 1.0, peak_open_total: 10.0, ..pg };
+        assert_eq!(saturated_pool.server_ratio(), Some(0.1), "pool occupancy is not the metric");
+        let sqlite = PoolPeak { peak_open_total: 10.0, ..PoolPeak::default() };
+        assert_eq!(sqlite.server_ratio(), None);
+    }
 
     #[test]
     fn reads_gauges() {

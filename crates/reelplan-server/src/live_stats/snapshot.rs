@@ -260,7 +260,7 @@ mod tests {
         live.record_at(now - 2, obs("/api/projects/{id}", 10, Some("hit")));
         live.record_at(now - 2, obs("/api/projects", 40, Some("hit")));
         live.record_at(now, obs("/dashboard/stats.json", 1, None));
-        live.sample_pool_at(now - 2, PoolStatus { size: 3, idle: 1, max: 8 });
+        live.sample_pool_at(now - 2, PoolStatus { size: 3, idle: 1, max: 8, server_limit: None });
         let s = live.snapshot_at(now, 60, 2);
         assert_eq!(s.t.len(), 30);
         assert_eq!(*s.t.last().unwrap(), now);
