@@ -58,6 +58,53 @@ mod tests {
         }
     }
 
+    proptest! {
+        #[test]
+        fn decoding_any_base64_never_panics_and_is_consistent(
+            bytes in prop::collection::vec(any::<u8>(), 0..60),
+        ) {
+            let text = URL_SAFE_NO_PAD.encode(&bytes);
+            if let Ok(cursor) = Cursor::decode(&text) {
+                // Whatever was accepted names a position that survives a round trip.
+                prop_assert_eq!(Cursor::decode(&cursor.encode()), Ok(cursor));
+                prop_assert!(text.len() <= 64);
+            }
+        }
+
+        #[test]
+        fn decoding_the_url_safe_alphabet_never_panics(s in "[A-Za-z0-9_=+/-]{0,90}") {
+            let _ = Cursor::decode(&s);
+        }
+
+        #[test]
+        fn a_pair_of_integers_is_a_cursor_iff_the_time_is_in_range(micros: i64, id: i64) {
+            let text = URL_SAFE_NO_PAD.encode(format!("{micros}:{id}"));
+            match Timestamp::from_timestamp_micros(micros) {
+                Some(created) => prop_assert_eq!(Cursor::decode(&text), Ok(Cursor { created, id })),
+                None => prop_assert_eq!(Cursor::decode(&text), Err(CursorError)),
+            }
+        }
+
+        #[test]
+        fn anything_longer_than_64_is_refused(s in "[A-Za-z0-9_-]{65,200}") {
+            prop_assert_eq!(Cursor::decode(&s), Err(CursorError));
+        }
+    }
+
+    #[test]
+    fn the_length_limit_is_64_characters() {
+        // Zero-padded numbers still parse, which lets the text grow to the limit exactly:
+        // 48 bytes encode to 64 characters, 49 to 66.
+        let padded = |n: usize| URL_SAFE_NO_PAD.encode(format!("{:0>w$}:7", 5, w = n - 2));
+        assert_eq!(padded(48).len(), 64);
+        let at_limit = Cursor::decode(&padded(48)).expect("64 characters are fine");
+        assert_eq!((at_limit.created.timestamp_micros(), at_limit.id), (5, 7));
+        assert_eq!(Cursor::decode(&padded(49)), Err(CursorError));
+        // The longest real cursor fits well inside.
+        let extreme = Cursor { created: Timestamp::MIN_UTC, id: i64::MIN }.encode();
+        assert!(extreme.len() <= 64, "{extreme}");
+    }
+
     #[test]
     fn rejects_garbage() {
         for bad in ["", "!!!", "bm90IGEgY3Vyc29y", "OTk5OTk5OTk5OTk5OTk5OTk5OTk6MQ"] {

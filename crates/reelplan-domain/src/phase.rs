@@ -103,6 +103,14 @@ mod tests {
         assert!(Phase::parse("colour_grading").is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn only_the_eight_names_parse(s in "\\PC{0,20}|[a-z_]{4,14}") {
+            let known = Phase::ALL.iter().any(|p| p.as_str() == s);
+            proptest::prop_assert_eq!(Phase::parse(&s).is_ok(), known);
+        }
+    }
+
     #[test]
     fn fallbacks_skip_empty_phases() {
         let day = |d| Some(Utc.with_ymd_and_hms(2026, 3, d, 0, 0, 0).unwrap());

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, SubsecRound, Utc};
 
 use crate::{PhaseDates, Timestamp};
 
@@ -58,6 +58,16 @@ fn char_count_between(s: &str, min: usize, max: usize, problem: Problem) -> Resu
     }
 }
 
+/// PostgreSQL `text` cannot hold U+0000 (SQLite can): every stored text refuses it, so both
+/// backends give the same answer and neither turns it into a 500.
+fn no_nul(s: &str) -> Result<(), Problem> {
+    if s.contains('\0') {
+        Err("must not contain NUL characters")
+    } else {
+        Ok(())
+    }
+}
+
 /// A valid address of at most 254 characters, returned lower-cased.
 pub fn email(raw: &str) -> Result<String, Problem> {
     const BAD: Problem = "must be a valid email address of at most 254 characters";
@@ -95,6 +105,7 @@ pub fn password(raw: &str) -> Result<&str, Problem> {
 pub fn nickname(raw: &str) -> Result<String, Problem> {
     let s = raw.trim();
     char_count_between(s, 1, 50, "must be 1-50 characters after trimming")?;
+    no_nul(s)?;
     Ok(s.to_owned())
 }
 
@@ -102,18 +113,21 @@ pub fn nickname(raw: &str) -> Result<String, Problem> {
 pub fn project_name(raw: &str) -> Result<String, Problem> {
     let s = raw.trim();
     char_count_between(s, 1, 200, "must be 1-200 characters after trimming")?;
+    no_nul(s)?;
     Ok(s.to_owned())
 }
 
 /// A project's manager or consumer: at most 100 characters.
 pub fn party(raw: &str) -> Result<String, Problem> {
     char_count_between(raw, 0, 100, "must be at most 100 characters")?;
+    no_nul(raw)?;
     Ok(raw.to_owned())
 }
 
 /// At most 10,000 characters.
 pub fn description(raw: &str) -> Result<String, Problem> {
     char_count_between(raw, 0, 10_000, "must be at most 10,000 characters")?;
+    no_nul(raw)?;
     Ok(raw.to_owned())
 }
 
@@ -132,6 +146,7 @@ pub fn color(raw: &str) -> Result<String, Problem> {
 pub fn discussion_text(raw: &str) -> Result<String, Problem> {
     let s = raw.trim();
     char_count_between(s, 1, 5_000, "must be 1-5,000 characters after trimming")?;
+    no_nul(s)?;
     Ok(s.to_owned())
 }
 
@@ -142,23 +157,33 @@ pub fn memo_text(raw: &str) -> Result<String, Problem> {
     if raw.trim().is_empty() {
         return Err(BAD);
     }
+    no_nul(raw)?;
     Ok(raw.to_owned())
 }
 
 /// A video position in seconds: finite and not negative.
 pub fn timecode(raw: f64) -> Result<f64, Problem> {
     if raw.is_finite() && raw >= 0.0 {
-        Ok(raw)
+        // -0.0 passes `>= 0.0`; answer it as 0 rather than echo a "-0.0" back to clients.
+        Ok(if raw == 0.0 { 0.0 } else { raw })
     } else {
         Err("must be a finite number of seconds >= 0")
     }
 }
 
-/// An RFC 3339 time with an offset, kept in UTC at microsecond precision.
+/// An RFC 3339 time with an offset, kept in UTC at microsecond precision, within the years
+/// 0000-9999 once in UTC.
 pub fn time(raw: &str) -> Result<Timestamp, Problem> {
-    DateTime::parse_from_rfc3339(raw)
+    let t = DateTime::parse_from_rfc3339(raw)
         .map(|t| t.with_timezone(&Utc).trunc_subsecs(6))
-        .map_err(|_| "must be an RFC 3339 time with an offset, e.g. 2026-03-01T09:00:00Z")
+        .map_err(|_| "must be an RFC 3339 time with an offset, e.g. 2026-03-01T09:00:00Z")?;
+    // RFC 3339 years have four digits: `9999-12-31T23:59:59-01:00` is year 10000 in UTC, which
+    // could be stored but never answered as RFC 3339 ("+10000-01-01T00:59:59Z").
+    if (0..=9999).contains(&t.year()) {
+        Ok(t)
+    } else {
+        Err("must fall within the years 0000-9999 in UTC")
+    }
 }
 
 /// A phase's dates: both unset, or both set with the start no later than the end.
@@ -219,6 +244,20 @@ mod tests {
         assert!(memo_text("").is_err() && memo_text("  ").is_err());
     }
 
+    /// A rule on a stored text field.
+    type TextRule = fn(&str) -> Result<String, Problem>;
+
+    #[test]
+    fn stored_texts_refuse_nul() {
+        let rules: [TextRule; 6] =
+            [nickname, project_name, party, description, discussion_text, memo_text];
+        for rule in rules {
+            assert!(rule("a\0b").is_err() && rule("a b").is_ok());
+        }
+        // A password is only ever hashed, never stored: any character goes.
+        assert!(password("pass\0word").is_ok());
+    }
+
     #[test]
     fn color_and_timecode() {
         assert_eq!(color("#a0b1c2").unwrap(), "#A0B1C2");
@@ -228,6 +267,13 @@ mod tests {
         assert!(timecode(0.0).is_ok() && timecode(600.5).is_ok());
         assert!(timecode(-0.001).is_err() && timecode(f64::NAN).is_err());
         assert!(timecode(f64::INFINITY).is_err());
+    }
+
+    #[test]
+    fn times_stay_within_four_digit_years_in_utc() {
+        assert!(time("9999-12-31T23:59:59Z").is_ok() && time("0000-01-01T00:00:00Z").is_ok());
+        assert!(time("9999-12-31T23:59:59-01:00").is_err());
+        assert!(time("0000-01-01T00:00:00+01:00").is_err());
     }
 
     #[test]
@@ -287,6 +333,239 @@ mod tests {
             let expected = s.len() == 7 && s.starts_with('#')
                 && s[1..].chars().all(|c| c.is_ascii_hexdigit());
             prop_assert_eq!(color(&s).is_ok(), expected);
+        }
+    }
+
+    /// Arbitrary characters (control, combining, astral, whitespace: anything) whose count
+    /// lies within 2 of `n`, often with whitespace at either end: the rules' boundaries with
+    /// the trimming they do or do not do.
+    fn near(n: usize) -> impl Strategy<Value = String> {
+        let pad = || "[ \t\n\u{3000}\u{a0}]{0,2}";
+        let body = prop::collection::vec(any::<char>(), n.saturating_sub(2)..=n + 2);
+        (pad(), body, pad()).prop_map(|(a, body, b)| format!("{a}{}{b}", String::from_iter(body)))
+    }
+
+    /// Text for a rule with bounds `min..=max`: near either bound, or short and arbitrary.
+    fn text(min: usize, max: usize) -> impl Strategy<Value = String> {
+        prop_oneof![
+            near(min),
+            near(max),
+            "\\PC{0,20}",
+            "[ \t\n]{0,4}",
+            "[a-z ]{0,5}\\x00[a-z ]{0,5}"
+        ]
+    }
+
+    /// A trimming length rule: accepts exactly the inputs whose trimmed length is in bounds,
+    /// and returns the trimmed text.
+    fn check_trimmed(
+        rule: TextRule,
+        s: &str,
+        bounds: std::ops::RangeInclusive<usize>,
+    ) -> Result<(), TestCaseError> {
+        let n = s.trim().chars().count();
+        let allowed = bounds.contains(&n) && !s.contains('\0');
+        match rule(s) {
+            Ok(clean) => {
+                prop_assert_eq!(clean.as_str(), s.trim());
+                prop_assert!(allowed, "accepted {n} characters");
+            }
+            Err(problem) => prop_assert!(!allowed, "refused {n} characters: {problem}"),
+        }
+        Ok(())
+    }
+
+    /// A length rule that keeps the text as typed: accepts exactly the inputs whose length
+    /// is in bounds, unchanged.
+    fn check_kept(
+        rule: TextRule,
+        s: &str,
+        bounds: std::ops::RangeInclusive<usize>,
+    ) -> Result<(), TestCaseError> {
+        let n = s.chars().count();
+        let allowed = bounds.contains(&n) && !s.contains('\0');
+        match rule(s) {
+            Ok(clean) => {
+                prop_assert_eq!(clean.as_str(), s);
+                prop_assert!(allowed, "accepted {n} characters");
+            }
+            Err(_) => prop_assert!(!allowed, "refused {n} characters"),
+        }
+        Ok(())
+    }
+
+    fn timestamp(micros: i64) -> Timestamp {
+        Timestamp::from_timestamp_micros(micros).expect("in range")
+    }
+
+    proptest! {
+        #[test]
+        fn nickname_is_1_to_50_after_trimming(s in text(1, 50)) {
+            check_trimmed(nickname, &s, 1..=50)?;
+        }
+
+        #[test]
+        fn project_name_is_1_to_200_after_trimming(s in text(1, 200)) {
+            check_trimmed(project_name, &s, 1..=200)?;
+        }
+
+        #[test]
+        fn discussion_text_is_1_to_5000_after_trimming(s in text(1, 5_000)) {
+            check_trimmed(discussion_text, &s, 1..=5_000)?;
+        }
+
+        #[test]
+        fn party_is_at_most_100_as_typed(s in text(0, 100)) {
+            check_kept(party, &s, 0..=100)?;
+        }
+
+        #[test]
+        fn description_is_at_most_10000_as_typed(s in text(0, 10_000)) {
+            check_kept(description, &s, 0..=10_000)?;
+        }
+
+        #[test]
+        fn password_is_8_to_128_as_typed(s in text(8, 128)) {
+            let n = s.chars().count();
+            match password(&s) {
+                Ok(kept) => prop_assert!(kept == s && (8..=128).contains(&n)),
+                Err(_) => prop_assert!(!(8..=128).contains(&n)),
+            }
+        }
+
+        #[test]
+        fn memo_text_is_1_to_2000_and_not_blank(s in text(1, 2_000)) {
+            let n = s.chars().count();
+            let allowed = (1..=2_000).contains(&n) && !s.trim().is_empty() && !s.contains('\0');
+            match memo_text(&s) {
+                Ok(kept) => prop_assert!(kept == s && allowed),
+                Err(_) => prop_assert!(!allowed),
+            }
+        }
+
+        #[test]
+        fn accepted_emails_keep_the_rule(
+            s in prop_oneof![
+                "\\PC{0,300}",
+                "[ ]?[a-zA-Z0-9._%+@ -]{0,70}@[a-zA-Z0-9.@-]{0,70}[ ]?",
+                near(254),
+            ],
+        ) {
+            if let Ok(clean) = email(&s) {
+                prop_assert_eq!(&clean, &s.trim().to_lowercase());
+                prop_assert!((3..=254).contains(&clean.chars().count()));
+                let (local, domain) = clean.split_once('@').expect("an @");
+                prop_assert!(!domain.contains('@'), "one @ only: {clean}");
+                prop_assert!(!local.is_empty() && local.len() <= 64);
+                prop_assert!(domain.contains('.') && !clean.chars().any(char::is_whitespace));
+            }
+        }
+
+        #[test]
+        fn well_formed_emails_are_accepted(
+            local in "[a-z0-9][a-z0-9._+-]{0,40}[a-z0-9]",
+            labels in prop::collection::vec("[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", 2..5),
+            upper: bool,
+        ) {
+            prop_assume!(!local.contains(".."));
+            let address = format!("{local}@{}", labels.join("."));
+            let typed = if upper { format!(" {} ", address.to_uppercase()) } else { address.clone() };
+            prop_assert_eq!(email(&typed), Ok(address));
+        }
+
+        #[test]
+        fn timecode_is_finite_and_not_negative(
+            t in prop_oneof![
+                any::<f64>(),
+                Just(f64::NAN), Just(f64::INFINITY), Just(f64::NEG_INFINITY),
+                Just(-0.0), Just(0.0), Just(-f64::MIN_POSITIVE), Just(f64::MAX),
+            ],
+        ) {
+            match timecode(t) {
+                Ok(kept) => {
+                    prop_assert!(t.is_finite() && t >= 0.0);
+                    prop_assert!(kept == t && kept.is_sign_positive());
+                }
+                Err(_) => prop_assert!(!t.is_finite() || t < 0.0),
+            }
+        }
+
+        #[test]
+        fn times_with_an_offset_are_accepted_in_utc(
+            y in prop_oneof![Just(0i32), Just(9999), 0i32..=9999],
+            (mo, d) in prop_oneof![Just((1u32, 1u32)), Just((12, 31)), (1u32..=12, 1u32..=28)],
+            (h, mi, sec) in (0u32..24, 0u32..60, 0u32..60),
+            frac in "(\\.[0-9]{1,9})?",
+            offset in prop_oneof![Just("Z".to_owned()), (any::<bool>(), 0u32..24, 0u32..60)
+                .prop_map(|(neg, oh, om)| format!("{}{oh:02}:{om:02}", if neg { '-' } else { '+' }))],
+        ) {
+            let local = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{sec:02}{frac}");
+            prop_assert!(time(&local).is_err(), "no offset: {local}");
+            let exact = DateTime::parse_from_rfc3339(&format!("{local}{offset}"))
+                .expect("a valid RFC 3339 time")
+                .with_timezone(&Utc);
+            let Ok(parsed) = time(&format!("{local}{offset}")) else {
+                // Refused only when the offset pushes it out of the four-digit years.
+                prop_assert!(!(0..=9999).contains(&exact.year()), "{local}{offset} refused");
+                return Ok(());
+            };
+            prop_assert!((0..=9999).contains(&parsed.year()));
+            prop_assert_eq!(parsed.timestamp_subsec_nanos() % 1_000, 0, "microseconds");
+            let lost = exact - parsed;
+            prop_assert!(lost >= chrono::TimeDelta::zero() && lost < chrono::TimeDelta::microseconds(1));
+            // What is answered later parses back to the same time.
+            prop_assert_eq!(time(&parsed.to_rfc3339()), Ok(parsed));
+        }
+
+        #[test]
+        fn accepted_times_are_stable(s in prop_oneof!["\\PC{0,40}", "[0-9T:Z+.-]{10,35}"]) {
+            if let Ok(t) = time(&s) {
+                prop_assert_eq!(t.timestamp_subsec_nanos() % 1_000, 0);
+                prop_assert_eq!(time(&t.to_rfc3339()), Ok(t));
+            }
+        }
+
+        #[test]
+        fn phase_dates_are_both_null_or_ordered(
+            start in prop::option::of(-10_000_000_000_000i64..10_000_000_000_000),
+            end in prop::option::of(-10_000_000_000_000i64..10_000_000_000_000),
+        ) {
+            let dates = PhaseDates { start_date: start.map(timestamp), end_date: end.map(timestamp) };
+            let allowed = match (start, end) {
+                (None, None) => true,
+                (Some(s), Some(e)) => s <= e,
+                _ => false,
+            };
+            match phase_dates(dates) {
+                Ok(kept) => prop_assert!(allowed && kept == dates),
+                Err(_) => prop_assert!(!allowed),
+            }
+        }
+
+        #[test]
+        fn page_limit_is_1_to_100_or_the_default(raw: Option<i64>, default in 1u32..=100) {
+            match page_limit(raw, default) {
+                Ok(n) => prop_assert_eq!(Some(n as i64), Some(raw.unwrap_or(default as i64))
+                    .filter(|n| (1..=100).contains(n))),
+                Err(_) => prop_assert!(raw.is_some_and(|n| !(1..=100).contains(&n))),
+            }
+        }
+
+        #[test]
+        fn errors_name_exactly_the_bad_fields(
+            checks in prop::collection::vec(("[a-d]", any::<bool>()), 0..8),
+        ) {
+            let mut errors = ValidationErrors::default();
+            for (field, ok) in &checks {
+                let result = if *ok { Ok(()) } else { Err("is wrong") };
+                prop_assert_eq!(errors.check(field, result).is_some(), *ok);
+            }
+            let bad: std::collections::BTreeSet<_> =
+                checks.iter().filter(|(_, ok)| !ok).map(|(f, _)| f.clone()).collect();
+            match errors.finish() {
+                Ok(()) => prop_assert!(bad.is_empty()),
+                Err(e) => prop_assert_eq!(e.0.keys().cloned().collect::<std::collections::BTreeSet<_>>(), bad),
+            }
         }
     }
 }

@@ -95,6 +95,10 @@ fn query_time(
 pub async fn list(state: &AppState, caller: UserId, query: ListQuery) -> Result<Bytes, ApiError> {
     let page = page(query.limit, query.cursor.as_deref(), 20)?;
     let q = query.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+    // PostgreSQL cannot even compare a text with U+0000 in it (and no name holds one).
+    if q.as_deref().is_some_and(|q| q.contains('\0')) {
+        return Err(ApiError::BadRequest("q must not contain NUL characters".to_owned()));
+    }
     let filter = ProjectFilter {
         q,
         active_from: query_time(query.active_from.as_deref(), "active_from")?,

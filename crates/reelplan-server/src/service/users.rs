@@ -87,7 +87,10 @@ pub async fn login(state: &AppState, body: Login) -> Result<Session, ApiError> {
         return Err(ApiError::Internal);
     };
     let email = email.trim().to_lowercase();
-    let credentials = state.store.credentials(&email).await?;
+    // No registered email holds U+0000 (signup refuses it), and PostgreSQL cannot even compare
+    // one: an unknown email, without asking the database.
+    let credentials =
+        if email.contains('\0') { None } else { state.store.credentials(&email).await? };
     // Verify against a real hash even for an unknown email, so timing does not tell.
     let (user, hash) = match credentials {
         Some(c) => (Some(c.user), c.password_hash),
