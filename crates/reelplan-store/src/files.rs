@@ -47,3 +47,8 @@ pub struct VideoReplaced {
     /// Keys of the objects of the replaced videos (usually zero or one).
     pub replaced: Vec<String>,
 }
+
+/// The `constraint` of the [`crate::StoreError::Conflict`] that `set_video` answers when
+/// another video write to the same project committed while it ran, so it changed nothing
+/// (PostgreSQL only: SQLite runs writes one at a time). The write is safe to run again.
+pub const VIDEO_RACE: &str = "files_one_video_race";

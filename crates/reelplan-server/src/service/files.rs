@@ -24,7 +24,8 @@ use std::ops::Range;
 use bytes::Bytes;
 use reelplan_cache::Scope;
 use reelplan_domain::{Action, FileId, ProjectId, UserId};
-use reelplan_store::{FileMeta, NewFile, StoredFile};
+use reelplan_store::files::VIDEO_RACE;
+use reelplan_store::{FileMeta, NewFile, StoreError, StoredFile, VideoReplaced};
 
 use super::feedback::not_found_is_no_project;
 use super::{access, require};
@@ -36,6 +37,8 @@ use crate::state::AppState;
 pub const MAX_NAME_CHARS: usize = 255;
 /// Longest content type, in bytes.
 const MAX_CONTENT_TYPE_BYTES: usize = 255;
+/// Rounds of recording a video row under concurrent replacements before giving up (409).
+const VIDEO_ATTEMPTS: u32 = 8;
 /// The content type of a file uploaded without one.
 const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 
@@ -81,7 +84,8 @@ where
 }
 
 /// Replaces the feedback video (editor+); the replaced video's object is removed once its row
-/// is gone. Two statements: access, insert-and-delete.
+/// is gone. Two statements: access, insert-and-delete (again only while another replacement
+/// races it, see [`record_video`]).
 pub async fn put_video<S, E>(
     state: &AppState,
     caller: UserId,
@@ -105,11 +109,11 @@ where
         .filter(|t| t.starts_with("video/"))
         .ok_or_else(|| ApiError::invalid("content_type", "must be a video/* type"))?;
     let file = store_object(state, name, content_type, upload.content_length, upload.body).await?;
-    let replaced = match state.store.set_video(project, &file).await {
+    let replaced = match record_video(state, project, &file).await {
         Ok(replaced) => replaced,
         Err(error) => {
             state.objects.delete_or_log(&file.storage_key).await;
-            return Err(not_found_is_no_project(error.into()));
+            return Err(not_found_is_no_project(error));
         }
     };
     state.cache.invalidate(&[Scope::Project(project.0)]).await;
@@ -117,6 +121,30 @@ where
         state.objects.delete_or_log(key).await;
     }
     Ok(replaced.video)
+}
+
+/// Records the video row, running the statement again when a concurrent replacement made it
+/// change nothing ([`VIDEO_RACE`], PostgreSQL). Each round has one winner, so `n` racing
+/// uploads settle within `n` rounds; the budget of one statement holds whenever nobody races.
+/// Past [`VIDEO_ATTEMPTS`] the upload is refused with 409 rather than loop on.
+async fn record_video(
+    state: &AppState,
+    project: ProjectId,
+    file: &NewFile,
+) -> Result<VideoReplaced, ApiError> {
+    let mut attempt = 1;
+    loop {
+        match state.store.set_video(project, file).await {
+            Err(StoreError::Conflict { constraint }) if constraint == VIDEO_RACE => {
+                if attempt == VIDEO_ATTEMPTS {
+                    return Err(ApiError::Conflict("the video was being replaced concurrently"));
+                }
+                attempt += 1;
+                tracing::debug!(attempt, "the video was replaced concurrently; recording again");
+            }
+            outcome => return outcome.map_err(ApiError::from),
+        }
+    }
 }
 
 /// What a download serves.

@@ -8,6 +8,7 @@ mod authz;
 mod budget;
 mod cache;
 mod feedback;
+mod files;
 mod members;
 mod memos;
 mod ops;

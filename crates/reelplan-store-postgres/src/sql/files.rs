@@ -1,8 +1,9 @@
 //! Project files and the feedback video: rows written only once their object is complete.
 
 use reelplan_domain::{FileId, ProjectId};
+use reelplan_store::files::VIDEO_RACE;
 use reelplan_store::stats::run;
-use reelplan_store::{FileAccess, FileMeta, NewFile, StoreResult, VideoReplaced};
+use reelplan_store::{FileAccess, FileMeta, NewFile, StoreError, StoreResult, VideoReplaced};
 use sqlx::PgPool;
 
 use super::now;
@@ -17,23 +18,40 @@ RETURNING ",
 );
 
 /// Records the new feedback video of project $1 (parameters as [`ADD`]) and deletes the rows
-/// of the videos it replaces, returning their keys: one statement, so no reader ever sees two
-/// videos or none. Both parts see the snapshot from before the statement, so the new row is
-/// never among the deleted.
+/// of the videos it replaces, returning their keys: one statement, so no reader ever sees the
+/// video gone.
+///
+/// Concurrent replacements are serialised through the project row. Under READ COMMITTED a
+/// statement sees only what was committed when it began, so two replacements racing would
+/// each delete the old video and insert their own, leaving two video rows (and an object
+/// nobody removes). Hence `guard`: a no-op update of the project row that applies only if the
+/// row is still the version this statement's snapshot saw (same `xmin`). Every video write
+/// updates that row, so when `guard` applies, no video write committed since the snapshot and
+/// none is in flight (it would hold the row lock; waiting for it re-checks the condition
+/// against the version it committed, which then fails). The delete and the insert run only
+/// when `guard` applied; otherwise the statement changes nothing and says `raced`, and the
+/// caller runs it again on a fresh snapshot. `exists` tells a missing project from a race.
 pub const SET_VIDEO: &str = concat!(
-    "WITH old AS (
-    DELETE FROM files WHERE project_id = $1::bigint AND kind = 'video' RETURNING storage_key
+    "WITH guard AS (
+    UPDATE projects SET name = name
+    WHERE id = $1::bigint AND xmin = (SELECT xmin FROM projects WHERE id = $1::bigint)
+    RETURNING id
+), old AS (
+    DELETE FROM files
+    WHERE project_id = $1::bigint AND kind = 'video' AND EXISTS (SELECT FROM guard)
+    RETURNING storage_key
 ), new AS (
     INSERT INTO files AS f (project_id, kind, name, content_type, size, storage_key, created)
-    VALUES ($1::bigint, 'video', $2::text, $3::text, $4::bigint, $5::text, $6::timestamptz)
+    SELECT guard.id, 'video', $2::text, $3::text, $4::bigint, $5::text, $6::timestamptz
+    FROM guard
     RETURNING ",
     file_doc!("f"),
     " AS doc
 )
 SELECT json_build_object(
-    'video', new.doc,
-    'replaced', COALESCE((SELECT json_agg(old.storage_key) FROM old), '[]'::json))::text
-FROM new"
+    'exists', EXISTS (SELECT FROM projects WHERE id = $1::bigint),
+    'video', (SELECT doc FROM new),
+    'replaced', COALESCE((SELECT json_agg(old.storage_key) FROM old), '[]'::json))::text"
 );
 
 /// The access list of project $1 and its file $2 (either kind) with the storage key.
@@ -84,7 +102,16 @@ pub(crate) async fn set_video(
         .bind(&file.storage_key)
         .bind(now());
     let doc = run(SET_VIDEO, query.fetch_one(pool)).await?;
-    Ok(serde_json::from_str(&doc)?)
+    let mut outcome: serde_json::Value = serde_json::from_str(&doc)?;
+    match outcome["video"].take() {
+        serde_json::Value::Null if outcome["exists"] == false => Err(StoreError::NotFound),
+        // Another video write committed meanwhile: nothing was changed; the caller retries.
+        serde_json::Value::Null => Err(StoreError::Conflict { constraint: VIDEO_RACE.to_owned() }),
+        video => Ok(VideoReplaced {
+            video: serde_json::from_value(video)?,
+            replaced: serde_json::from_value(outcome["replaced"].take())?,
+        }),
+    }
 }
 
 pub(crate) async fn file(
