@@ -121,4 +121,15 @@ impl<V> moka::Expiry<String, crate::Entry<V>> for KindExpiry {
     ) -> Option<Duration> {
         Some(self.0.of(entry.kind))
     }
+
+    /// A slot refilled under a newer view is a new value: it gets its kind's whole TTL.
+    fn expire_after_update(
+        &self,
+        _key: &String,
+        entry: &crate::Entry<V>,
+        _updated_at: Instant,
+        _duration_until_expiry: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(self.0.of(entry.kind))
+    }
 }

@@ -1,13 +1,18 @@
 //! reelplan's two-tier cache with exact invalidation.
 //!
-//! **Generational keys.** Every cacheable value belongs to one or more *scopes* (a user's
-//! profile and project list, a project's detail, a project's feedback thread). Each scope has a
+//! **Generations.** Every cacheable value belongs to one or more *scopes* (a user's profile
+//! and project list, a project's detail, a project's feedback thread). Each scope has a
 //! generation. A read first takes a [`View`]: the epoch and the current generations of the
-//! scopes it depends on (in-process atomics, or one Redis round trip). The value's key embeds
-//! that view, so a value computed from the database is stored under the generations read
-//! *before* the query. A write commits, then [`Cache::invalidate`] moves every affected
-//! generation on before it responds: a slow reader can then only have stored its older value
-//! under a key nobody asks for again. Deleted projects are also *buried* (tombstones), so a
+//! scopes it depends on (in-process atomics, or one Redis round trip). A value computed from
+//! the database is stored tagged with the view read *before* the query, and a read serves a
+//! value only when its tag equals the read's own view. A write commits, then
+//! [`Cache::invalidate`] moves every affected generation on before it responds: a slow reader
+//! can then only have tagged its older value with a view no later read holds.
+//!
+//! **One slot per key.** The view is a tag, not part of the key: each logical key has one slot
+//! per tier, and a read whose view differs reloads and overwrites it. Memory then follows the
+//! number of live keys, not the number of writes (with the view in the key, every bump left
+//! the old values behind until their TTL). Deleted projects are also *buried* (tombstones), so a
 //! cached list that still holds one is refused whoever else shared the project.
 //!
 //! **Epoch.** Every key also embeds an epoch. Redis restarting empty, or this instance failing
@@ -23,7 +28,6 @@ mod local;
 mod redis_tier;
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -94,6 +98,8 @@ impl Outcome {
 struct Entry<V> {
     value: V,
     kind: Kind,
+    /// The view the value was computed under; served only to reads holding the same view.
+    view: Arc<str>,
 }
 
 /// The cache. Cheap to clone.
@@ -120,7 +126,8 @@ impl<V: CacheValue> Cache<V> {
         let l1 = MokaCache::builder()
             .max_capacity(config.l1_bytes)
             .weigher(|key: &String, entry: &Entry<V>| {
-                (key.len() + entry.value.weight() + 64).try_into().unwrap_or(u32::MAX)
+                let bytes = key.len() + entry.view.len() + entry.value.weight() + 64;
+                bytes.try_into().unwrap_or(u32::MAX)
             })
             .expire_after(config::KindExpiry(config.ttls))
             .eviction_listener(|_, _, cause| {
@@ -134,8 +141,9 @@ impl<V: CacheValue> Cache<V> {
         Ok(Cache { inner: Arc::new(inner) })
     }
 
-    fn full_key(&self, view: &View, kind: Kind, key: &str) -> String {
-        format!("{}:{}:{}:{}", self.inner.config.namespace, view.0, kind.as_str(), key)
+    /// The slot of a logical key, the same in both tiers (the view is a tag, not a part).
+    fn slot(&self, kind: Kind, key: &str) -> String {
+        format!("{}:v:{}:{}", self.inner.config.namespace, kind.as_str(), key)
     }
 
     /// Whether caching is on at all.
@@ -162,7 +170,8 @@ impl<V: CacheValue> Cache<V> {
     }
 
     /// The value under `key` in `view`, loading it with `load` on a miss. Concurrent calls for
-    /// the same key and view share one load.
+    /// the same key share one load: a miss runs under the slot's lock, and the calls queued
+    /// behind it find the value it stored.
     pub async fn get_or_load<E, Fut>(
         &self,
         view: &View,
@@ -174,30 +183,58 @@ impl<V: CacheValue> Cache<V> {
         E: Send + Sync + 'static,
         Fut: Future<Output = Result<V, E>>,
     {
-        let full_key = self.full_key(view, kind, key);
-        let loaded = AtomicBool::new(false);
-        let from_l2 = AtomicBool::new(false);
-        let init = async {
-            if let Some(redis) = &self.inner.redis {
-                if let Some(value) = redis.get(&full_key).await.and_then(V::decode) {
-                    from_l2.store(true, Ordering::Relaxed);
-                    return Ok(Entry { value, kind });
+        let slot = self.slot(kind, key);
+        if let Some(entry) = self.inner.l1.get(&slot).await {
+            if *entry.view == *view.0 {
+                record(kind, Outcome::HitL1);
+                return Ok((entry.value, Outcome::HitL1));
+            }
+        }
+        let mut outcome = Outcome::HitL1;
+        let computed = self
+            .inner
+            .l1
+            .entry(slot.clone())
+            .and_try_compute_with(|current| {
+                let outcome = &mut outcome;
+                let slot = &slot;
+                async move {
+                    // Filled by the call this one queued behind.
+                    if current.is_some_and(|e| *e.value().view == *view.0) {
+                        return Ok(moka::ops::compute::Op::Nop);
+                    }
+                    let tag: Arc<str> = Arc::from(view.0.as_str());
+                    if let Some(redis) = &self.inner.redis {
+                        if let Some(value) =
+                            redis.get_tagged(slot, &view.0).await.and_then(V::decode)
+                        {
+                            *outcome = Outcome::HitL2;
+                            return Ok(moka::ops::compute::Op::Put(Entry {
+                                value,
+                                kind,
+                                view: tag,
+                            }));
+                        }
+                    }
+                    *outcome = Outcome::Miss;
+                    let value = load().await?;
+                    if let Some(redis) = &self.inner.redis {
+                        let ttl = self.inner.config.ttls.of(kind);
+                        redis.set_tagged(slot, &view.0, value.encode(), ttl).await;
+                    }
+                    Ok(moka::ops::compute::Op::Put(Entry { value, kind, view: tag }))
                 }
+            })
+            .await
+            .map_err(Arc::new)?;
+        let entry = match computed {
+            moka::ops::compute::CompResult::Inserted(e)
+            | moka::ops::compute::CompResult::ReplacedWith(e)
+            | moka::ops::compute::CompResult::Unchanged(e)
+            | moka::ops::compute::CompResult::Removed(e) => e.into_value(),
+            moka::ops::compute::CompResult::StillNone(_) => {
+                unreachable!("the closure never answers Nop on an empty slot")
             }
-            loaded.store(true, Ordering::Relaxed);
-            let value = load().await?;
-            if let Some(redis) = &self.inner.redis {
-                redis.set(&full_key, value.encode(), self.inner.config.ttls.of(kind)).await;
-            }
-            Ok(Entry { value, kind })
-        };
-        let entry = self.inner.l1.try_get_with(full_key.clone(), init).await?;
-        let outcome = if loaded.load(Ordering::Relaxed) {
-            Outcome::Miss
-        } else if from_l2.load(Ordering::Relaxed) {
-            Outcome::HitL2
-        } else {
-            Outcome::HitL1
         };
         record(kind, outcome);
         Ok((entry.value, outcome))
@@ -241,12 +278,12 @@ impl<V: CacheValue> Cache<V> {
 
     /// Drops one value from both tiers (after [`Cache::any_buried`] refused it), so the next
     /// load reads the database rather than finding the refused value again in Redis.
-    pub async fn forget(&self, view: &View, kind: Kind, key: &str) {
-        let full_key = self.full_key(view, kind, key);
+    pub async fn forget(&self, kind: Kind, key: &str) {
+        let slot = self.slot(kind, key);
         if let Some(redis) = &self.inner.redis {
-            redis.delete(&full_key).await;
+            redis.delete(&slot).await;
         }
-        self.inner.l1.invalidate(&full_key).await;
+        self.inner.l1.invalidate(&slot).await;
     }
 
     /// Bytes currently held by L1 (approximate) and its entry count.
@@ -276,4 +313,41 @@ fn record(kind: Kind, outcome: Outcome) {
     };
     metrics::counter!("reelplan_cache_requests_total", "kind" => kind.as_str(), "tier" => tier, "result" => result)
         .increment(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    impl CacheValue for u64 {
+        fn weight(&self) -> usize {
+            8
+        }
+        fn encode(&self) -> Bytes {
+            Bytes::copy_from_slice(&self.to_be_bytes())
+        }
+        fn decode(bytes: Bytes) -> Option<Self> {
+            Some(u64::from_be_bytes(bytes.as_ref().try_into().ok()?))
+        }
+    }
+
+    async fn read(cache: &Cache<u64>, version: u64) -> (u64, Outcome) {
+        let view = cache.view(&[Scope::Project(1)]).await.expect("cache on");
+        let load = || async { Ok::<_, ()>(version) };
+        cache.get_or_load(&view, Kind::ProjectDetail, "1", load).await.expect("loads")
+    }
+
+    /// A key read, invalidated and read again many times holds one slot: invalidated values
+    /// are replaced, not left beside the live one until their TTL.
+    #[tokio::test]
+    async fn invalidations_replace_a_value_rather_than_pile_up() {
+        let cache = Cache::<u64>::new(CacheConfig::default()).unwrap();
+        for version in 0..100 {
+            assert_eq!(read(&cache, version).await, (version, Outcome::Miss));
+            assert_eq!(read(&cache, version + 1000).await, (version, Outcome::HitL1));
+            cache.invalidate(&[Scope::Project(1)]).await;
+        }
+        cache.inner.l1.run_pending_tasks().await;
+        assert_eq!(cache.l1_usage().1, 1);
+    }
 }

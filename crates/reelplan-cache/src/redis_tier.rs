@@ -217,15 +217,18 @@ impl RedisTier {
         Some(found.iter().any(Option::is_some))
     }
 
-    pub(crate) async fn get(&self, key: &str) -> Option<Bytes> {
+    /// The value in `slot` if it was stored under `view`; None on a miss or another view.
+    pub(crate) async fn get_tagged(&self, slot: &str, view: &str) -> Option<Bytes> {
         let mut conn = self.conn.clone();
-        let value: Option<Vec<u8>> = self.call("get", conn.get(key)).await?;
-        value.map(Bytes::from)
+        let stored: Vec<u8> = self.call("get", conn.get::<_, Option<Vec<u8>>>(slot)).await??;
+        untag(Bytes::from(stored), view)
     }
 
-    pub(crate) async fn set(&self, key: &str, value: Bytes, ttl: Duration) {
+    /// Stores `value` in `slot`, tagged with the view it was computed under.
+    pub(crate) async fn set_tagged(&self, slot: &str, view: &str, value: Bytes, ttl: Duration) {
         let mut conn = self.conn.clone();
-        let set = conn.set_ex::<_, _, ()>(key, value.as_ref(), ttl.as_secs().max(1));
+        let tagged = tag(view, &value);
+        let set = conn.set_ex::<_, _, ()>(slot, tagged.as_slice(), ttl.as_secs().max(1));
         self.call("set", set).await;
     }
 
@@ -257,9 +260,35 @@ impl RedisTier {
     }
 }
 
+/// `[u16 view length][view][value]`: what a slot holds in Redis.
+fn tag(view: &str, value: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(view.len()).expect("a view is a few dozen bytes");
+    let mut out = Vec::with_capacity(2 + view.len() + value.len());
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(view.as_bytes());
+    out.extend_from_slice(value);
+    out
+}
+
+/// The value of a slot's bytes if they were tagged with `view`.
+fn untag(stored: Bytes, view: &str) -> Option<Bytes> {
+    let len = usize::from(u16::from_be_bytes(stored.get(..2)?.try_into().ok()?));
+    (stored.get(2..2 + len)? == view.as_bytes()).then(|| stored.slice(2 + len..))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::REDIS_OPERATIONS;
+    use super::{tag, untag, Bytes, REDIS_OPERATIONS};
+
+    #[test]
+    fn a_slot_answers_only_the_view_it_was_stored_under() {
+        let stored = Bytes::from(tag("e1.7.3", b"{\"result\":1}"));
+        assert_eq!(untag(stored.clone(), "e1.7.3").as_deref(), Some(&b"{\"result\":1}"[..]));
+        assert_eq!(untag(stored.clone(), "e1.7.4"), None);
+        assert_eq!(untag(stored, "e1.7"), None);
+        assert_eq!(untag(Bytes::from_static(b"\x00"), "x"), None);
+        assert_eq!(untag(Bytes::from(tag("", b"")), "").as_deref(), Some(&b""[..]));
+    }
 
     /// Every label this file counts errors under is in the list the server registers at zero.
     #[test]

@@ -137,7 +137,7 @@ pub async fn list(state: &AppState, caller: UserId, query: ListQuery) -> Result<
             Ok(doc.body)
         }
         Some(true) => {
-            state.cache.forget(&view, Kind::ProjectList, &key).await;
+            state.cache.forget(Kind::ProjectList, &key).await;
             set_cache_outcome("miss");
             let (doc, _) = state.cache.get_or_load(&view, Kind::ProjectList, &key, load).await?;
             Ok(doc.body)
