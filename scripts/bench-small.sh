@@ -56,6 +56,9 @@ PG_URL=postgres://postgres@127.0.0.1:5432/$PG_DB
 /usr/bin/time -f "seed postgres: %e s, max RSS %M KiB" \
   "$BIN" seed --dataset small --database-url "$PG_URL"
 
+# Start Redis's figure from this run alone: drop what earlier runs left in the namespace.
+redis-cli -u "$REDIS" --scan --pattern 'rp:*' | xargs -r -n 500 redis-cli -u "$REDIS" del >/dev/null
+
 run embedded-cache-on REELPLAN_CACHE=on
 run embedded-cache-off REELPLAN_CACHE=off
 run pg-redis-cache-on REELPLAN_CACHE=on DATABASE_URL="$PG_URL" REDIS_URL="$REDIS"

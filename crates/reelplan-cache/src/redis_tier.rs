@@ -1,7 +1,8 @@
 //! The Redis tier: shared generations, the epoch, tombstones and L2 values.
 //!
-//! Generation values are random tokens, not counters: a generation key that expired and is set
-//! again can never take a value an older cached entry was stored under. Every key has a TTL.
+//! Generation values are random tokens, not counters: a generation key that expired or was
+//! evicted is started again with a new token, which no cached value was ever tagged with, so
+//! Redis may run with `maxmemory` and an LRU policy. Every key has a TTL.
 //! Any failure opens a one-second breaker (requests bypass the cache rather than wait on a dead
 //! Redis); a failed bump or burial marks this instance dirty, and it moves the epoch on before
 //! it trusts the cache again.
@@ -130,14 +131,42 @@ impl RedisTier {
         if values.first().is_some_and(Option::is_none) {
             values[0] = Some(self.start_epoch().await?);
         }
+        if values.iter().any(Option::is_none) {
+            self.start_generations(keys, &mut values).await?;
+        }
         let mut view = String::with_capacity(24 * values.len());
         for (i, value) in values.iter().enumerate() {
             if i > 0 {
                 view.push('.');
             }
-            view.push_str(value.as_deref().unwrap_or("0"));
+            view.push_str(value.as_deref()?);
         }
         Some(view)
+    }
+
+    /// Generations that are missing (never bumped, expired, or evicted under `maxmemory`) get a
+    /// fresh random token, agreed with `SET NX` like the epoch. A constant stand-in would let an
+    /// eviction bring back the view of a value cached before the last write.
+    async fn start_generations(
+        &self,
+        keys: &[String],
+        values: &mut [Option<String>],
+    ) -> Option<()> {
+        let ttl = self.generation_ttl.as_secs();
+        let missing: Vec<usize> = (1..values.len()).filter(|i| values[*i].is_none()).collect();
+        let mut pipe = redis::pipe();
+        for i in &missing {
+            let key = format!("{}:g:{}", self.namespace, keys[i - 1]);
+            let token = format!("{:016x}", rand::random::<u64>());
+            pipe.cmd("SET").arg(&key).arg(token).arg("NX").arg("EX").arg(ttl).ignore();
+            pipe.get(key);
+        }
+        let mut conn = self.conn.clone();
+        let agreed: Vec<Option<String>> = self.call("view", pipe.query_async(&mut conn)).await?;
+        for (i, token) in missing.into_iter().zip(agreed) {
+            values[i] = Some(token?);
+        }
+        Some(())
     }
 
     /// Redis came back empty (or the epoch expired): agree on a new epoch.

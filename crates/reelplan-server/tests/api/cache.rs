@@ -348,3 +348,42 @@ async fn cache_off_bypasses() {
     }
     app.finish().await;
 }
+
+/// Redis may evict (or expire) a generation key: the next read must not take the view of a
+/// value cached before the last write. Runs with `REDIS_URL` only.
+#[tokio::test]
+async fn an_evicted_generation_never_revives_an_older_value() {
+    let app = TestApp::spawn().await;
+    let Some(url) = app.config.cache.redis_url.clone() else {
+        println!("skipped: REDIS_URL not set");
+        return app.finish().await;
+    };
+    let ann = app.user("ann").await;
+    let id = app.project(&ann, "before").await;
+    let p = format!("/api/projects/{id}");
+    let generation = format!("{}:g:p:{id}", app.config.cache.namespace);
+    // A quiet project's generation expires; the detail is then cached under whatever view a
+    // missing generation gives.
+    redis_del(&url, &generation).await;
+    assert_eq!(app.get(&p, &ann).await.cache(), "MISS");
+    assert_eq!(app.get(&p, &ann).await.cache(), "HIT");
+    // The write moves the generation on; nothing reads the detail before the generation key
+    // is evicted, so the slot still holds "before", tagged with the pre-write view.
+    assert_eq!(app.patch(&p, &ann, json!({"name": "after"})).await.status, StatusCode::OK);
+    redis_del(&url, &generation).await;
+    let resp = app.get(&p, &ann).await;
+    assert_eq!((resp.result()["name"].as_str(), resp.cache()), (Some("after"), "MISS"));
+    app.finish().await;
+}
+
+/// `DEL key` in Redis's own protocol (the server crate has no Redis client of its own).
+async fn redis_del(url: &str, key: &str) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = url.trim_start_matches("redis://").trim_end_matches('/');
+    let mut conn = tokio::net::TcpStream::connect(addr).await.expect("redis");
+    let command = format!("*2\r\n$3\r\nDEL\r\n${}\r\n{key}\r\n", key.len());
+    conn.write_all(command.as_bytes()).await.unwrap();
+    let mut reply = [0u8; 16];
+    let n = conn.read(&mut reply).await.unwrap();
+    assert_eq!(&reply[..n], b":1\r\n", "the generation key existed and was deleted");
+}
