@@ -73,19 +73,27 @@ pub const DELETE: &str =
 pub const PROJECT_KEYS: &str =
     "SELECT storage_key FROM files WHERE project_id = $1::bigint ORDER BY id";
 
-pub(crate) async fn add(
-    pool: &PgPool,
+/// `sql` ([`ADD`] or [`SET_VIDEO`]) with a new file's row as its parameters $1-$6.
+fn new_file_row<'q>(
+    sql: &'static str,
     project: ProjectId,
-    file: &NewFile,
-) -> StoreResult<FileMeta> {
-    let query = sqlx::query_scalar::<_, String>(ADD)
+    file: &'q NewFile,
+) -> sqlx::query::QueryScalar<'q, sqlx::Postgres, String, sqlx::postgres::PgArguments> {
+    sqlx::query_scalar::<_, String>(sql)
         .bind(project.0)
         .bind(&file.name)
         .bind(&file.content_type)
         .bind(file.size)
         .bind(&file.storage_key)
-        .bind(now());
-    let doc = run(ADD, query.fetch_one(pool)).await?;
+        .bind(now())
+}
+
+pub(crate) async fn add(
+    pool: &PgPool,
+    project: ProjectId,
+    file: &NewFile,
+) -> StoreResult<FileMeta> {
+    let doc = run(ADD, new_file_row(ADD, project, file).fetch_one(pool)).await?;
     Ok(serde_json::from_str(&doc)?)
 }
 
@@ -94,14 +102,7 @@ pub(crate) async fn set_video(
     project: ProjectId,
     file: &NewFile,
 ) -> StoreResult<VideoReplaced> {
-    let query = sqlx::query_scalar::<_, String>(SET_VIDEO)
-        .bind(project.0)
-        .bind(&file.name)
-        .bind(&file.content_type)
-        .bind(file.size)
-        .bind(&file.storage_key)
-        .bind(now());
-    let doc = run(SET_VIDEO, query.fetch_one(pool)).await?;
+    let doc = run(SET_VIDEO, new_file_row(SET_VIDEO, project, file).fetch_one(pool)).await?;
     let mut outcome: serde_json::Value = serde_json::from_str(&doc)?;
     match outcome["video"].take() {
         serde_json::Value::Null if outcome["exists"] == false => Err(StoreError::NotFound),

@@ -24,15 +24,27 @@ fn meta(project: ProjectId, id: i64, file: &NewFile, created: i64) -> StoreResul
     })
 }
 
-/// Records a file (kind 'file'); `NotFound` when the project does not exist.
-pub async fn add(pool: &SqlitePool, project: ProjectId, file: &NewFile) -> StoreResult<FileMeta> {
-    let query = sqlx::query_as::<_, (i64, i64)>(ADD)
+/// `sql` ([`ADD`] or [`SET_VIDEO`]) with a new file's row as its parameters ?1-?6.
+fn new_file_row<'q, O>(
+    sql: &'static str,
+    project: ProjectId,
+    file: &'q NewFile,
+) -> sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>>
+where
+    O: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+{
+    sqlx::query_as::<_, O>(sql)
         .bind(project.0)
         .bind(&file.name)
         .bind(&file.content_type)
         .bind(file.size)
         .bind(&file.storage_key)
-        .bind(now());
+        .bind(now())
+}
+
+/// Records a file (kind 'file'); `NotFound` when the project does not exist.
+pub async fn add(pool: &SqlitePool, project: ProjectId, file: &NewFile) -> StoreResult<FileMeta> {
+    let query = new_file_row::<(i64, i64)>(ADD, project, file);
     let (id, created) = run(ADD, query.fetch_one(pool)).await?;
     meta(project, id, file, created)
 }
@@ -52,13 +64,7 @@ pub async fn set_video(
     project: ProjectId,
     file: &NewFile,
 ) -> StoreResult<VideoReplaced> {
-    let query = sqlx::query_as::<_, (i64, i64, Option<String>)>(SET_VIDEO)
-        .bind(project.0)
-        .bind(&file.name)
-        .bind(&file.content_type)
-        .bind(file.size)
-        .bind(&file.storage_key)
-        .bind(now());
+    let query = new_file_row::<(i64, i64, Option<String>)>(SET_VIDEO, project, file);
     let (id, created, replaced) = run(SET_VIDEO, query.fetch_one(pool)).await?;
     let replaced = match replaced {
         Some(keys) => parse(&keys)?,
