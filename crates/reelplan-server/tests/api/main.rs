@@ -13,4 +13,5 @@ mod members;
 mod memos;
 mod ops;
 mod projects;
+mod security;
 mod validation;

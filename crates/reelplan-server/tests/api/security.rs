@@ -1,0 +1,162 @@
+//! Security policy of issue 7: headers on every response, the production secret check, login
+//! rate limiting per email and per client address, the ops token, CORS off by default.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Method, Request, StatusCode};
+use reelplan_server::config::Secret;
+use serde_json::{json, Value};
+
+use crate::helpers::{Resp, TestApp};
+
+fn login_request(email: &str, password: &str, from: Option<[u8; 4]>) -> Request<Body> {
+    let body = json!({"email": email, "password": password}).to_string();
+    let mut request = Request::post("/api/auth/login")
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    if let Some(ip) = from {
+        // What `serve` attaches to every request from the TCP peer.
+        request.extensions_mut().insert(ConnectInfo(SocketAddr::from((ip, 40000))));
+    }
+    request
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    let ann = app.user("ann").await;
+    let responses = [
+        app.get("/api/projects", &ann).await,
+        app.call(Method::GET, "/api/me", None, None).await,
+        app.get("/api/nowhere", &ann).await,
+        app.call(Method::GET, "/healthz", None, None).await,
+        app.call(Method::GET, "/metrics", None, None).await,
+    ];
+    for resp in &responses {
+        assert_eq!(resp.header("x-content-type-options"), "nosniff", "{}", resp.status);
+        assert_eq!(resp.header("referrer-policy"), "no-referrer");
+        assert_eq!(resp.header("x-frame-options"), "DENY");
+        assert!(resp.header("content-security-policy").starts_with("default-src 'none'"));
+    }
+    let page = app.call(Method::GET, "/dashboard", None, None).await;
+    let csp = page.header("content-security-policy");
+    assert!(csp.contains("'sha256-") && !csp.contains("unsafe-inline"), "{csp}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn production_refuses_a_missing_short_or_default_secret() {
+    let app = TestApp::spawn().await;
+    let mut config = app.config.clone();
+    config.security.production = true;
+    let starts = |secret: Option<&str>| {
+        let mut config = config.clone();
+        config.auth.jwt_secret = secret.map(|s| Secret(s.to_owned()));
+        reelplan_server::state_with_store(app.store(), &config).is_ok()
+    };
+    assert!(!starts(None), "no secret");
+    assert!(!starts(Some("too-short-for-hs256")), "short");
+    assert!(!starts(Some("test-secret-test-secret-test-secret!")), "well known");
+    assert!(!starts(Some(&"ab".repeat(20))), "low entropy");
+    assert!(starts(Some("4f9c2a7e1b3d8c6f0a5e9d2b7c4f1a8e")), "a generated secret");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn failed_logins_are_limited_per_email() {
+    let app = TestApp::spawn_with(|c| c.security.login.per_email = 3).await;
+    app.user("ann").await;
+    app.user("bob").await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses
+            .push(app.send(login_request("ann@example.com", "wrong-password", None)).await.status);
+    }
+    assert_eq!(statuses[..3], [StatusCode::UNAUTHORIZED; 3], "{statuses:?}");
+    assert_eq!(statuses[4], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    // Even the right password waits, or guessing would go on; another email does not.
+    let right = app.send(login_request("ann@example.com", "password-ann", None)).await;
+    right.assert_error(429, "rate_limited");
+    assert!(right.header("retry-after").parse::<u64>().is_ok_and(|s| s >= 1));
+    let other = app.send(login_request("bob@example.com", "password-bob", None)).await;
+    assert_eq!(other.status, StatusCode::OK);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn failed_logins_are_limited_per_client_address() {
+    let app = TestApp::spawn_with(|c| {
+        c.security.login.per_email = 0;
+        c.security.login.per_address = 4;
+    })
+    .await;
+    app.user("ann").await;
+    let guesser = Some([10, 0, 0, 7]);
+    let mut last = None;
+    for n in 0..6 {
+        let email = format!("guess{n}@example.com");
+        last = Some(app.send(login_request(&email, "wrong-password", guesser)).await);
+    }
+    last.unwrap().assert_error(429, "rate_limited");
+    let from_guesser = app.send(login_request("ann@example.com", "password-ann", guesser)).await;
+    assert_eq!(from_guesser.status, StatusCode::TOO_MANY_REQUESTS);
+    let elsewhere = app.send(login_request("ann@example.com", "password-ann", Some([10, 0, 0, 8])));
+    assert_eq!(elsewhere.await.status, StatusCode::OK);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_ops_token_guards_metrics_and_dashboard_only() {
+    let token = "ops-token-for-tests-only";
+    let app = TestApp::spawn_with(|c| c.security.ops_token = Some(Secret(token.to_owned()))).await;
+    let get = |path: &str, auth: Option<&str>| {
+        let mut request = Request::get(path);
+        if let Some(auth) = auth {
+            request = request.header("authorization", auth);
+        }
+        app.send(request.body(Body::empty()).unwrap())
+    };
+    for path in ["/metrics", "/dashboard", "/dashboard/stats.json"] {
+        get(path, None).await.assert_error(401, "unauthenticated");
+        get(path, Some("Bearer not-the-token")).await.assert_error(401, "unauthenticated");
+        assert_eq!(get(path, Some(&format!("Bearer {token}"))).await.status, StatusCode::OK);
+    }
+    assert_eq!(get(&format!("/dashboard?token={token}"), None).await.status, StatusCode::OK);
+    assert_eq!(get("/healthz", None).await.status, StatusCode::OK, "probes stay open");
+    app.finish().await;
+}
+
+async fn preflight(app: &TestApp, origin: &str) -> Resp {
+    let request = Request::builder()
+        .method(Method::OPTIONS)
+        .uri("/api/projects")
+        .header("origin", origin)
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .body(Body::empty())
+        .unwrap();
+    app.send(request).await
+}
+
+#[tokio::test]
+async fn cors_is_off_unless_origins_are_listed() {
+    let closed = TestApp::spawn().await;
+    let resp = preflight(&closed, "https://app.example.com").await;
+    assert_eq!(resp.header("access-control-allow-origin"), "");
+    closed.finish().await;
+
+    let open = TestApp::spawn_with(|c| {
+        c.security.cors_origins = vec!["https://app.example.com".to_owned()];
+    })
+    .await;
+    let allowed = preflight(&open, "https://app.example.com").await;
+    assert_eq!(allowed.header("access-control-allow-origin"), "https://app.example.com");
+    assert!(allowed.header("access-control-allow-headers").contains("authorization"));
+    let refused = preflight(&open, "https://evil.example.com").await;
+    assert_eq!(refused.header("access-control-allow-origin"), "");
+    assert_eq!(refused.body, Value::Null, "a preflight has no body");
+    open.finish().await;
+}
