@@ -15,12 +15,12 @@
 mod helpers;
 
 use axum::body::{Body, Bytes};
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use http_body_util::BodyExt;
 use reelplan_domain::ProjectId;
 use tower::ServiceExt;
 
-use helpers::{Instance, Resp, TestApp, TestUser};
+use helpers::{bytes_of, raw, Instance, Resp, TestApp, TestUser};
 
 const MIB: usize = 1024 * 1024;
 const BUCKET: &str = "reelplan-test";
@@ -71,37 +71,10 @@ async fn unfinished_uploads(endpoint: &str, prefix: &str) -> usize {
     xml.matches("<Upload>").count()
 }
 
-fn bytes_of(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
-fn raw(
-    method: Method,
-    path: &str,
-    user: &TestUser,
-    content_type: &str,
-    body: Body,
-) -> Request<Body> {
-    Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {}", user.token))
-        .header(header::CONTENT_TYPE, content_type)
-        .body(body)
-        .unwrap()
-}
-
 async fn upload(app: &Instance, user: &TestUser, project: i64, name: &str, bytes: &[u8]) -> Resp {
     let path = format!("/api/projects/{project}/files?name={name}");
-    let resp = app.send(raw(Method::POST, &path, user, "application/pdf", bytes.to_vec().into()));
+    let resp =
+        app.send(raw(Method::POST, &path, user, Some("application/pdf"), bytes.to_vec().into()));
     resp.await
 }
 
@@ -112,7 +85,7 @@ async fn download(
     url: &str,
     range: Option<&str>,
 ) -> (u16, String, Bytes) {
-    let mut request = raw(Method::GET, url, user, "application/json", Body::empty());
+    let mut request = raw(Method::GET, url, user, Some("application/json"), Body::empty());
     if let Some(range) = range {
         request.headers_mut().insert(header::RANGE, range.parse().unwrap());
     }
@@ -189,11 +162,13 @@ async fn story(endpoint: String) {
 
     // Replace the video: the old object leaves the bucket.
     let video = format!("/api/projects/{id}/feedback/video");
-    let v1 = app.send(raw(Method::PUT, &video, &ann, "video/mp4", bytes_of(1000, 3).into())).await;
+    let v1 =
+        app.send(raw(Method::PUT, &video, &ann, Some("video/mp4"), bytes_of(1000, 3).into())).await;
     assert_eq!(v1.status, StatusCode::OK, "{:?}", v1.body);
     let with_v1 = app.store().project_file_keys(ProjectId(id)).await.unwrap();
     let v1_key = with_v1.iter().find(|k| !keys.contains(k)).unwrap().clone();
-    let v2 = app.send(raw(Method::PUT, &video, &ann, "video/mp4", bytes_of(2000, 4).into())).await;
+    let v2 =
+        app.send(raw(Method::PUT, &video, &ann, Some("video/mp4"), bytes_of(2000, 4).into())).await;
     assert_eq!(v2.status, StatusCode::OK);
     assert!(!objects.exists(&v1_key).await.unwrap(), "the replaced video's object is gone");
     let detail = app.get(&format!("/api/projects/{id}"), &ann).await;
@@ -210,7 +185,7 @@ async fn story(endpoint: String) {
     let chunks = (0..20).map(|i| Ok::<_, std::io::Error>(Bytes::from(bytes_of(MIB, i))));
     let body = Body::from_stream(futures::stream::iter(chunks));
     let path = format!("/api/projects/{id}/files?name=huge");
-    app.send(raw(Method::POST, &path, &ann, "application/pdf", body))
+    app.send(raw(Method::POST, &path, &ann, Some("application/pdf"), body))
         .await
         .assert_error(413, "payload_too_large");
     let mut after = objects.keys().await.unwrap();

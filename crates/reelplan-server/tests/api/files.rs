@@ -21,7 +21,7 @@ use reelplan_domain::ProjectId;
 use serde_json::Value;
 use tower::ServiceExt;
 
-use crate::helpers::{Instance, Resp, TestApp, TestUser};
+use crate::helpers::{bytes_of, raw, Instance, Resp, TestApp, TestUser};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
@@ -101,37 +101,6 @@ fn decode(value: &str) -> Vec<u8> {
         }
     }
     out
-}
-
-/// Deterministic pseudo-random bytes (binary, not UTF-8), so a lossy round trip would show.
-fn bytes_of(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
-/// A raw-body request with the caller's token.
-fn raw(
-    method: Method,
-    path: &str,
-    user: &TestUser,
-    content_type: Option<&str>,
-    body: Body,
-) -> Request<Body> {
-    let mut request = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::AUTHORIZATION, format!("Bearer {}", user.token));
-    if let Some(content_type) = content_type {
-        request = request.header(header::CONTENT_TYPE, content_type);
-    }
-    request.body(body).expect("request")
 }
 
 /// `POST /api/projects/{project}/files?name=` with `bytes` (Content-Length set).

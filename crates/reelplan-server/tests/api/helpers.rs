@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use reelplan_server::auth::PasswordCost;
@@ -281,4 +281,35 @@ impl Resp {
             .map(|v| v["id"].as_i64().unwrap())
             .collect()
     }
+}
+
+/// Deterministic pseudo-random bytes (binary, not UTF-8), so a lossy round trip would show.
+pub fn bytes_of(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// A raw-body request with the caller's token.
+pub fn raw(
+    method: Method,
+    path: &str,
+    user: &TestUser,
+    content_type: Option<&str>,
+    body: Body,
+) -> Request<Body> {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {}", user.token));
+    if let Some(content_type) = content_type {
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    request.body(body).expect("request")
 }
