@@ -10,7 +10,9 @@
 use std::fmt::Write as _;
 
 use async_trait::async_trait;
-use reelplan_store::bulk::{Batches, BulkLoad, OnBatch, ProjectBatch, UserRow};
+use reelplan_store::bulk::{
+    Batches, BulkLoad, OnBatch, ProjectBatch, UserRow, PROJECT_COLUMNS as PROJECTS,
+};
 use reelplan_store::StoreResult;
 use sqlx::{Executor, PgConnection, Row};
 
@@ -118,11 +120,6 @@ async fn copy<T>(
 }
 
 async fn copy_batch(conn: &mut PgConnection, batch: &ProjectBatch) -> StoreResult<()> {
-    const PROJECTS: &str = "projects (id, owner_id, name, manager, consumer, description, color, \
-        created, updated, basic_plan_start, basic_plan_end, story_board_start, story_board_end, \
-        filming_start, filming_end, video_edit_start, video_edit_end, post_work_start, \
-        post_work_end, video_preview_start, video_preview_end, confirmation_start, \
-        confirmation_end, video_delivery_start, video_delivery_end)";
     copy(conn, PROJECTS, &batch.projects, |b, p| {
         b.int(p.id).int(p.owner_id).text(&p.name).text(&p.manager).text(&p.consumer);
         b.text(&p.description).opt_text(p.color.as_deref());

@@ -7,7 +7,9 @@
 //! statements do not go through the statement accounting of `reelplan_store::stats`.
 
 use async_trait::async_trait;
-use reelplan_store::bulk::{Batches, BulkLoad, OnBatch, ProjectBatch, UserRow};
+use reelplan_store::bulk::{
+    Batches, BulkLoad, OnBatch, ProjectBatch, UserRow, PROJECT_COLUMNS as PROJECTS,
+};
 use reelplan_store::StoreResult;
 use sqlx::query_builder::Separated;
 use sqlx::{Executor, QueryBuilder, Sqlite, SqliteConnection};
@@ -34,11 +36,6 @@ async fn insert<'a, T>(
 }
 
 async fn insert_batch(conn: &mut SqliteConnection, batch: &ProjectBatch) -> StoreResult<()> {
-    const PROJECTS: &str = "projects (id, owner_id, name, manager, consumer, description, color, \
-        created, updated, basic_plan_start, basic_plan_end, story_board_start, story_board_end, \
-        filming_start, filming_end, video_edit_start, video_edit_end, post_work_start, \
-        post_work_end, video_preview_start, video_preview_end, confirmation_start, \
-        confirmation_end, video_delivery_start, video_delivery_end)";
     insert(conn, PROJECTS, 25, &batch.projects, |b, p| {
         b.push_bind(p.id).push_bind(p.owner_id).push_bind(p.name.as_str());
         b.push_bind(p.manager.as_str()).push_bind(p.consumer.as_str());

@@ -32,6 +32,14 @@ pub struct UserRow {
     pub created: i64,
 }
 
+/// The `projects` table and the columns a [`ProjectRow`] fills, in its order (the eight
+/// phases' start and end in phase order): the target of both backends' bulk loaders.
+pub const PROJECT_COLUMNS: &str = "projects (id, owner_id, name, manager, consumer, \
+    description, color, created, updated, basic_plan_start, basic_plan_end, story_board_start, \
+    story_board_end, filming_start, filming_end, video_edit_start, video_edit_end, \
+    post_work_start, post_work_end, video_preview_start, video_preview_end, confirmation_start, \
+    confirmation_end, video_delivery_start, video_delivery_end)";
+
 /// A project to insert (`member_count` is left to the schema's triggers).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProjectRow {
