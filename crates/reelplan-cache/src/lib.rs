@@ -32,6 +32,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use moka::future::Cache as MokaCache;
+use moka::ops::compute::{CompResult, Op};
 
 pub use config::{CacheConfig, Kind, Ttls};
 use local::{LocalGenerations, Tombstones};
@@ -201,7 +202,7 @@ impl<V: CacheValue> Cache<V> {
                 async move {
                     // Filled by the call this one queued behind.
                     if current.is_some_and(|e| *e.value().view == *view.0) {
-                        return Ok(moka::ops::compute::Op::Nop);
+                        return Ok(Op::Nop);
                     }
                     let tag: Arc<str> = Arc::from(view.0.as_str());
                     if let Some(redis) = &self.inner.redis {
@@ -209,11 +210,7 @@ impl<V: CacheValue> Cache<V> {
                             redis.get_tagged(slot, &view.0).await.and_then(V::decode)
                         {
                             *outcome = Outcome::HitL2;
-                            return Ok(moka::ops::compute::Op::Put(Entry {
-                                value,
-                                kind,
-                                view: tag,
-                            }));
+                            return Ok(Op::Put(Entry { value, kind, view: tag }));
                         }
                     }
                     *outcome = Outcome::Miss;
@@ -222,17 +219,17 @@ impl<V: CacheValue> Cache<V> {
                         let ttl = self.inner.config.ttls.of(kind);
                         redis.set_tagged(slot, &view.0, value.encode(), ttl).await;
                     }
-                    Ok(moka::ops::compute::Op::Put(Entry { value, kind, view: tag }))
+                    Ok(Op::Put(Entry { value, kind, view: tag }))
                 }
             })
             .await
             .map_err(Arc::new)?;
         let entry = match computed {
-            moka::ops::compute::CompResult::Inserted(e)
-            | moka::ops::compute::CompResult::ReplacedWith(e)
-            | moka::ops::compute::CompResult::Unchanged(e)
-            | moka::ops::compute::CompResult::Removed(e) => e.into_value(),
-            moka::ops::compute::CompResult::StillNone(_) => {
+            CompResult::Inserted(e)
+            | CompResult::ReplacedWith(e)
+            | CompResult::Unchanged(e)
+            | CompResult::Removed(e) => e.into_value(),
+            CompResult::StillNone(_) => {
                 unreachable!("the closure never answers Nop on an empty slot")
             }
         };
