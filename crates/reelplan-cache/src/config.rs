@@ -7,10 +7,16 @@ use std::time::{Duration, Instant};
 pub enum Kind {
     /// `GET /api/me`.
     UserProfile,
-    /// A page of a user's project list.
+    /// A user's memberships: the projects of their list, with roles, in list order.
+    Memberships,
+    /// One project's summary (one value for every member's list).
+    ProjectSummary,
+    /// A filtered page of a user's project list.
     ProjectList,
-    /// A project's detail (one value for all members).
+    /// A project's detail without the feedback block (one value for all members).
     ProjectDetail,
+    /// A project detail's feedback block.
+    DetailFeedback,
     /// A page of comments or messages.
     FeedbackThread,
     /// A project's access list.
@@ -22,8 +28,11 @@ impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::UserProfile => "user_profile",
+            Kind::Memberships => "memberships",
+            Kind::ProjectSummary => "project_summary",
             Kind::ProjectList => "project_list",
             Kind::ProjectDetail => "project_detail",
+            Kind::DetailFeedback => "detail_feedback",
             Kind::FeedbackThread => "feedback_thread",
             Kind::MemberPermissions => "member_permissions",
         }
@@ -59,12 +68,12 @@ impl Default for Ttls {
 }
 
 impl Ttls {
-    /// The TTL of a kind.
+    /// The TTL of a kind: a list's parts live as long as a list, a detail's as a detail.
     pub fn of(&self, kind: Kind) -> Duration {
         match kind {
             Kind::UserProfile => self.user_profile,
-            Kind::ProjectList => self.project_list,
-            Kind::ProjectDetail => self.project_detail,
+            Kind::Memberships | Kind::ProjectSummary | Kind::ProjectList => self.project_list,
+            Kind::ProjectDetail | Kind::DetailFeedback => self.project_detail,
             Kind::FeedbackThread => self.feedback_thread,
             Kind::MemberPermissions => self.member_permissions,
         }
@@ -112,10 +121,10 @@ impl Default for CacheConfig {
 
 pub(crate) struct KindExpiry(pub Ttls);
 
-impl<V> moka::Expiry<String, crate::Entry<V>> for KindExpiry {
+impl<V> moka::Expiry<crate::Key, crate::Entry<V>> for KindExpiry {
     fn expire_after_create(
         &self,
-        _key: &String,
+        _key: &crate::Key,
         entry: &crate::Entry<V>,
         _created_at: Instant,
     ) -> Option<Duration> {
@@ -125,7 +134,7 @@ impl<V> moka::Expiry<String, crate::Entry<V>> for KindExpiry {
     /// A slot refilled under a newer view is a new value: it gets its kind's whole TTL.
     fn expire_after_update(
         &self,
-        _key: &String,
+        _key: &crate::Key,
         entry: &crate::Entry<V>,
         _updated_at: Instant,
         _duration_until_expiry: Option<Duration>,

@@ -24,6 +24,7 @@
 //! `try_get_with`), and that load looks in L2 before asking the database.
 
 mod config;
+mod key;
 mod local;
 mod redis_tier;
 
@@ -32,9 +33,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use moka::future::Cache as MokaCache;
-use moka::ops::compute::{CompResult, Op};
 
 pub use config::{CacheConfig, Kind, Ttls};
+pub use key::{Key, Scope, Tag, Want};
 use local::{LocalGenerations, Tombstones};
 use redis_tier::RedisTier;
 pub use redis_tier::REDIS_OPERATIONS;
@@ -49,34 +50,6 @@ pub trait CacheValue: Clone + Send + Sync + 'static {
     fn decode(bytes: Bytes) -> Option<Self>;
 }
 
-/// Something whose changes invalidate cached values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scope {
-    /// A user's profile and project list.
-    User(i64),
-    /// A project's detail and access list.
-    Project(i64),
-    /// A project's feedback thread pages.
-    Thread(i64),
-    /// Who may read a project's thread (moves on with membership changes only).
-    Access(i64),
-}
-
-impl Scope {
-    fn key(self) -> String {
-        match self {
-            Scope::User(id) => format!("u:{id}"),
-            Scope::Project(id) => format!("p:{id}"),
-            Scope::Thread(id) => format!("t:{id}"),
-            Scope::Access(id) => format!("a:{id}"),
-        }
-    }
-}
-
-/// The epoch and generations a read depends on, taken before it looks anything up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct View(String);
-
 /// Where a value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -86,22 +59,46 @@ pub enum Outcome {
     HitL2,
     /// Loaded from the database by this call.
     Miss,
+    /// The cache could not be used (off, or Redis unreachable): loaded from the database.
+    Bypass,
 }
 
 impl Outcome {
     /// `true` unless the database was read.
     pub fn is_hit(self) -> bool {
-        self != Outcome::Miss
+        matches!(self, Outcome::HitL1 | Outcome::HitL2)
     }
+
+    /// The `X-Cache` / `Server-Timing` word: "hit", "miss" or "bypass".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::HitL1 | Outcome::HitL2 => "hit",
+            Outcome::Miss => "miss",
+            Outcome::Bypass => "bypass",
+        }
+    }
+}
+
+/// What a lookup found for one [`Want`].
+#[derive(Debug, Clone)]
+pub enum Found<V> {
+    /// A value current under the read's tag, and the tier it came from.
+    Hit(V, Outcome),
+    /// Nothing current: load it, then [`Cache::fill`] it under this tag.
+    Miss(Tag),
 }
 
 #[derive(Clone)]
 struct Entry<V> {
     value: V,
     kind: Kind,
-    /// The view the value was computed under; served only to reads holding the same view.
-    view: Arc<str>,
+    /// The tag the value was computed under; served only to reads holding the same tag.
+    tag: Tag,
 }
+
+/// Stripes of the single-flight locks: misses of keys sharing a stripe wait on each other,
+/// which is rare at this count and costs one extra wait, never a wrong value.
+const FLIGHT_STRIPES: usize = 1024;
 
 /// The cache. Cheap to clone.
 #[derive(Clone)]
@@ -111,10 +108,11 @@ pub struct Cache<V: CacheValue> {
 
 struct Inner<V: CacheValue> {
     config: CacheConfig,
-    l1: MokaCache<String, Entry<V>>,
+    l1: MokaCache<Key, Entry<V>>,
     local: LocalGenerations,
     tombstones: Tombstones,
     redis: Option<RedisTier>,
+    flights: Box<[tokio::sync::Mutex<()>]>,
 }
 
 impl<V: CacheValue> Cache<V> {
@@ -126,8 +124,9 @@ impl<V: CacheValue> Cache<V> {
         };
         let l1 = MokaCache::builder()
             .max_capacity(config.l1_bytes)
-            .weigher(|key: &String, entry: &Entry<V>| {
-                let bytes = key.len() + entry.view.len() + entry.value.weight() + 64;
+            .weigher(|key: &Key, entry: &Entry<V>| {
+                let rest = key.rest.as_ref().map_or(0, |r| r.len());
+                let bytes = rest + entry.value.weight() + 96;
                 bytes.try_into().unwrap_or(u32::MAX)
             })
             .expire_after(config::KindExpiry(config.ttls))
@@ -138,13 +137,10 @@ impl<V: CacheValue> Cache<V> {
             })
             .build();
         let tombstones = Tombstones::new(config.ttls.project_list);
-        let inner = Inner { l1, local: LocalGenerations::new(), tombstones, redis, config };
+        let flights = (0..FLIGHT_STRIPES).map(|_| tokio::sync::Mutex::new(())).collect();
+        let inner =
+            Inner { l1, local: LocalGenerations::new(), tombstones, redis, config, flights };
         Ok(Cache { inner: Arc::new(inner) })
-    }
-
-    /// The slot of a logical key, the same in both tiers (the view is a tag, not a part).
-    fn slot(&self, kind: Kind, key: &str) -> String {
-        format!("{}:v:{}:{}", self.inner.config.namespace, kind.as_str(), key)
     }
 
     /// Whether caching is on at all.
@@ -157,84 +153,163 @@ impl<V: CacheValue> Cache<V> {
         self.inner.redis.is_some()
     }
 
-    /// Takes the view a read depends on; None means "bypass the cache for this request"
-    /// (caching off, or Redis unreachable and this instance cannot prove what is current).
-    pub async fn view(&self, scopes: &[Scope]) -> Option<View> {
+    /// Looks up several values at once: their tags (in-process atomics, or one Redis round
+    /// trip that also fetches every value L1 does not hold), then each value from L1, else L2.
+    /// None means "bypass the cache for this request" (caching off, or Redis unreachable and
+    /// this instance cannot prove what is current).
+    pub async fn lookup(&self, wants: &[Want]) -> Option<Vec<Found<V>>> {
         if !self.enabled() {
             return None;
         }
-        let keys: Vec<String> = scopes.iter().map(|s| s.key()).collect();
+        let mut held = Vec::with_capacity(wants.len());
+        for want in wants {
+            held.push(self.inner.l1.get(&want.key).await);
+        }
+        let Some(redis) = &self.inner.redis else {
+            let found = wants.iter().zip(held).map(|(want, entry)| {
+                let tag = self.inner.local.tag(want);
+                match entry {
+                    Some(entry) if entry.tag == tag => Found::Hit(entry.value, Outcome::HitL1),
+                    _ => Found::Miss(tag),
+                }
+            });
+            return Some(found.collect());
+        };
+        let namespace = &self.inner.config.namespace;
+        let fetch: Vec<usize> = (0..wants.len()).filter(|i| held[*i].is_none()).collect();
+        let slots: Vec<String> = fetch.iter().map(|i| wants[*i].key.slot(namespace)).collect();
+        let (tags, fetched) = redis.tags_and_values(wants, &slots).await?;
+        let mut stored: Vec<Option<Bytes>> = vec![None; wants.len()];
+        for (i, value) in fetch.into_iter().zip(fetched) {
+            stored[i] = value;
+        }
+        // L1 held an entry under an older tag: its L2 slot may hold a newer one (filled by
+        // another instance), which a second exchange fetches.
+        let stale: Vec<usize> = (0..wants.len())
+            .filter(|i| held[*i].as_ref().is_some_and(|e| e.tag != tags[*i]))
+            .collect();
+        if !stale.is_empty() {
+            let slots: Vec<String> = stale.iter().map(|i| wants[*i].key.slot(namespace)).collect();
+            if let Some(values) = redis.get_many(&slots).await {
+                for (i, value) in stale.into_iter().zip(values) {
+                    stored[i] = value;
+                }
+            }
+        }
+        let mut found = Vec::with_capacity(wants.len());
+        for (i, want) in wants.iter().enumerate() {
+            let tag = tags[i];
+            if let Some(entry) = held[i].take().filter(|e| e.tag == tag) {
+                found.push(Found::Hit(entry.value, Outcome::HitL1));
+                continue;
+            }
+            let value = stored[i].take().and_then(|s| tag.strip(&s)).and_then(V::decode);
+            match value {
+                Some(value) => {
+                    let entry = Entry { value: value.clone(), kind: want.key.kind, tag };
+                    self.inner.l1.insert(want.key.clone(), entry).await;
+                    found.push(Found::Hit(value, Outcome::HitL2));
+                }
+                None => found.push(Found::Miss(tag)),
+            }
+        }
+        Some(found)
+    }
+
+    /// The current tags of `wants`, for a write to fill what it reads back: take them after
+    /// the write's [`Cache::invalidate`] and before its read, as a read-through does.
+    pub async fn tags(&self, wants: &[Want]) -> Option<Vec<Tag>> {
+        if !self.enabled() {
+            return None;
+        }
         match &self.inner.redis {
-            Some(redis) => redis.view(&keys).await.map(View),
-            None => Some(View(self.inner.local.view(&keys))),
+            None => Some(wants.iter().map(|w| self.inner.local.tag(w)).collect()),
+            Some(redis) => Some(redis.tags_and_values(wants, &[]).await?.0),
         }
     }
 
-    /// The value under `key` in `view`, loading it with `load` on a miss. Concurrent calls for
-    /// the same key share one load: a miss runs under the slot's lock, and the calls queued
-    /// behind it find the value it stored.
-    pub async fn get_or_load<E, Fut>(
+    /// Stores values loaded under the tags a lookup (or [`Cache::tags`]) gave, in both tiers
+    /// (one Redis round trip for all).
+    pub async fn fill(&self, values: Vec<(Key, Tag, V)>) {
+        if values.is_empty() {
+            return;
+        }
+        if let Some(redis) = &self.inner.redis {
+            let namespace = &self.inner.config.namespace;
+            let items = values.iter().map(|(key, tag, value)| {
+                let ttl = self.inner.config.ttls.of(key.kind);
+                (key.slot(namespace), tag.prefix(&value.encode()), ttl)
+            });
+            redis.set_many(items.collect()).await;
+        }
+        for (key, tag, value) in values {
+            let kind = key.kind;
+            self.inner.l1.insert(key, Entry { value, kind, tag }).await;
+        }
+    }
+
+    /// Serialises the misses of one key on this instance, so N concurrent misses run one load:
+    /// hold the guard, look again with [`Cache::held`], and load only if that finds nothing.
+    pub async fn flight(&self, key: &Key) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.flights[flight_stripe(key)].lock().await
+    }
+
+    /// [`Cache::flight`] for several keys at once, taken in stripe order so that two calls
+    /// sharing stripes can never wait on each other in a circle.
+    pub async fn flights(&self, keys: &[&Key]) -> Vec<tokio::sync::MutexGuard<'_, ()>> {
+        let mut stripes: Vec<usize> = keys.iter().map(|k| flight_stripe(k)).collect();
+        stripes.sort_unstable();
+        stripes.dedup();
+        let mut guards = Vec::with_capacity(stripes.len());
+        for stripe in stripes {
+            guards.push(self.inner.flights[stripe].lock().await);
+        }
+        guards
+    }
+
+    /// The L1 value of `key` whatever its tag: a guess of what a read will need, never an
+    /// answer (only [`Cache::lookup`] says whether it is current).
+    pub async fn peek(&self, key: &Key) -> Option<V> {
+        self.inner.l1.get(key).await.map(|e| e.value)
+    }
+
+    /// The L1 value of `key` if it was stored under `tag` (what a flight ahead of this one
+    /// filled).
+    pub async fn held(&self, key: &Key, tag: Tag) -> Option<V> {
+        self.inner.l1.get(key).await.filter(|e| e.tag == tag).map(|e| e.value)
+    }
+
+    /// Reads one value through the cache: the value under `want` at its current tag, loaded
+    /// with `load` on a miss (one load per instance for concurrent misses), straight from
+    /// `load` when the cache is bypassed.
+    pub async fn read<E, Fut>(
         &self,
-        view: &View,
-        kind: Kind,
-        key: &str,
+        want: Want,
         load: impl FnOnce() -> Fut,
-    ) -> Result<(V, Outcome), Arc<E>>
+    ) -> Result<(V, Outcome), E>
     where
-        E: Send + Sync + 'static,
         Fut: Future<Output = Result<V, E>>,
     {
-        let slot = self.slot(kind, key);
-        if let Some(entry) = self.inner.l1.get(&slot).await {
-            if *entry.view == *view.0 {
-                record(kind, Outcome::HitL1);
-                return Ok((entry.value, Outcome::HitL1));
-            }
-        }
-        let mut outcome = Outcome::HitL1;
-        let computed = self
-            .inner
-            .l1
-            .entry(slot.clone())
-            .and_try_compute_with(|current| {
-                let outcome = &mut outcome;
-                let slot = &slot;
-                async move {
-                    // Filled by the call this one queued behind.
-                    if current.is_some_and(|e| *e.value().view == *view.0) {
-                        return Ok(Op::Nop);
-                    }
-                    let tag: Arc<str> = Arc::from(view.0.as_str());
-                    if let Some(redis) = &self.inner.redis {
-                        if let Some(value) =
-                            redis.get_tagged(slot, &view.0).await.and_then(V::decode)
-                        {
-                            *outcome = Outcome::HitL2;
-                            return Ok(Op::Put(Entry { value, kind, view: tag }));
-                        }
-                    }
-                    *outcome = Outcome::Miss;
-                    let value = load().await?;
-                    if let Some(redis) = &self.inner.redis {
-                        let ttl = self.inner.config.ttls.of(kind);
-                        redis.set_tagged(slot, &view.0, value.encode(), ttl).await;
-                    }
-                    Ok(Op::Put(Entry { value, kind, view: tag }))
-                }
-            })
-            .await
-            .map_err(Arc::new)?;
-        let entry = match computed {
-            CompResult::Inserted(e)
-            | CompResult::ReplacedWith(e)
-            | CompResult::Unchanged(e)
-            | CompResult::Removed(e) => e.into_value(),
-            CompResult::StillNone(_) => {
-                unreachable!("the closure never answers Nop on an empty slot")
-            }
+        let Some(mut found) = self.lookup(std::slice::from_ref(&want)).await else {
+            return Ok((load().await?, Outcome::Bypass));
         };
-        record(kind, outcome);
-        Ok((entry.value, outcome))
+        let tag = match found.pop() {
+            Some(Found::Hit(value, outcome)) => {
+                record(want.key.kind, outcome);
+                return Ok((value, outcome));
+            }
+            Some(Found::Miss(tag)) => tag,
+            None => unreachable!("one want, one answer"),
+        };
+        let _flight = self.flight(&want.key).await;
+        if let Some(value) = self.held(&want.key, tag).await {
+            record(want.key.kind, Outcome::HitL1);
+            return Ok((value, Outcome::HitL1));
+        }
+        let value = load().await?;
+        record(want.key.kind, Outcome::Miss);
+        self.fill(vec![(want.key, tag, value.clone())]).await;
+        Ok((value, Outcome::Miss))
     }
 
     /// Moves the generations of `scopes` on. Call after the write committed and before it is
@@ -244,14 +319,13 @@ impl<V: CacheValue> Cache<V> {
         if !self.enabled() || scopes.is_empty() {
             return;
         }
-        let keys: Vec<String> = scopes.iter().map(|s| s.key()).collect();
         match &self.inner.redis {
-            Some(redis) => redis.bump(&keys).await,
-            None => self.inner.local.bump(&keys),
+            Some(redis) => redis.bump(scopes).await,
+            None => self.inner.local.bump(scopes),
         }
     }
 
-    /// Records that these projects are deleted, so lists holding them are refused.
+    /// Records that these projects are deleted, so filtered lists holding them are refused.
     pub async fn bury(&self, projects: &[i64]) {
         if !self.enabled() {
             return;
@@ -273,14 +347,13 @@ impl<V: CacheValue> Cache<V> {
         }
     }
 
-    /// Drops one value from both tiers (after [`Cache::any_buried`] refused it), so the next
-    /// load reads the database rather than finding the refused value again in Redis.
-    pub async fn forget(&self, kind: Kind, key: &str) {
-        let slot = self.slot(kind, key);
+    /// Drops one value from both tiers (after it was refused), so the next load reads the
+    /// database rather than finding the refused value again in Redis.
+    pub async fn forget(&self, key: &Key) {
         if let Some(redis) = &self.inner.redis {
-            redis.delete(&slot).await;
+            redis.delete(&key.slot(&self.inner.config.namespace)).await;
         }
-        self.inner.l1.invalidate(&slot).await;
+        self.inner.l1.invalidate(key).await;
     }
 
     /// Bytes currently held by L1 (approximate) and its entry count.
@@ -302,11 +375,20 @@ impl<V: CacheValue> Cache<V> {
     }
 }
 
-fn record(kind: Kind, outcome: Outcome) {
+fn flight_stripe(key: &Key) -> usize {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let hash =
+        BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key);
+    hash as usize % FLIGHT_STRIPES
+}
+
+/// Counts one cache answer under its kind, tier and result.
+pub fn record(kind: Kind, outcome: Outcome) {
     let (tier, result) = match outcome {
         Outcome::HitL1 => ("l1", "hit"),
         Outcome::HitL2 => ("l2", "hit"),
         Outcome::Miss => ("db", "miss"),
+        Outcome::Bypass => return,
     };
     metrics::counter!("reelplan_cache_requests_total", "kind" => kind.as_str(), "tier" => tier, "result" => result)
         .increment(1);
@@ -328,10 +410,13 @@ mod tests {
         }
     }
 
+    fn want(id: i64) -> Want {
+        Want::new(Key::new(Kind::ProjectDetail, id), Scope::Project(id))
+    }
+
     async fn read(cache: &Cache<u64>, version: u64) -> (u64, Outcome) {
-        let view = cache.view(&[Scope::Project(1)]).await.expect("cache on");
         let load = || async { Ok::<_, ()>(version) };
-        cache.get_or_load(&view, Kind::ProjectDetail, "1", load).await.expect("loads")
+        cache.read(want(1), load).await.expect("loads")
     }
 
     /// A key read, invalidated and read again many times holds one slot: invalidated values
@@ -346,5 +431,30 @@ mod tests {
         }
         cache.inner.l1.run_pending_tasks().await;
         assert_eq!(cache.l1_usage().1, 1);
+    }
+
+    /// A batch answers each value on its own: one invalidated scope misses only its values.
+    #[tokio::test]
+    async fn a_lookup_misses_only_what_was_invalidated() {
+        let cache = Cache::<u64>::new(CacheConfig::default()).unwrap();
+        let wants: Vec<Want> = (1..=3).map(want).collect();
+        let tags = cache.tags(&wants).await.unwrap();
+        let values = wants.iter().zip(tags).map(|(w, t)| (w.key.clone(), t, w.key.id as u64));
+        cache.fill(values.collect()).await;
+        cache.invalidate(&[Scope::Project(2)]).await;
+        let found = cache.lookup(&wants).await.unwrap();
+        assert!(matches!(found[0], Found::Hit(1, Outcome::HitL1)));
+        assert!(matches!(found[1], Found::Miss(_)));
+        assert!(matches!(found[2], Found::Hit(3, Outcome::HitL1)));
+    }
+
+    /// A fill under a tag taken before a later invalidation is never served.
+    #[tokio::test]
+    async fn a_fill_under_an_old_tag_is_never_served() {
+        let cache = Cache::<u64>::new(CacheConfig::default()).unwrap();
+        let tag = cache.tags(&[want(5)]).await.unwrap()[0];
+        cache.invalidate(&[Scope::Project(5)]).await;
+        cache.fill(vec![(want(5).key, tag, 1)]).await;
+        assert!(matches!(cache.lookup(&[want(5)]).await.unwrap()[0], Found::Miss(_)));
     }
 }

@@ -1,11 +1,11 @@
 //! In-process generations and tombstones, for the embedded default (no Redis).
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use crate::{Scope, Tag, Want};
 
 const STRIPES: usize = 1 << 16;
 
@@ -23,24 +23,28 @@ impl LocalGenerations {
         LocalGenerations { epoch: rand::random(), stripes }
     }
 
-    fn stripe(&self, key: &str) -> &AtomicU64 {
-        let mut hasher = DefaultHasher::new();
-        key.hash(&mut hasher);
-        &self.stripes[hasher.finish() as usize % STRIPES]
+    /// A multiplicative hash of the scope: cheap, and spreads consecutive ids over stripes.
+    fn stripe(&self, scope: Scope) -> &AtomicU64 {
+        let (kind, id) = match scope {
+            Scope::User(id) => (1u64, id),
+            Scope::Memberships(id) => (2, id),
+            Scope::Lists(id) => (3, id),
+            Scope::Project(id) => (4, id),
+            Scope::Thread(id) => (5, id),
+            Scope::Access(id) => (6, id),
+            Scope::Attachments(id) => (7, id),
+        };
+        let hash = ((id as u64) ^ (kind << 58)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        &self.stripes[(hash >> 48) as usize % STRIPES]
     }
 
-    pub(crate) fn view(&self, keys: &[String]) -> String {
-        let mut view = format!("{:x}", self.epoch);
-        for key in keys {
-            view.push('.');
-            view.push_str(&self.stripe(key).load(Ordering::Acquire).to_string());
-        }
-        view
+    pub(crate) fn tag(&self, want: &Want) -> Tag {
+        Tag::new(self.epoch, want.scopes().map(|s| self.stripe(s).load(Ordering::Acquire)))
     }
 
-    pub(crate) fn bump(&self, keys: &[String]) {
-        for key in keys {
-            self.stripe(key).fetch_add(1, Ordering::AcqRel);
+    pub(crate) fn bump(&self, scopes: &[Scope]) {
+        for scope in scopes {
+            self.stripe(*scope).fetch_add(1, Ordering::AcqRel);
         }
     }
 }
@@ -75,12 +79,13 @@ mod tests {
 
     #[test]
     fn a_bump_changes_the_view_of_that_scope_only_and_never_back() {
+        use crate::{Key, Kind};
         let gens = LocalGenerations::new();
-        let (a, b) = (vec!["p:1".to_owned()], vec!["p:2".to_owned()]);
-        let (a0, b0) = (gens.view(&a), gens.view(&b));
-        gens.bump(&a);
-        assert_ne!(gens.view(&a), a0);
-        assert_eq!(gens.view(&b), b0);
+        let want = |id| Want::new(Key::new(Kind::ProjectDetail, id), Scope::Project(id));
+        let (a0, b0) = (gens.tag(&want(1)), gens.tag(&want(2)));
+        gens.bump(&[Scope::Project(1)]);
+        assert_ne!(gens.tag(&want(1)), a0);
+        assert_eq!(gens.tag(&want(2)), b0);
     }
 
     #[test]

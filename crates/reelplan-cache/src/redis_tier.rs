@@ -15,7 +15,7 @@ use bytes::Bytes;
 use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 
-use crate::CacheConfig;
+use crate::{CacheConfig, Scope, Tag, Want};
 
 const EPOCH_TTL_SECS: u64 = 7 * 24 * 3600;
 const BREAKER: Duration = Duration::from_secs(1);
@@ -87,6 +87,7 @@ impl RedisTier {
         if self.breaker_open() {
             return None;
         }
+        metrics::counter!("reelplan_redis_round_trips_total").increment(1);
         match tokio::time::timeout(self.timeout, fut).await {
             Ok(Ok(value)) => Some(value),
             Ok(Err(error)) => {
@@ -105,7 +106,7 @@ impl RedisTier {
         if !self.dirty.load(Ordering::Acquire) {
             return true;
         }
-        let epoch = format!("{:016x}", rand::random::<u64>());
+        let epoch = token();
         let mut conn = self.conn.clone();
         let set = conn.set_ex::<_, _, ()>(&self.epoch_key, &epoch, EPOCH_TTL_SECS);
         if self.call("epoch", set).await.is_some() {
@@ -116,62 +117,83 @@ impl RedisTier {
         false
     }
 
-    pub(crate) async fn view(&self, keys: &[String]) -> Option<String> {
+    fn generation_key(&self, scope: Scope) -> String {
+        let mut key = String::with_capacity(self.namespace.len() + 24);
+        key.push_str(&self.namespace);
+        key.push_str(":g:");
+        scope.write_key(&mut key);
+        key
+    }
+
+    /// The tag of every want and the values in `slots`, in one round trip (plus one more only
+    /// when the epoch or a generation must be started).
+    pub(crate) async fn tags_and_values(
+        &self,
+        wants: &[Want],
+        slots: &[String],
+    ) -> Option<(Vec<Tag>, Vec<Option<Bytes>>)> {
         if !self.recover().await {
             return None;
         }
+        let mut scopes: Vec<Scope> = Vec::with_capacity(wants.len() + 1);
+        for scope in wants.iter().flat_map(Want::scopes) {
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
         let mut pipe = redis::pipe();
         pipe.get(&self.epoch_key);
-        for key in keys {
-            pipe.get(format!("{}:g:{key}", self.namespace));
+        for scope in &scopes {
+            pipe.get(self.generation_key(*scope));
+        }
+        for slot in slots {
+            pipe.get(slot);
         }
         let mut conn = self.conn.clone();
-        let mut values: Vec<Option<String>> =
+        let mut answers: Vec<Option<Vec<u8>>> =
             self.call("view", pipe.query_async(&mut conn)).await?;
-        if values.first().is_some_and(Option::is_none) {
-            values[0] = Some(self.start_epoch().await?);
+        let values: Vec<Option<Bytes>> =
+            answers.split_off(1 + scopes.len()).into_iter().map(|v| v.map(Bytes::from)).collect();
+        let mut words: Vec<Option<u64>> =
+            answers.iter().map(|a| parse_token(a.as_deref())).collect();
+        if words[0].is_none() {
+            words[0] = Some(self.start_epoch().await?);
         }
-        if values.iter().any(Option::is_none) {
-            self.start_generations(keys, &mut values).await?;
+        if words.iter().any(Option::is_none) {
+            self.start_generations(&scopes, &mut words).await?;
         }
-        let mut view = String::with_capacity(24 * values.len());
-        for (i, value) in values.iter().enumerate() {
-            if i > 0 {
-                view.push('.');
-            }
-            view.push_str(value.as_deref()?);
-        }
-        Some(view)
+        let epoch = words[0]?;
+        let generation = |scope: Scope| -> u64 {
+            let at = scopes.iter().position(|s| *s == scope).unwrap_or_default();
+            words[1 + at].unwrap_or_default()
+        };
+        let tags = wants.iter().map(|w| Tag::new(epoch, w.scopes().map(generation))).collect();
+        Some((tags, values))
     }
 
     /// Generations that are missing (never bumped, expired, or evicted under `maxmemory`) get a
     /// fresh random token, agreed with `SET NX` like the epoch. A constant stand-in would let an
-    /// eviction bring back the view of a value cached before the last write.
-    async fn start_generations(
-        &self,
-        keys: &[String],
-        values: &mut [Option<String>],
-    ) -> Option<()> {
+    /// eviction bring back the tag of a value cached before the last write.
+    async fn start_generations(&self, scopes: &[Scope], words: &mut [Option<u64>]) -> Option<()> {
         let ttl = self.generation_ttl.as_secs();
-        let missing: Vec<usize> = (1..values.len()).filter(|i| values[*i].is_none()).collect();
+        let missing: Vec<usize> = (1..words.len()).filter(|i| words[*i].is_none()).collect();
         let mut pipe = redis::pipe();
         for i in &missing {
-            let key = format!("{}:g:{}", self.namespace, keys[i - 1]);
-            let token = format!("{:016x}", rand::random::<u64>());
-            pipe.cmd("SET").arg(&key).arg(token).arg("NX").arg("EX").arg(ttl).ignore();
+            let key = self.generation_key(scopes[i - 1]);
+            pipe.cmd("SET").arg(&key).arg(token()).arg("NX").arg("EX").arg(ttl).ignore();
             pipe.get(key);
         }
         let mut conn = self.conn.clone();
-        let agreed: Vec<Option<String>> = self.call("view", pipe.query_async(&mut conn)).await?;
+        let agreed: Vec<Option<Vec<u8>>> = self.call("view", pipe.query_async(&mut conn)).await?;
         for (i, token) in missing.into_iter().zip(agreed) {
-            values[i] = Some(token?);
+            words[i] = Some(parse_token(token.as_deref())?);
         }
         Some(())
     }
 
     /// Redis came back empty (or the epoch expired): agree on a new epoch.
-    async fn start_epoch(&self) -> Option<String> {
-        let candidate = format!("{:016x}", rand::random::<u64>());
+    async fn start_epoch(&self) -> Option<u64> {
+        let candidate = token();
         let mut pipe = redis::pipe();
         pipe.cmd("SET")
             .arg(&self.epoch_key)
@@ -181,16 +203,15 @@ impl RedisTier {
             .arg(EPOCH_TTL_SECS);
         pipe.ignore().get(&self.epoch_key);
         let mut conn = self.conn.clone();
-        let (epoch,): (Option<String>,) = self.call("epoch", pipe.query_async(&mut conn)).await?;
-        epoch
+        let (epoch,): (Option<Vec<u8>>,) = self.call("epoch", pipe.query_async(&mut conn)).await?;
+        parse_token(epoch.as_deref())
     }
 
-    pub(crate) async fn bump(&self, keys: &[String]) {
+    pub(crate) async fn bump(&self, scopes: &[Scope]) {
         let ttl = self.generation_ttl.as_secs();
         let mut pipe = redis::pipe();
-        for key in keys {
-            let token = format!("{:016x}", rand::random::<u64>());
-            pipe.set_ex(format!("{}:g:{key}", self.namespace), token, ttl).ignore();
+        for scope in scopes {
+            pipe.set_ex(self.generation_key(*scope), token(), ttl).ignore();
         }
         self.write_or_dirty("bump", pipe).await;
     }
@@ -225,7 +246,7 @@ impl RedisTier {
         tokio::spawn(async move {
             while dirty.load(Ordering::Acquire) {
                 tokio::time::sleep(RECOVERY_INTERVAL).await;
-                let epoch = format!("{:016x}", rand::random::<u64>());
+                let epoch = token();
                 let set = conn.set_ex::<_, _, ()>(&epoch_key, &epoch, EPOCH_TTL_SECS);
                 if let Ok(Ok(())) = tokio::time::timeout(timeout, set).await {
                     dirty.store(false, Ordering::Release);
@@ -246,19 +267,25 @@ impl RedisTier {
         Some(found.iter().any(Option::is_some))
     }
 
-    /// The value in `slot` if it was stored under `view`; None on a miss or another view.
-    pub(crate) async fn get_tagged(&self, slot: &str, view: &str) -> Option<Bytes> {
+    /// The stored (tagged) bytes of several slots, in one round trip.
+    pub(crate) async fn get_many(&self, slots: &[String]) -> Option<Vec<Option<Bytes>>> {
+        let mut pipe = redis::pipe();
+        for slot in slots {
+            pipe.get(slot);
+        }
         let mut conn = self.conn.clone();
-        let stored: Vec<u8> = self.call("get", conn.get::<_, Option<Vec<u8>>>(slot)).await??;
-        untag(Bytes::from(stored), view)
+        let stored: Vec<Option<Vec<u8>>> = self.call("get", pipe.query_async(&mut conn)).await?;
+        Some(stored.into_iter().map(|v| v.map(Bytes::from)).collect())
     }
 
-    /// Stores `value` in `slot`, tagged with the view it was computed under.
-    pub(crate) async fn set_tagged(&self, slot: &str, view: &str, value: Bytes, ttl: Duration) {
+    /// Stores tagged values, each with its TTL, in one round trip.
+    pub(crate) async fn set_many(&self, items: Vec<(String, Vec<u8>, Duration)>) {
+        let mut pipe = redis::pipe();
+        for (slot, tagged, ttl) in items {
+            pipe.set_ex(slot, tagged, ttl.as_secs().max(1)).ignore();
+        }
         let mut conn = self.conn.clone();
-        let tagged = tag(view, &value);
-        let set = conn.set_ex::<_, _, ()>(slot, tagged.as_slice(), ttl.as_secs().max(1));
-        self.call("set", set).await;
+        self.call("set", pipe.query_async::<()>(&mut conn)).await;
     }
 
     /// Deletes one value; a failure counts as a missed invalidation (the epoch moves on).
@@ -289,35 +316,18 @@ impl RedisTier {
     }
 }
 
-/// `[u16 view length][view][value]`: what a slot holds in Redis.
-fn tag(view: &str, value: &[u8]) -> Vec<u8> {
-    let len = u16::try_from(view.len()).expect("a view is a few dozen bytes");
-    let mut out = Vec::with_capacity(2 + view.len() + value.len());
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(view.as_bytes());
-    out.extend_from_slice(value);
-    out
+/// A fresh random generation or epoch token, as Redis holds it (16 hex digits).
+fn token() -> String {
+    format!("{:016x}", rand::random::<u64>())
 }
 
-/// The value of a slot's bytes if they were tagged with `view`.
-fn untag(stored: Bytes, view: &str) -> Option<Bytes> {
-    let len = usize::from(u16::from_be_bytes(stored.get(..2)?.try_into().ok()?));
-    (stored.get(2..2 + len)? == view.as_bytes()).then(|| stored.slice(2 + len..))
+fn parse_token(raw: Option<&[u8]>) -> Option<u64> {
+    u64::from_str_radix(std::str::from_utf8(raw?).ok()?, 16).ok()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{tag, untag, Bytes, REDIS_OPERATIONS};
-
-    #[test]
-    fn a_slot_answers_only_the_view_it_was_stored_under() {
-        let stored = Bytes::from(tag("e1.7.3", b"{\"result\":1}"));
-        assert_eq!(untag(stored.clone(), "e1.7.3").as_deref(), Some(&b"{\"result\":1}"[..]));
-        assert_eq!(untag(stored.clone(), "e1.7.4"), None);
-        assert_eq!(untag(stored, "e1.7"), None);
-        assert_eq!(untag(Bytes::from_static(b"\x00"), "x"), None);
-        assert_eq!(untag(Bytes::from(tag("", b"")), "").as_deref(), Some(&b""[..]));
-    }
+    use super::{parse_token, token, REDIS_OPERATIONS};
 
     /// Every label this file counts errors under is in the list the server registers at zero.
     #[test]
@@ -333,5 +343,14 @@ mod tests {
             }
         }
         assert!(seen >= REDIS_OPERATIONS.len(), "found only {seen} counted calls");
+    }
+
+    #[test]
+    fn tokens_read_back_as_the_number_they_spell() {
+        let t = token();
+        assert_eq!(t.len(), 16);
+        assert_eq!(parse_token(Some(t.as_bytes())).map(|n| format!("{n:016x}")), Some(t));
+        assert_eq!(parse_token(Some(b"zz")), None);
+        assert_eq!(parse_token(None), None);
     }
 }

@@ -68,6 +68,22 @@ impl Store for PgStore {
         projects::list(&self.pool, viewer, filter, page).await
     }
 
+    async fn memberships_page(
+        &self,
+        viewer: UserId,
+        page: PageRequest,
+    ) -> StoreResult<MembershipPage> {
+        projects::memberships_page(&self.pool, viewer, page).await
+    }
+
+    async fn project_summaries(&self, ids: &[ProjectId]) -> StoreResult<Vec<ProjectCore>> {
+        projects::summaries(&self.pool, ids).await
+    }
+
+    async fn feedback_summary(&self, id: ProjectId) -> StoreResult<Option<FeedbackSummary>> {
+        projects::feedback(&self.pool, id).await
+    }
+
     async fn project_detail(&self, id: ProjectId) -> StoreResult<Option<ProjectDetail>> {
         projects::detail(&self.pool, id).await
     }

@@ -51,3 +51,28 @@ macro_rules! user_ref_json {
         "json_object('id', u.id, 'email', u.email, 'nickname', u.nickname)"
     };
 }
+
+/// The [`FeedbackSummary`](reelplan_store::FeedbackSummary) document of the project aliased `p`.
+macro_rules! feedback_json {
+    () => {
+        concat!(
+            "json_object(
+        'video', json((
+            SELECT ",
+            file_json!(),
+            " FROM files f WHERE f.project_id = p.id AND f.kind = 'video'
+            ORDER BY f.id DESC LIMIT 1)),
+        'comment_count', (SELECT count(*) FROM comments c WHERE c.project_id = p.id),
+        'message_count', (SELECT count(*) FROM messages c WHERE c.project_id = p.id),
+        'recent_messages', json((
+            SELECT json_group_array(json(doc) ORDER BY created DESC, id DESC) FROM (
+                SELECT json_object('id', ms.id, 'user', ",
+            user_ref_json!(),
+            ", 'text', ms.text, 'created', ms.created) AS doc, ms.created, ms.id
+                FROM messages ms JOIN users u ON u.id = ms.user_id
+                WHERE ms.project_id = p.id
+                ORDER BY ms.created DESC, ms.id DESC
+                LIMIT 5))))"
+        )
+    };
+}

@@ -21,9 +21,10 @@ use reelplan_domain::{
 };
 use reelplan_store::stats;
 use reelplan_store::{
-    Comment, Credentials, FileAccess, FileMeta, Footprint, Member, Memo, Message, NewFile,
-    NewProject, PageRequest, PoolStatus, ProjectAccess, ProjectDetail, ProjectFilter, ProjectPatch,
-    ProjectSummary, Store, StoreError, StoreResult, ThreadPage, User, UserRef, VideoReplaced,
+    Comment, Credentials, FeedbackSummary, FileAccess, FileMeta, Footprint, Member, MembershipPage,
+    Memo, Message, NewFile, NewProject, PageRequest, PoolStatus, ProjectAccess, ProjectCore,
+    ProjectDetail, ProjectFilter, ProjectPatch, ProjectSummary, Store, StoreError, StoreResult,
+    ThreadPage, User, UserRef, VideoReplaced,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
@@ -149,6 +150,22 @@ impl Store for SqliteStore {
         page: PageRequest,
     ) -> StoreResult<Vec<ProjectSummary>> {
         sql::projects::list(&self.pool, viewer, filter, page).await
+    }
+
+    async fn memberships_page(
+        &self,
+        viewer: UserId,
+        page: PageRequest,
+    ) -> StoreResult<MembershipPage> {
+        sql::projects::memberships_page(&self.pool, viewer, page).await
+    }
+
+    async fn project_summaries(&self, ids: &[ProjectId]) -> StoreResult<Vec<ProjectCore>> {
+        sql::projects::summaries(&self.pool, ids).await
+    }
+
+    async fn feedback_summary(&self, id: ProjectId) -> StoreResult<Option<FeedbackSummary>> {
+        sql::projects::feedback(&self.pool, id).await
     }
 
     async fn project_detail(&self, id: ProjectId) -> StoreResult<Option<ProjectDetail>> {

@@ -184,6 +184,36 @@ pub struct ProjectSummary {
     pub core: ProjectCore,
 }
 
+/// One project of a user's list: which, with the user's role, and its place in the list's
+/// order (newest `created` first, then id descending). Read from SQL as `[id, role, micros]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListEntry {
+    /// The project.
+    pub project_id: ProjectId,
+    /// The user's role on it.
+    pub role: Role,
+    /// The project's creation time, its sort key.
+    pub created: Timestamp,
+}
+
+impl<'de> Deserialize<'de> for ListEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (id, role, micros) = <(i64, Role, i64)>::deserialize(d)?;
+        let created = Timestamp::from_timestamp_micros(micros)
+            .ok_or_else(|| serde::de::Error::custom("time out of range"))?;
+        Ok(ListEntry { project_id: ProjectId(id), role, created })
+    }
+}
+
+/// A user's whole membership list and one page of it as project documents, read together.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct MembershipPage {
+    /// Every project of the user's list, in list order.
+    pub entries: Vec<ListEntry>,
+    /// The requested page of them.
+    pub page: Vec<ProjectCore>,
+}
+
 /// `member`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = member)]

@@ -70,6 +70,17 @@ pub trait Store: Send + Sync + 'static {
         filter: &ProjectFilter,
         page: PageRequest,
     ) -> StoreResult<Vec<ProjectSummary>>;
+    /// Every project of the viewer's list (owned or member of) with their role, in list order,
+    /// and one page of them as documents.
+    async fn memberships_page(
+        &self,
+        viewer: UserId,
+        page: PageRequest,
+    ) -> StoreResult<MembershipPage>;
+    /// The documents of these projects, in no particular order; deleted ones are absent.
+    async fn project_summaries(&self, ids: &[ProjectId]) -> StoreResult<Vec<ProjectCore>>;
+    /// A project's feedback block alone; None when there is no such project.
+    async fn feedback_summary(&self, id: ProjectId) -> StoreResult<Option<FeedbackSummary>>;
     /// A project's whole detail (members, feedback summary, memos, files).
     async fn project_detail(&self, id: ProjectId) -> StoreResult<Option<ProjectDetail>>;
     /// Who takes part in a project.

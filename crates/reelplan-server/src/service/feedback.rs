@@ -1,7 +1,7 @@
 //! The feedback thread: timecoded comments and chat messages.
 
 use bytes::Bytes;
-use reelplan_cache::{Kind, Scope};
+use reelplan_cache::{Key, Kind, Scope, Want};
 use reelplan_domain::{
     validate, Action, CommentId, Cursor, ProjectId, Role, UserId, ValidationErrors,
 };
@@ -63,7 +63,7 @@ where
     Ok(CachedDoc {
         body: list_envelope(&items, next)?,
         access: Some(access.into()),
-        project_ids: [].into(),
+        ..CachedDoc::default()
     })
 }
 
@@ -81,9 +81,10 @@ pub async fn page_of(
         Thread::Comments => "c",
         Thread::Messages => "m",
     };
-    let key = format!("{project}:{tag}:{}:{}", page.limit, query.cursor.as_deref().unwrap_or(""));
-    let scopes = [Scope::Thread(project.0), Scope::Access(project.0)];
-    let doc = read_through(state, &scopes, Kind::FeedbackThread, &key, || async {
+    let rest = format!("{tag}:{}:{}", page.limit, query.cursor.as_deref().unwrap_or(""));
+    let key = Key::with(Kind::FeedbackThread, project.0, rest);
+    let want = Want::both(key, Scope::Thread(project.0), Scope::Access(project.0));
+    let doc = read_through(state, want, || async {
         match thread {
             Thread::Comments => {
                 let rows = state.store.comments_page(project, page);
@@ -103,8 +104,9 @@ pub async fn page_of(
     Ok(doc.body)
 }
 
+/// A thread changed: its pages and the detail's feedback block, nothing else of the project.
 async fn invalidate_thread(state: &AppState, project: ProjectId) {
-    state.cache.invalidate(&[Scope::Thread(project.0), Scope::Project(project.0)]).await;
+    state.cache.invalidate(&[Scope::Thread(project.0)]).await;
 }
 
 /// Posts a comment (any member). Two statements.

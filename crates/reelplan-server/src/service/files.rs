@@ -79,7 +79,7 @@ where
             return Err(not_found_is_no_project(error.into()));
         }
     };
-    state.cache.invalidate(&[Scope::Project(project.0)]).await;
+    state.cache.invalidate(&[Scope::Attachments(project.0)]).await;
     Ok(meta)
 }
 
@@ -116,7 +116,8 @@ where
             return Err(not_found_is_no_project(error));
         }
     };
-    state.cache.invalidate(&[Scope::Project(project.0)]).await;
+    // The video shows in the detail's feedback block only.
+    state.cache.invalidate(&[Scope::Thread(project.0)]).await;
     for key in &replaced.replaced {
         state.objects.delete_or_log(key).await;
     }
@@ -265,7 +266,8 @@ pub async fn delete(
     require(&access(state, project).await?, caller, Action::Edit)?;
     let key = state.store.delete_file(project, id).await?;
     let key = key.ok_or(ApiError::NotFound("no such file"))?;
-    state.cache.invalidate(&[Scope::Project(project.0)]).await;
+    // Either kind: a file shows in the detail, the video in its feedback block.
+    state.cache.invalidate(&[Scope::Attachments(project.0), Scope::Thread(project.0)]).await;
     state.objects.delete_or_log(&key).await;
     Ok(())
 }

@@ -2,10 +2,11 @@
 
 use reelplan_cache::Scope;
 use reelplan_domain::{validate, MemberId, ProjectId, Role, UserId, ValidationErrors};
-use reelplan_store::Member;
+use reelplan_store::{Member, ProjectAccess};
 use serde::Deserialize;
 
-use super::{access, user_scopes};
+use super::project_docs::read_back;
+use super::{access, list_scopes};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -33,21 +34,37 @@ fn member_role(raw: Option<&str>) -> Result<Role, &'static str> {
         .ok_or("must be viewer, editor or manager")
 }
 
-/// After a membership change committed: the project, its access list, the member whose list
-/// changed, and (when `everyone`) every participant as they are now, since `member_count`
-/// shows in all their lists. One statement when `everyone`.
-async fn invalidate_membership(
+/// What a membership change moves on: the project (its summary shows `member_count`, its
+/// detail the members), its access list, and the memberships and filtered lists of the member
+/// whose role changed.
+fn membership_scopes(project: ProjectId, member: UserId) -> Vec<Scope> {
+    vec![
+        Scope::Project(project.0),
+        Scope::Access(project.0),
+        Scope::Memberships(member.0),
+        Scope::Lists(member.0),
+    ]
+}
+
+/// After a member joined or left: moves on [`membership_scopes`] and the filtered lists of
+/// every participant the write knew of (`member_count` shows in all of them), then reads the
+/// detail back to fill the project's documents, and moves on the filtered lists of any
+/// participant it did not know of. One statement.
+async fn after_join_or_leave(
     state: &AppState,
     project: ProjectId,
     member: UserId,
-    everyone: bool,
+    known: &ProjectAccess,
 ) -> Result<(), ApiError> {
-    let mut scopes =
-        vec![Scope::Project(project.0), Scope::Access(project.0), Scope::User(member.0)];
-    if everyone {
-        scopes.extend(user_scopes(state.store.participants(project).await?));
-    }
+    let mut scopes = membership_scopes(project, member);
+    scopes.extend(list_scopes(known.participants()));
     state.cache.invalidate(&scopes).await;
+    if let Some((detail, _)) = read_back(state, project).await? {
+        let late: Vec<Scope> = list_scopes(detail.access().participants())
+            .filter(|scope| !scopes.contains(scope))
+            .collect();
+        state.cache.invalidate(&late).await;
+    }
     Ok(())
 }
 
@@ -86,7 +103,7 @@ pub async fn add(
             other => other,
         }
     })?;
-    invalidate_membership(state, project, user.id, true).await?;
+    after_join_or_leave(state, project, user.id, &access).await?;
     Ok(member)
 }
 
@@ -110,7 +127,7 @@ pub async fn patch(
         .set_member_role(project, id, role)
         .await?
         .ok_or(ApiError::NotFound("no such member"))?;
-    invalidate_membership(state, project, member.user_id, false).await?;
+    state.cache.invalidate(&membership_scopes(project, member.user_id)).await;
     Ok(member)
 }
 
@@ -132,5 +149,5 @@ pub async fn remove(
     if !state.store.remove_member(project, id).await? {
         return Err(ApiError::NotFound("no such member"));
     }
-    invalidate_membership(state, project, target.user_id, true).await
+    after_join_or_leave(state, project, target.user_id, &access).await
 }

@@ -41,7 +41,7 @@ pub async fn add(
         .add_memo(project, caller, date, &text)
         .await
         .map_err(|e| not_found_is_no_project(e.into()))?;
-    state.cache.invalidate(&[Scope::Project(project.0)]).await;
+    state.cache.invalidate(&[Scope::Attachments(project.0)]).await;
     Ok(memo)
 }
 
@@ -56,6 +56,6 @@ pub async fn delete(
     if !state.store.delete_memo(project, id).await? {
         return Err(ApiError::NotFound("no such memo"));
     }
-    state.cache.invalidate(&[Scope::Project(project.0)]).await;
+    state.cache.invalidate(&[Scope::Attachments(project.0)]).await;
     Ok(())
 }

@@ -4,14 +4,16 @@
 
 pub mod feedback;
 pub mod files;
+mod list;
 pub mod members;
 pub mod memos;
+mod project_docs;
 pub mod projects;
 pub mod users;
 
 use std::future::Future;
 
-use reelplan_cache::{Kind, Scope};
+use reelplan_cache::{Scope, Want};
 use reelplan_domain::{validate, Action, Cursor, ProjectId, Role, UserId};
 use reelplan_store::stats::set_cache_outcome;
 use reelplan_store::{PageRequest, ProjectAccess};
@@ -21,24 +23,18 @@ use crate::cached::CachedDoc;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Reads through the cache: the value under `key` in the current view of `scopes`, loaded with
-/// `load` on a miss; straight from `load` when the cache is bypassed.
+/// Reads one value through the cache (see [`reelplan_cache::Cache::read`]) and records the
+/// outcome for the response headers.
 pub(crate) async fn read_through<Fut>(
     state: &AppState,
-    scopes: &[Scope],
-    kind: Kind,
-    key: &str,
+    want: Want,
     load: impl FnOnce() -> Fut,
 ) -> Result<CachedDoc, ApiError>
 where
     Fut: Future<Output = Result<CachedDoc, ApiError>>,
 {
-    let Some(view) = state.cache.view(scopes).await else {
-        set_cache_outcome("bypass");
-        return load().await;
-    };
-    let (doc, outcome) = state.cache.get_or_load(&view, kind, key, load).await?;
-    set_cache_outcome(if outcome.is_hit() { "hit" } else { "miss" });
+    let (doc, outcome) = state.cache.read(want, load).await?;
+    set_cache_outcome(outcome.as_str());
     Ok(doc)
 }
 
@@ -103,7 +99,7 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
-/// Scopes of every listed user's project list.
-pub(crate) fn user_scopes(users: impl IntoIterator<Item = UserId>) -> impl Iterator<Item = Scope> {
-    users.into_iter().map(|u| Scope::User(u.0))
+/// Scopes of every listed user's filtered list pages.
+pub(crate) fn list_scopes(users: impl IntoIterator<Item = UserId>) -> impl Iterator<Item = Scope> {
+    users.into_iter().map(|u| Scope::Lists(u.0))
 }

@@ -1,19 +1,18 @@
 //! Projects: the caller's list, the detail, create, patch, delete and phase dates.
 
-use bytes::{Bytes, BytesMut};
-use reelplan_cache::{Kind, Scope};
-use reelplan_domain::{
-    validate, Action, Cursor, Phase, PhaseDates, ProjectId, Role, UserId, ValidationErrors,
-};
-use reelplan_store::{NewProject, ProjectDetail, ProjectFilter, ProjectPatch};
+use bytes::Bytes;
+use reelplan_cache::{record, Found, Kind, Outcome, Scope};
+use reelplan_domain::{validate, Action, Phase, PhaseDates, ProjectId, UserId, ValidationErrors};
+use reelplan_store::stats::set_cache_outcome;
+use reelplan_store::{NewProject, ProjectAccess, ProjectFilter, ProjectPatch};
 use serde::Deserialize;
 
-use reelplan_store::stats::set_cache_outcome;
-
-use super::{access, double_option, page, read_through, require, split_page, user_scopes};
+use super::project_docs::{
+    core_want, detail_body, feedback_doc, feedback_want, read_back, ProjectDocs,
+};
+use super::{access, double_option, list_scopes, page, require};
 use crate::cached::CachedDoc;
 use crate::error::ApiError;
-use crate::response::list_envelope;
 use crate::state::AppState;
 
 /// `GET /api/projects` query.
@@ -104,104 +103,109 @@ pub async fn list(state: &AppState, caller: UserId, query: ListQuery) -> Result<
         active_from: query_time(query.active_from.as_deref(), "active_from")?,
         active_to: query_time(query.active_to.as_deref(), "active_to")?,
     };
-    let key = format!(
-        "{caller}:{}:{}:{:?}:{:?}:{}",
+    if filter == ProjectFilter::default() {
+        return super::list::page(state, caller, page).await;
+    }
+    let rest = format!(
+        "{}:{}:{:?}:{:?}:{}",
         page.limit,
         query.cursor.as_deref().unwrap_or(""),
         filter.active_from.map(|t| t.timestamp_micros()),
         filter.active_to.map(|t| t.timestamp_micros()),
         filter.q.as_deref().unwrap_or(""),
     );
-    let load = || async {
-        let rows = state.store.list_projects(caller, &filter, page).await?;
-        let (rows, next) =
-            split_page(rows, page, |p| Cursor { created: p.core.created, id: p.core.id.0 });
-        let project_ids = rows.iter().map(|p| p.core.id.0).collect::<Vec<_>>().into();
-        Ok(CachedDoc { body: list_envelope(&rows, next)?, access: None, project_ids })
-    };
-    let scopes = [Scope::User(caller.0)];
-    let Some(view) = state.cache.view(&scopes).await else {
-        set_cache_outcome("bypass");
-        return Ok(load().await?.body);
-    };
-    let (doc, outcome) = state.cache.get_or_load(&view, Kind::ProjectList, &key, load).await?;
-    if !outcome.is_hit() {
-        set_cache_outcome("miss");
-        return Ok(doc.body);
-    }
-    // A project deleted by someone else is refused even if this list was cached before the
-    // delete could reach this user's generation.
-    match state.cache.any_buried(&doc.project_ids).await {
-        Some(false) => {
-            set_cache_outcome("hit");
-            Ok(doc.body)
-        }
-        Some(true) => {
-            state.cache.forget(Kind::ProjectList, &key).await;
-            set_cache_outcome("miss");
-            let (doc, _) = state.cache.get_or_load(&view, Kind::ProjectList, &key, load).await?;
-            Ok(doc.body)
-        }
-        None => {
-            set_cache_outcome("bypass");
-            Ok(load().await?.body)
-        }
-    }
+    super::list::filtered(state, caller, &filter, page, rest).await
 }
 
-/// `{"result": {"my_role": ..., <detail>}}` from the role-free cached detail.
-fn with_role(detail: &[u8], role: Role) -> Bytes {
-    let mut out = BytesMut::with_capacity(detail.len() + 40);
-    out.extend_from_slice(b"{\"result\":{\"my_role\":\"");
-    out.extend_from_slice(role.as_str().as_bytes());
-    out.extend_from_slice(b"\",");
-    out.extend_from_slice(&detail[1..]);
-    out.extend_from_slice(b"}");
-    out.freeze()
-}
-
-fn detail_doc(detail: &ProjectDetail) -> Result<CachedDoc, ApiError> {
-    let body = serde_json::to_vec(detail).map_err(|_| ApiError::Internal)?;
-    Ok(CachedDoc {
-        body: body.into(),
-        access: Some(detail.access().into()),
-        project_ids: [].into(),
-    })
-}
-
-/// A project's detail for the caller, as response bytes. One statement on a miss (the access
-/// check uses the members it read), none on a hit.
+/// A project's detail for the caller, as response bytes: its detail document and feedback
+/// block, fetched together (one Redis round trip at most). One statement on a miss of either
+/// (the access check uses the members the document holds), none on a hit.
 pub async fn detail(state: &AppState, caller: UserId, id: ProjectId) -> Result<Bytes, ApiError> {
-    let doc = read_through(
-        state,
-        &[Scope::Project(id.0)],
-        Kind::ProjectDetail,
-        &id.to_string(),
-        || async {
-            let detail = state.store.project_detail(id).await?.ok_or_else(ApiError::no_project)?;
-            detail_doc(&detail)
-        },
-    )
-    .await?;
-    let access = doc.access.as_ref().ok_or(ApiError::Internal)?;
-    let role = access.role_of(caller).ok_or_else(ApiError::no_project)?;
-    Ok(with_role(&doc.body, role))
+    let wants = [core_want(id), feedback_want(id)];
+    let Some(found) = state.cache.lookup(&wants).await else {
+        set_cache_outcome(Outcome::Bypass.as_str());
+        let detail = state.store.project_detail(id).await?.ok_or_else(ApiError::no_project)?;
+        return ProjectDocs::of(&detail)?.respond(caller);
+    };
+    let [core, feedback]: [Found<CachedDoc>; 2] =
+        found.try_into().map_err(|_| ApiError::Internal)?;
+    let [core_key, feedback_key] = wants.map(|w| w.key);
+    let (core, feedback, outcome) = match (core, feedback) {
+        (Found::Hit(core, a), Found::Hit(feedback, b)) => {
+            record(Kind::ProjectDetail, a);
+            record(Kind::DetailFeedback, b);
+            (core, feedback, a)
+        }
+        (Found::Hit(core, a), Found::Miss(tag)) => {
+            record(Kind::ProjectDetail, a);
+            let _flight = state.cache.flight(&feedback_key).await;
+            let feedback = match state.cache.held(&feedback_key, tag).await {
+                Some(feedback) => feedback,
+                None => {
+                    record(Kind::DetailFeedback, Outcome::Miss);
+                    let block = state.store.feedback_summary(id).await?;
+                    let feedback = feedback_doc(&block.ok_or_else(ApiError::no_project)?)?;
+                    state.cache.fill(vec![(feedback_key, tag, feedback.clone())]).await;
+                    feedback
+                }
+            };
+            (core, feedback, Outcome::Miss)
+        }
+        (Found::Miss(core_tag), feedback) => {
+            let _flight = state.cache.flight(&core_key).await;
+            let held = state.cache.held(&core_key, core_tag).await;
+            let (held_feedback, feedback_tag) = match feedback {
+                Found::Hit(doc, tier) => {
+                    record(Kind::DetailFeedback, tier);
+                    (Some(doc), None)
+                }
+                Found::Miss(tag) => (state.cache.held(&feedback_key, tag).await, Some(tag)),
+            };
+            match (held, held_feedback) {
+                (Some(core), Some(feedback)) => (core, feedback, Outcome::HitL1),
+                _ => {
+                    record(Kind::ProjectDetail, Outcome::Miss);
+                    let detail =
+                        state.store.project_detail(id).await?.ok_or_else(ApiError::no_project)?;
+                    let docs = ProjectDocs::of(&detail)?;
+                    let mut fills = vec![(core_key, core_tag, docs.core.clone())];
+                    if let Some(tag) = feedback_tag {
+                        fills.push((feedback_key, tag, docs.feedback.clone()));
+                    }
+                    state.cache.fill(fills).await;
+                    (docs.core, docs.feedback, Outcome::Miss)
+                }
+            }
+        }
+    };
+    set_cache_outcome(outcome.as_str());
+    detail_body(&core, &feedback, caller)
 }
 
-/// Reads the detail after a write committed, moves on every affected generation, and answers
-/// with the caller's view of it. One statement.
+/// After a write committed: moves `scopes` on, reads the detail back and fills the project's
+/// documents with it (see [`read_back`]), moves on the filtered lists of any participant the
+/// write did not know of, and answers with the caller's view of it. One statement.
 async fn answer_after_write(
     state: &AppState,
     caller: UserId,
     id: ProjectId,
+    scopes: Vec<Scope>,
 ) -> Result<Bytes, ApiError> {
-    let detail = state.store.project_detail(id).await?.ok_or_else(ApiError::no_project)?;
-    let access = detail.access();
-    let mut scopes = vec![Scope::Project(id.0)];
-    scopes.extend(user_scopes(access.participants()));
     state.cache.invalidate(&scopes).await;
-    let role = access.role_of(caller).ok_or_else(ApiError::no_project)?;
-    Ok(with_role(&detail_doc(&detail)?.body, role))
+    let (detail, docs) = read_back(state, id).await?.ok_or_else(ApiError::no_project)?;
+    let late: Vec<Scope> = list_scopes(detail.access().participants())
+        .filter(|scope| !scopes.contains(scope))
+        .collect();
+    state.cache.invalidate(&late).await;
+    docs.respond(caller)
+}
+
+/// What a change of a project's own fields or phases moves on: its documents and the
+/// filtered lists of its participants (their unfiltered lists reuse the new summary).
+fn project_changed(id: ProjectId, access: &ProjectAccess) -> Vec<Scope> {
+    let mut scopes = vec![Scope::Project(id.0)];
+    scopes.extend(list_scopes(access.participants()));
+    scopes
 }
 
 fn dates(errors: &mut ValidationErrors, field: &str, input: Option<DatesInput>) -> PhaseDates {
@@ -258,7 +262,8 @@ pub async fn create(
         phases,
     };
     let id = state.store.create_project(caller, &project).await?;
-    answer_after_write(state, caller, id).await
+    let scopes = vec![Scope::Memberships(caller.0), Scope::Lists(caller.0)];
+    answer_after_write(state, caller, id, scopes).await
 }
 
 /// Changes a project's fields (manager+). Three statements.
@@ -268,7 +273,8 @@ pub async fn patch(
     id: ProjectId,
     body: PatchProject,
 ) -> Result<Bytes, ApiError> {
-    require(&access(state, id).await?, caller, Action::Manage)?;
+    let access = access(state, id).await?;
+    require(&access, caller, Action::Manage)?;
     const NOT_NULL: &str = "must not be null";
     let mut errors = ValidationErrors::default();
     let mut text = |field: &str,
@@ -286,7 +292,7 @@ pub async fn patch(
     if !state.store.update_project(id, &patch).await? {
         return Err(ApiError::no_project());
     }
-    answer_after_write(state, caller, id).await
+    answer_after_write(state, caller, id, project_changed(id, &access)).await
 }
 
 /// Sets one phase's dates (editor+). Three statements.
@@ -298,14 +304,15 @@ pub async fn put_phase(
     body: DatesInput,
 ) -> Result<Bytes, ApiError> {
     let phase = Phase::parse(phase).map_err(|_| ApiError::NotFound("no such phase"))?;
-    require(&access(state, id).await?, caller, Action::Edit)?;
+    let access = access(state, id).await?;
+    require(&access, caller, Action::Edit)?;
     let mut errors = ValidationErrors::default();
     let dates = dates(&mut errors, "", Some(body));
     errors.finish()?;
     if !state.store.set_phase(id, phase, dates).await? {
         return Err(ApiError::no_project());
     }
-    answer_after_write(state, caller, id).await
+    answer_after_write(state, caller, id, project_changed(id, &access)).await
 }
 
 /// Deletes a project (owner only), then its files' objects. Three statements: access, the
@@ -317,8 +324,12 @@ pub async fn delete(state: &AppState, caller: UserId, id: ProjectId) -> Result<(
     if !state.store.delete_project(id).await? {
         return Err(ApiError::no_project());
     }
+    // The project's own scope is what refuses it everywhere, even in the memberships of a
+    // participant this delete did not know of (they miss its summary and reload).
     let mut scopes = vec![Scope::Project(id.0), Scope::Thread(id.0), Scope::Access(id.0)];
-    scopes.extend(user_scopes(access.participants()));
+    for user in access.participants() {
+        scopes.extend([Scope::Memberships(user.0), Scope::Lists(user.0)]);
+    }
     state.cache.invalidate(&scopes).await;
     state.cache.bury(&[id.0]).await;
     super::files::remove_project_objects(state, keys).await;

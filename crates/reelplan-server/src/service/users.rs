@@ -1,11 +1,11 @@
 //! Signup, login and the caller's own profile.
 
-use reelplan_cache::{Kind, Scope};
+use reelplan_cache::{Key, Kind, Scope, Want};
 use reelplan_domain::{validate, UserId, ValidationErrors};
 use reelplan_store::User;
 use serde::{Deserialize, Serialize};
 
-use super::{double_option, read_through, user_scopes};
+use super::{double_option, list_scopes, read_through};
 use crate::cached::CachedDoc;
 use crate::error::ApiError;
 use crate::response::envelope;
@@ -108,8 +108,8 @@ pub async fn login(state: &AppState, body: Login) -> Result<Session, ApiError> {
 
 /// The caller's profile, as response bytes. One statement on a miss, none on a hit.
 pub async fn me(state: &AppState, caller: UserId) -> Result<bytes::Bytes, ApiError> {
-    let key = caller.to_string();
-    let doc = read_through(state, &[Scope::User(caller.0)], Kind::UserProfile, &key, || async {
+    let want = Want::new(Key::new(Kind::UserProfile, caller.0), Scope::User(caller.0));
+    let doc = read_through(state, want, || async {
         let user =
             state.store.user(caller).await?.ok_or(ApiError::Unauthenticated("no such user"))?;
         Ok(CachedDoc { body: envelope(&user)?, ..CachedDoc::default() })
@@ -136,7 +136,7 @@ pub async fn patch_me(
         .await?
         .ok_or(ApiError::Unauthenticated("no such user"))?;
     let footprint = state.store.footprint(caller).await?;
-    let mut scopes: Vec<Scope> = user_scopes(footprint.list_viewers).collect();
+    let mut scopes: Vec<Scope> = list_scopes(footprint.list_viewers).collect();
     scopes.push(Scope::User(caller.0));
     for project in footprint.projects {
         scopes.extend([Scope::Project(project.0), Scope::Thread(project.0)]);

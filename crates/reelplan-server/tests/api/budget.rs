@@ -8,6 +8,11 @@ use serde_json::json;
 use crate::helpers::{TestApp, TestUser};
 
 /// Statements of each GET on a miss, then on a hit.
+///
+/// A list whose memberships and summaries are all cold warms in two reads of one statement
+/// each: the first reads memberships and page together but cannot fill the page's summaries,
+/// since it held no tag for them before its statement ran (filling under a tag taken after it
+/// could store an older value under a newer tag). The second loads the summaries it misses.
 async fn read_counts(app: &TestApp, user: &TestUser, project: i64) -> Vec<(String, u32, u32)> {
     let paths = [
         "/api/me".to_owned(),
@@ -16,12 +21,17 @@ async fn read_counts(app: &TestApp, user: &TestUser, project: i64) -> Vec<(Strin
         format!("/api/projects/{project}/feedback/comments"),
         format!("/api/projects/{project}/feedback/messages"),
     ];
+    app.chill(user, project).await;
     let mut counts = Vec::new();
     for path in paths {
         let miss = app.get(&path, user).await;
         assert_eq!(miss.status, StatusCode::OK, "{path}: {:?}", miss.body);
         assert_eq!(miss.cache(), "MISS", "{path}");
-        let hit = app.get(&path, user).await;
+        let mut hit = app.get(&path, user).await;
+        if path == "/api/projects" && hit.cache() == "MISS" {
+            assert_eq!(hit.queries(), 1, "{path}: the summaries the first read could not fill");
+            hit = app.get(&path, user).await;
+        }
         assert_eq!(hit.cache(), "HIT", "{path}");
         assert_eq!(hit.body, miss.body, "{path}: a hit answers exactly what the miss did");
         counts.push((path, miss.queries(), hit.queries()));

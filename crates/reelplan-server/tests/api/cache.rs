@@ -183,9 +183,11 @@ async fn a_deleted_project_never_shows_in_a_cached_list() {
     let id = a.project(&ann, "doomed").await;
     a.add_member(&ann, id, &bob, "viewer").await;
     pair.assert_everywhere("/api/projects", &bob, |r| r.ids() == vec![id]).await;
-    // Delete through the store and the cache's burial alone (what a delete that missed Bob
-    // among its participants would do): Bob's list generation is untouched.
+    // Delete through the store, moving on only the project's own scope and burying it (what a
+    // delete that missed Bob among its participants would do): Bob's memberships and lists
+    // are untouched.
     assert!(a.store().delete_project(reelplan_domain::ProjectId(id)).await.unwrap());
+    a.state.cache.invalidate(&[reelplan_cache::Scope::Project(id)]).await;
     a.state.cache.bury(&[id]).await;
     pair.assert_everywhere("/api/projects", &bob, |r| r.ids().is_empty()).await;
     pair.finish().await;
@@ -286,6 +288,7 @@ async fn fifty_concurrent_misses_run_one_query() {
     let app = Arc::new(TestApp::spawn().await);
     let ann = app.user("ann").await;
     let id = app.project(&ann, "popular").await;
+    app.chill(&ann, id).await;
     let path = format!("/api/projects/{id}");
     let calls = (0..50).map(|_| {
         let (app, ann, path) = (app.clone(), ann.clone(), path.clone());
@@ -386,4 +389,105 @@ async fn redis_del(url: &str, key: &str) {
     let mut reply = [0u8; 16];
     let n = conn.read(&mut reply).await.unwrap();
     assert_eq!(&reply[..n], b":1\r\n", "the generation key existed and was deleted");
+}
+
+/// Renames a project in the database alone, behind every cache: a later read that still shows
+/// the old name proves that document came from the cache, not from a reload.
+async fn rename_behind_the_cache(a: &TestApp, id: i64, name: &str) {
+    let patch = reelplan_store::ProjectPatch { name: Some(name.to_owned()), ..Default::default() };
+    assert!(a.store().update_project(reelplan_domain::ProjectId(id), &patch).await.unwrap());
+}
+
+/// A phase change of one project leaves every member's list a hit on every instance: the list
+/// is memberships plus one summary per project, and the write filled the summary it changed.
+/// The other projects' summaries are not reloaded (the rename behind the cache stays unseen).
+#[tokio::test]
+async fn a_phase_change_leaves_every_members_list_a_hit() {
+    let pair = Pair::new().await;
+    let a = &pair.app;
+    let (ann, bob, cy) = (a.user("ann").await, a.user("bob").await, a.user("cy").await);
+    let ids = [a.project(&ann, "one").await, a.project(&ann, "two").await];
+    for id in ids {
+        a.add_member(&ann, id, &bob, "editor").await;
+        a.add_member(&ann, id, &cy, "viewer").await;
+    }
+    for user in [&ann, &bob, &cy] {
+        pair.assert_everywhere("/api/projects", user, |r| r.ids() == vec![ids[1], ids[0]]).await;
+    }
+    rename_behind_the_cache(a, ids[0], "renamed").await;
+    let dates = json!({"start_date": "2026-06-01T00:00:00Z", "end_date": "2026-06-02T00:00:00Z"});
+    let put = a.put(&format!("/api/projects/{}/phases/filming", ids[1]), &bob, dates).await;
+    assert_eq!(put.status, StatusCode::OK);
+    for user in [&ann, &bob, &cy] {
+        for instance in [&pair.app.app, pair.b()] {
+            let resp = instance.get("/api/projects", user).await;
+            assert_eq!((resp.cache(), resp.queries()), ("HIT", 0), "{:?}", resp.body);
+            let list = resp.result();
+            assert_eq!(list[0]["earliest_start_date"], "2026-06-01T00:00:00Z");
+            assert_eq!(list[1]["name"], "one", "the untouched summary was not reloaded");
+        }
+    }
+    pair.finish().await;
+}
+
+/// A summary lost from the cache (its project's scope moved on with no fill) costs the next
+/// list read one statement, and the read after it none.
+#[tokio::test]
+async fn a_lost_summary_costs_the_next_list_one_statement() {
+    let pair = Pair::new().await;
+    let a = &pair.app;
+    let ann = a.user("ann").await;
+    let ids = [a.project(&ann, "one").await, a.project(&ann, "two").await];
+    pair.assert_everywhere("/api/projects", &ann, |r| r.ids() == vec![ids[1], ids[0]]).await;
+    rename_behind_the_cache(a, ids[0], "renamed").await;
+    rename_behind_the_cache(a, ids[1], "also renamed").await;
+    a.state.cache.invalidate(&[reelplan_cache::Scope::Project(ids[1])]).await;
+    let resp = a.get("/api/projects", &ann).await;
+    assert_eq!((resp.cache(), resp.queries()), ("MISS", 1));
+    assert_eq!(names(&resp), ["also renamed", "one"], "only the lost summary was read");
+    let resp = a.get("/api/projects", &ann).await;
+    assert_eq!((resp.cache(), resp.queries()), ("HIT", 0));
+    pair.finish().await;
+}
+
+/// A comment reloads the detail's feedback block alone: the rest of the detail stays cached
+/// (the rename behind the cache stays unseen) while the counts move on, on every instance.
+#[tokio::test]
+async fn a_comment_leaves_the_rest_of_the_detail_cached() {
+    let pair = Pair::new().await;
+    let a = &pair.app;
+    let ann = a.user("ann").await;
+    let id = a.project(&ann, "cut").await;
+    let p = format!("/api/projects/{id}");
+    pair.assert_everywhere(&p, &ann, |r| r.result()["feedback"]["comment_count"] == 0).await;
+    rename_behind_the_cache(a, id, "renamed").await;
+    let post = a.post(&format!("{p}/feedback/comments"), &ann, json!({"text": "tighter"})).await;
+    assert_eq!(post.status, StatusCode::CREATED);
+    for instance in [&pair.app.app, pair.b()] {
+        let resp = instance.get(&p, &ann).await;
+        assert_eq!(resp.result()["feedback"]["comment_count"], 1);
+        assert_eq!(resp.result()["name"], "cut", "the detail document was not reloaded");
+    }
+    pair.finish().await;
+}
+
+/// What a write reads back for its response fills the cache: the next read of the detail,
+/// on the other instance too, runs no statement.
+#[tokio::test]
+async fn a_writes_read_back_serves_the_next_read_everywhere() {
+    let pair = Pair::new().await;
+    let a = &pair.app;
+    let ann = a.user("ann").await;
+    let id = a.project(&ann, "v1").await;
+    let p = format!("/api/projects/{id}");
+    pair.assert_everywhere(&p, &ann, |r| r.status == StatusCode::OK).await;
+    let patch = a.patch(&p, &ann, json!({"name": "v2"})).await;
+    assert_eq!(patch.status, StatusCode::OK);
+    for instance in [pair.b(), &pair.app.app] {
+        let resp = instance.get(&p, &ann).await;
+        assert_eq!((resp.cache(), resp.queries()), ("HIT", 0));
+        assert_eq!(resp.result()["name"], "v2");
+        assert_eq!(resp.body, patch.body, "the write answered what the read serves");
+    }
+    pair.finish().await;
 }

@@ -97,6 +97,23 @@ impl Instance {
         self.state.store.clone()
     }
 
+    /// Moves on every cache scope of `user` and `project`, so each of their documents is cold
+    /// (writes fill what they read back, so a fresh project starts warm).
+    pub async fn chill(&self, user: &TestUser, project: i64) {
+        use reelplan_cache::Scope;
+        let id = user.id;
+        let scopes = [
+            Scope::User(id),
+            Scope::Memberships(id),
+            Scope::Lists(id),
+            Scope::Project(project),
+            Scope::Attachments(project),
+            Scope::Thread(project),
+            Scope::Access(project),
+        ];
+        self.state.cache.invalidate(&scopes).await;
+    }
+
     pub async fn call(
         &self,
         method: Method,

@@ -117,6 +117,29 @@ macro_rules! file_doc {
     };
 }
 
+/// `feedback_summary` of the project row aliased `p`.
+macro_rules! feedback_doc {
+    () => {
+        concat!(
+            "json_build_object(
+        'video', (SELECT ",
+            file_doc!("f"),
+            " FROM files f WHERE f.project_id = p.id AND f.kind = 'video'
+                  ORDER BY f.id DESC LIMIT 1),
+        'comment_count', (SELECT count(*) FROM comments c WHERE c.project_id = p.id),
+        'message_count', (SELECT count(*) FROM messages ms WHERE ms.project_id = p.id),
+        'recent_messages', COALESCE((
+            SELECT json_agg(r.doc ORDER BY r.created DESC, r.id DESC)
+            FROM (SELECT ms.created, ms.id, ",
+            thread_item!("ms", "mu", ""),
+            " AS doc
+                  FROM messages ms JOIN users mu ON mu.id = ms.user_id
+                  WHERE ms.project_id = p.id
+                  ORDER BY ms.created DESC, ms.id DESC LIMIT 5) r), '[]'::json))"
+        )
+    };
+}
+
 pub mod feedback;
 pub mod files;
 pub mod members;

@@ -3,8 +3,8 @@
 use reelplan_domain::{Phase, PhaseDates, ProjectId, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{
-    NewProject, PageRequest, ProjectAccess, ProjectDetail, ProjectFilter, ProjectPatch,
-    ProjectSummary, StoreResult, UserRef,
+    FeedbackSummary, MembershipPage, NewProject, PageRequest, ProjectAccess, ProjectCore,
+    ProjectDetail, ProjectFilter, ProjectPatch, ProjectSummary, StoreResult, UserRef,
 };
 use sqlx::PgPool;
 
@@ -45,21 +45,9 @@ pub const DETAIL: &str = concat!(
                ORDER BY m.id)
         FROM members m JOIN users mu ON mu.id = m.user_id
         WHERE m.project_id = p.id), '[]'::json),
-    'feedback', json_build_object(
-        'video', (SELECT ",
-    file_doc!("f"),
-    " FROM files f WHERE f.project_id = p.id AND f.kind = 'video'
-                  ORDER BY f.id DESC LIMIT 1),
-        'comment_count', (SELECT count(*) FROM comments c WHERE c.project_id = p.id),
-        'message_count', (SELECT count(*) FROM messages ms WHERE ms.project_id = p.id),
-        'recent_messages', COALESCE((
-            SELECT json_agg(r.doc ORDER BY r.created DESC, r.id DESC)
-            FROM (SELECT ms.created, ms.id, ",
-    thread_item!("ms", "mu", ""),
-    " AS doc
-                  FROM messages ms JOIN users mu ON mu.id = ms.user_id
-                  WHERE ms.project_id = p.id
-                  ORDER BY ms.created DESC, ms.id DESC LIMIT 5) r), '[]'::json)),
+    'feedback', ",
+    feedback_doc!(),
+    ",
     'memos', COALESCE((
         SELECT json_agg(",
     memo_doc!("mo"),
@@ -73,6 +61,48 @@ pub const DETAIL: &str = concat!(
 )::text
 FROM projects p JOIN users u ON u.id = p.owner_id
 WHERE p.id = $1::bigint"
+);
+
+/// The feedback block of project $1.
+pub const FEEDBACK: &str =
+    concat!("SELECT ", feedback_doc!(), "::text FROM projects p WHERE p.id = $1::bigint");
+
+/// `{entries, page}`: every project of user $1's list as `[id, role, created]` in list order,
+/// and the page after cursor $2/$3 (created, id) of at most $4 of them as core documents.
+pub const MEMBERSHIPS_PAGE: &str = concat!(
+    "WITH mine (project_id, my_role, created) AS (
+    SELECT id, 'owner'::text, created FROM projects WHERE owner_id = $1::bigint
+    UNION ALL
+    SELECT m.project_id, m.role, p.created
+    FROM members m JOIN projects p ON p.id = m.project_id
+    WHERE m.user_id = $1::bigint
+)
+SELECT json_build_object(
+    'entries', COALESCE((
+        SELECT json_agg(json_build_array(mine.project_id, mine.my_role, rp_us(mine.created))
+                        ORDER BY mine.created DESC, mine.project_id DESC)
+        FROM mine), '[]'::json),
+    'page', COALESCE((
+        SELECT json_agg(d.doc ORDER BY d.created DESC, d.id DESC)
+        FROM (SELECT p.created, p.id, json_build_object(",
+    project_core_fields!(),
+    ") AS doc
+              FROM mine
+              JOIN projects p ON p.id = mine.project_id
+              JOIN users u ON u.id = p.owner_id
+              WHERE (mine.created, mine.project_id)
+                    < (COALESCE($2::timestamptz, 'infinity'::timestamptz), COALESCE($3::bigint, 0))
+              ORDER BY mine.created DESC, mine.project_id DESC
+              LIMIT $4::bigint) d), '[]'::json))::text"
+);
+
+/// The core documents of the projects with ids in $1.
+pub const SUMMARIES: &str = concat!(
+    "SELECT json_build_object(",
+    project_core_fields!(),
+    ")::text
+FROM projects p JOIN users u ON u.id = p.owner_id
+WHERE p.id = ANY($1::bigint[])"
 );
 
 /// The access list of project $1.
@@ -188,6 +218,33 @@ pub(crate) async fn detail(pool: &PgPool, id: ProjectId) -> StoreResult<Option<P
     let query = sqlx::query_scalar::<_, String>(DETAIL).bind(id.0);
     let text = run(DETAIL, query.fetch_optional(pool)).await?;
     Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
+}
+
+pub(crate) async fn feedback(pool: &PgPool, id: ProjectId) -> StoreResult<Option<FeedbackSummary>> {
+    let query = sqlx::query_scalar::<_, String>(FEEDBACK).bind(id.0);
+    let text = run(FEEDBACK, query.fetch_optional(pool)).await?;
+    Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
+}
+
+pub(crate) async fn memberships_page(
+    pool: &PgPool,
+    viewer: UserId,
+    page: PageRequest,
+) -> StoreResult<MembershipPage> {
+    let query = sqlx::query_scalar::<_, String>(MEMBERSHIPS_PAGE)
+        .bind(viewer.0)
+        .bind(page.after.map(|c| c.created))
+        .bind(page.after.map(|c| c.id))
+        .bind(i64::from(page.limit));
+    let text = run(MEMBERSHIPS_PAGE, query.fetch_one(pool)).await?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+pub(crate) async fn summaries(pool: &PgPool, ids: &[ProjectId]) -> StoreResult<Vec<ProjectCore>> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let query = sqlx::query_scalar::<_, String>(SUMMARIES).bind(ids);
+    let rows = run(SUMMARIES, query.fetch_all(pool)).await?;
+    rows.iter().map(|text| Ok(serde_json::from_str(text)?)).collect()
 }
 
 pub(crate) async fn access(pool: &PgPool, id: ProjectId) -> StoreResult<Option<ProjectAccess>> {

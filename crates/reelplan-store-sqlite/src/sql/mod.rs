@@ -35,6 +35,9 @@ mod tests {
         for sql in [
             super::projects::LIST,
             super::projects::DETAIL,
+            super::projects::FEEDBACK,
+            super::projects::MEMBERSHIPS_PAGE,
+            super::projects::SUMMARIES,
             super::feedback::COMMENTS_PAGE,
             super::feedback::MESSAGES_PAGE,
             super::members::ACCESS,

@@ -3,8 +3,8 @@
 use reelplan_domain::{Phase, PhaseDates, ProjectId, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{
-    NewProject, PageRequest, ProjectDetail, ProjectFilter, ProjectPatch, ProjectSummary,
-    StoreResult,
+    FeedbackSummary, MembershipPage, NewProject, PageRequest, ProjectCore, ProjectDetail,
+    ProjectFilter, ProjectPatch, ProjectSummary, StoreResult,
 };
 use sqlx::SqlitePool;
 
@@ -64,23 +64,9 @@ pub(crate) const DETAIL: &str = concat!(
                    ORDER BY m.id)
         FROM members m JOIN users u ON u.id = m.user_id
         WHERE m.project_id = p.id)),
-    'feedback', json_object(
-        'video', json((
-            SELECT ",
-    file_json!(),
-    " FROM files f WHERE f.project_id = p.id AND f.kind = 'video'
-            ORDER BY f.id DESC LIMIT 1)),
-        'comment_count', (SELECT count(*) FROM comments c WHERE c.project_id = p.id),
-        'message_count', (SELECT count(*) FROM messages c WHERE c.project_id = p.id),
-        'recent_messages', json((
-            SELECT json_group_array(json(doc) ORDER BY created DESC, id DESC) FROM (
-                SELECT json_object('id', ms.id, 'user', ",
-    user_ref_json!(),
-    ", 'text', ms.text, 'created', ms.created) AS doc, ms.created, ms.id
-                FROM messages ms JOIN users u ON u.id = ms.user_id
-                WHERE ms.project_id = p.id
-                ORDER BY ms.created DESC, ms.id DESC
-                LIMIT 5)))),
+    'feedback', ",
+    feedback_json!(),
+    ",
     'memos', json((
         SELECT json_group_array(
                    json_object('id', mo.id, 'user_id', mo.user_id, 'date', mo.date,
@@ -100,6 +86,75 @@ pub(crate) const DETAIL: &str = concat!(
 pub async fn detail(pool: &SqlitePool, id: ProjectId) -> StoreResult<Option<ProjectDetail>> {
     let query = sqlx::query_scalar::<_, String>(DETAIL).bind(id.0);
     parse_opt(run(DETAIL, query.fetch_optional(pool)).await?)
+}
+
+/// The feedback block of one project.
+pub(crate) const FEEDBACK: &str =
+    concat!("SELECT ", feedback_json!(), " FROM projects p WHERE p.id = ?1");
+
+/// A project's feedback block; None when it does not exist.
+pub async fn feedback(pool: &SqlitePool, id: ProjectId) -> StoreResult<Option<FeedbackSummary>> {
+    let query = sqlx::query_scalar::<_, String>(FEEDBACK).bind(id.0);
+    parse_opt(run(FEEDBACK, query.fetch_optional(pool)).await?)
+}
+
+/// `{entries, page}`: every project of user ?1's list as `[id, role, created]` in list order,
+/// and the page after cursor ?2/?3 (created, id) of at most ?4 of them as core documents.
+pub(crate) const MEMBERSHIPS_PAGE: &str = concat!(
+    "
+    WITH mine (project_id, my_role, created) AS (
+        SELECT id, 'owner', created FROM projects WHERE owner_id = ?1
+        UNION ALL
+        SELECT m.project_id, m.role, p.created
+        FROM members m JOIN projects p ON p.id = m.project_id
+        WHERE m.user_id = ?1
+    )
+    SELECT json_object(
+        'entries', json((
+            SELECT json_group_array(json_array(project_id, my_role, created)
+                                    ORDER BY created DESC, project_id DESC)
+            FROM mine)),
+        'page', json((
+            SELECT json_group_array(json(doc) ORDER BY created DESC, id DESC) FROM (
+                SELECT p.created, p.id, json_object(",
+    project_core_fields!(),
+    ") AS doc
+                FROM mine
+                JOIN projects p ON p.id = mine.project_id
+                JOIN users o ON o.id = p.owner_id
+                WHERE (?2 IS NULL OR (mine.created, mine.project_id) < (?2, ?3))
+                ORDER BY mine.created DESC, mine.project_id DESC
+                LIMIT ?4))))"
+);
+
+/// The viewer's memberships and one page of their list.
+pub async fn memberships_page(
+    pool: &SqlitePool,
+    viewer: UserId,
+    page: PageRequest,
+) -> StoreResult<MembershipPage> {
+    let query = sqlx::query_scalar::<_, String>(MEMBERSHIPS_PAGE)
+        .bind(viewer.0)
+        .bind(page.after.map(|c| micros(c.created)))
+        .bind(page.after.map(|c| c.id))
+        .bind(i64::from(page.limit));
+    parse(&run(MEMBERSHIPS_PAGE, query.fetch_one(pool)).await?)
+}
+
+/// The core documents of the projects whose ids are in the JSON array ?1.
+pub(crate) const SUMMARIES: &str = concat!(
+    "SELECT json_object(",
+    project_core_fields!(),
+    ")
+    FROM projects p JOIN users o ON o.id = p.owner_id
+    WHERE p.id IN (SELECT value FROM json_each(?1))"
+);
+
+/// The core documents of these projects; deleted ones are absent.
+pub async fn summaries(pool: &SqlitePool, ids: &[ProjectId]) -> StoreResult<Vec<ProjectCore>> {
+    let ids = serde_json::to_string(&ids.iter().map(|id| id.0).collect::<Vec<_>>())?;
+    let query = sqlx::query_scalar::<_, String>(SUMMARIES).bind(ids);
+    run(SUMMARIES, query.fetch_all(pool)).await?.iter().map(|doc| parse(doc)).collect()
 }
 
 const CREATE: &str = "
