@@ -96,7 +96,7 @@ pub fn state_with_store(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
     let auth = Auth::new(&secret, config.auth.token_ttl, config.auth.password_cost)?;
     let cache = Cache::new(config.cache.clone()).context("bad REDIS_URL")?;
     let objects = crate::objects::Objects::open(&config.objects, &config.data_dir)?;
-    Ok(AppState {
+    Ok(AppState::new(crate::state::Shared {
         store,
         cache,
         objects,
@@ -106,7 +106,7 @@ pub fn state_with_store(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
         limits: Arc::new(crate::limits::Limits::new(config.limits)),
         login_limiter: Arc::new(crate::ratelimit::LoginLimiter::new(config.security.login)),
         security: Arc::new(config.security.clone()),
-    })
+    }))
 }
 
 /// Serves the app on `listener` until `shutdown` resolves; then stops accepting, lets

@@ -10,9 +10,28 @@ use crate::auth::Auth;
 use crate::cached::CachedDoc;
 use crate::live_stats::LiveStats;
 
-/// Shared state: the store, the cache, token and password handling. Cheap to clone.
+/// Shared state: the store, the cache, token and password handling. One `Arc`, so the clone
+/// every request takes of it is one reference count, not one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// Wraps the shared parts.
+    pub fn new(shared: Shared) -> Self {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+pub struct Shared {
     /// The database, PostgreSQL or SQLite.
     pub store: Arc<dyn Store>,
     /// The two-tier cache.
