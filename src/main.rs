@@ -6,6 +6,11 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 
+/// A server's allocator: glibc's malloc and free took about a quarter of the server's CPU on
+/// the load mix (BENCHMARKS.md); mimalloc's thread-local free lists cost a fraction of that.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
