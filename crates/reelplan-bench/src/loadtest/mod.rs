@@ -2,9 +2,12 @@
 //! closed loop (each worker sends its next request when the last one answers) or open loop
 //! (`--rate`: a fixed schedule, latency measured from each request's intended send time).
 //!
-//! Steps: log the drawn users in ([`sessions`]), sample `/metrics` while the workers run
-//! ([`worker`], [`probe`]), remove the memberships the run added, read Redis `INFO memory`,
-//! and summarize ([`report`]).
+//! `--mix read-only` sends only the mix's three reads (`BENCHMARK.md`'s companion mix).
+//!
+//! Steps: log the drawn users in ([`sessions`]), read the Redis round-trip counter from
+//! `/metrics`, sample `/metrics` while the workers run ([`worker`], [`probe`]), read the counter
+//! again, remove the memberships the run added, read Redis `INFO memory`, and summarize
+//! ([`report`]).
 
 pub mod client;
 pub mod mix;
@@ -25,7 +28,7 @@ pub use report::Report;
 
 use crate::dataset::DatasetSize;
 use client::Api;
-use mix::Kind;
+use mix::{Kind, Mix};
 use worker::{Shared, Tally};
 
 /// Flags of `reelplan loadtest`.
@@ -46,6 +49,9 @@ pub struct LoadtestOptions {
     /// The dataset the server was seeded with (for the user numbers).
     #[arg(long, value_enum, default_value = "small")]
     pub dataset: DatasetSize,
+    /// Which mix: `default` (BENCHMARK.md's six kinds) or `read-only` (its three reads only).
+    #[arg(long, value_enum, default_value = "default")]
+    pub mix: Mix,
     /// Redis of the instances, to read its used memory.
     #[arg(long)]
     pub redis_url: Option<String>,
@@ -70,6 +76,7 @@ impl LoadtestOptions {
             concurrency,
             rate: None,
             dataset: DatasetSize::Small,
+            mix: Mix::Default,
             redis_url: None,
             json: None,
             draws: 2_000,
@@ -77,6 +84,9 @@ impl LoadtestOptions {
         }
     }
 }
+
+/// The counter of Redis round trips each instance exposes (newer binaries only).
+pub const ROUND_TRIPS: &str = "reelplan_redis_round_trips_total";
 
 /// Runs the load test and returns its report (also written to `--json` when given).
 pub async fn run(options: &LoadtestOptions) -> anyhow::Result<Report> {
@@ -89,13 +99,18 @@ pub async fn run(options: &LoadtestOptions) -> anyhow::Result<Report> {
         api: Arc::clone(&api),
         pool,
         size: options.dataset,
+        mix: options.mix,
         claims: Default::default(),
         added: Default::default(),
     });
 
+    let round_trips_before = probe::scrape_counter(&api, ROUND_TRIPS).await;
     let (stop, stopped) = tokio::sync::oneshot::channel();
     let sampler =
         tokio::spawn(probe::sample_pools(Arc::clone(&api), Duration::from_millis(500), stopped));
+    // Phase markers on stderr, so that a script can bracket the measured window alone (not the
+    // logins before it nor the clean-up after it), e.g. to read the servers' CPU time.
+    eprintln!("loadtest: measuring ({} mix, {:?})", options.mix.name(), options.duration);
     let start = Instant::now();
     let deadline = start + options.duration;
     let slots = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -131,6 +146,8 @@ pub async fn run(options: &LoadtestOptions) -> anyhow::Result<Report> {
         tally.merge(&joined?);
     }
     let seconds = start.elapsed().as_secs_f64();
+    eprintln!("loadtest: measured ({seconds:.1}s)");
+    let round_trips_after = probe::scrape_counter(&api, ROUND_TRIPS).await;
     ticker.abort();
     bar.finish_and_clear();
     let _ = stop.send(());
@@ -152,10 +169,18 @@ pub async fn run(options: &LoadtestOptions) -> anyhow::Result<Report> {
         })
         .collect();
     let server_errors = tally.kinds.values().map(|r| r.server_errors() + r.transport_errors).sum();
+    let hits = overall.cache_hits + read_back.cache_hits;
+    let redis_round_trips = match (round_trips_before, round_trips_after) {
+        (Some(before), Some(after)) => Some(after - before),
+        _ => None,
+    };
+    let redis_round_trips_per_hit =
+        redis_round_trips.filter(|_| hits > 0).map(|trips| trips / hits as f64);
     let metrics = report::success_metrics(&overall, db_pool.as_ref(), redis_used_memory);
     let report = Report {
         urls: options.urls.clone(),
         mode: if options.rate.is_some() { "open" } else { "closed" }.into(),
+        mix: options.mix.name().into(),
         rate: options.rate,
         concurrency,
         dataset: options.dataset.name().into(),
@@ -172,6 +197,8 @@ pub async fn run(options: &LoadtestOptions) -> anyhow::Result<Report> {
         cleanup_failures,
         db_pool,
         redis_used_memory,
+        redis_round_trips,
+        redis_round_trips_per_hit,
         metrics,
     };
     if let Some(path) = &options.json {

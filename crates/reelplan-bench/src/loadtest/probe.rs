@@ -1,5 +1,6 @@
 //! Server-side figures: the database pool gauges from each instance's `/metrics`, sampled
-//! during the run, and Redis's `used_memory` from `INFO memory` (raw RESP over TCP).
+//! during the run, counters read from it before and after the run, and Redis's `used_memory`
+//! from `INFO memory` (raw RESP over TCP).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +46,29 @@ pub fn gauge(text: &str, name: &str) -> Option<f64> {
         let metric = metric.split('{').next()?.trim();
         (metric == name).then(|| value.trim().parse().ok()).flatten()
     })
+}
+
+/// A counter's value in Prometheus text format, summed over all its label sets; None when no
+/// series of that name is present.
+pub fn counter_sum(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|line| {
+            let (metric, value) = line.rsplit_once(' ')?;
+            let metric = metric.split('{').next()?.trim();
+            (metric == name).then(|| value.trim().parse::<f64>().ok()).flatten()
+        })
+        .fold(None, |sum, v| Some(sum.unwrap_or(0.0) + v))
+}
+
+/// Counter `name` summed over every instance; None when an instance does not answer
+/// `/metrics` or does not expose it (an older binary).
+pub async fn scrape_counter(api: &Api, name: &str) -> Option<f64> {
+    let mut total = 0.0;
+    for base in api.urls() {
+        total += counter_sum(&api.get_text(base, "/metrics").await?, name)?;
+    }
+    Some(total)
 }
 
 /// Samples every instance's `/metrics` every `every` until `stop` fires.
@@ -130,5 +154,22 @@ mod tests {
         assert_eq!(gauge(text, "reelplan_db_pool_in_use"), Some(3.0));
         assert_eq!(gauge(text, "reelplan_db_pool_max"), Some(10.0));
         assert_eq!(gauge(text, "reelplan_db_pool"), None);
+    }
+
+    #[test]
+    fn sums_counters_over_label_sets() {
+        let text = "# TYPE reelplan_redis_round_trips_total counter\n\
+            reelplan_redis_round_trips_total{op=\"get\"} 5\n\
+            reelplan_redis_round_trips_total{op=\"set\"} 2\n\
+            reelplan_redis_round_trips_totals 100\n";
+        assert_eq!(counter_sum(text, "reelplan_redis_round_trips_total"), Some(7.0));
+        assert_eq!(
+            counter_sum("reelplan_redis_round_trips_total 3\n", "reelplan_redis_round_trips_total"),
+            Some(3.0)
+        );
+        assert_eq!(
+            counter_sum("reelplan_db_pool_max 10\n", "reelplan_redis_round_trips_total"),
+            None
+        );
     }
 }

@@ -112,6 +112,8 @@ pub struct Report {
     pub urls: Vec<String>,
     /// `closed` or `open`.
     pub mode: String,
+    /// `default` or `read-only`.
+    pub mix: String,
     /// Target rate of an open loop, requests per second.
     pub rate: Option<f64>,
     /// Workers.
@@ -144,6 +146,12 @@ pub struct Report {
     pub db_pool: Option<PoolPeak>,
     /// Redis `used_memory`, bytes.
     pub redis_used_memory: Option<u64>,
+    /// Growth of `reelplan_redis_round_trips_total` over the measured run, summed over the
+    /// instances; None when an instance does not expose it.
+    pub redis_round_trips: Option<f64>,
+    /// `redis_round_trips` over the cache hits counted (mix and read-backs); None when either
+    /// is missing.
+    pub redis_round_trips_per_hit: Option<f64>,
     /// The success metrics.
     pub metrics: Vec<Metric>,
 }
@@ -241,8 +249,9 @@ impl std::fmt::Display for Report {
         let rate = self.rate.map(|r| format!(" at {r}/s")).unwrap_or_default();
         let _ = writeln!(
             out,
-            "{} loop{rate}, {} workers, {:.1}s, dataset {}, {} users ({} draws), urls {}",
+            "{} loop{rate}, mix {}, {} workers, {:.1}s, dataset {}, {} users ({} draws), urls {}",
             self.mode,
+            self.mix,
             self.concurrency,
             self.seconds,
             self.dataset,
@@ -299,6 +308,12 @@ impl std::fmt::Display for Report {
                 pool.mean_ratio * 100.0
             );
         }
+        let round_trips = match (self.redis_round_trips, self.redis_round_trips_per_hit) {
+            (Some(trips), Some(per_hit)) => format!("{per_hit:.2} ({trips} over the run)"),
+            (Some(trips), None) => format!("n/a (no cache hits, {trips} over the run)"),
+            _ => "n/a".into(),
+        };
+        let _ = writeln!(out, "redis round trips per cache hit (information): {round_trips}");
         f.write_str(&out)
     }
 }

@@ -15,7 +15,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::client::{Answer, Api};
-use super::mix::Kind;
+use super::mix::{Kind, Mix};
 use super::recorder::Recorder;
 use super::sessions::{Pool, Session};
 use crate::dataset::DatasetSize;
@@ -29,6 +29,8 @@ pub struct Shared {
     pub pool: Pool,
     /// Which dataset (to draw users to add as members).
     pub size: DatasetSize,
+    /// The mix the kinds are drawn from.
+    pub mix: Mix,
     /// Projects with a write in flight.
     pub claims: Mutex<HashSet<i64>>,
     /// Memberships the load test added and has not removed yet: project -> member ids.
@@ -334,7 +336,7 @@ pub async fn clean_up(shared: &Shared) -> usize {
 pub async fn closed_loop(shared: Arc<Shared>, deadline: Instant, mut rng: StdRng) -> Tally {
     let mut tally = Tally::default();
     while Instant::now() < deadline {
-        let kind = Kind::pick(&mut rng);
+        let kind = shared.mix.pick(&mut rng);
         run_one(&shared, kind, Instant::now(), &mut rng, &mut tally).await;
     }
     tally
@@ -358,7 +360,7 @@ pub async fn open_loop(
             break;
         }
         tokio::time::sleep_until(intended.into()).await;
-        let kind = Kind::pick(&mut rng);
+        let kind = shared.mix.pick(&mut rng);
         run_one(&shared, kind, intended, &mut rng, &mut tally).await;
     }
     tally
