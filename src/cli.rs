@@ -98,6 +98,14 @@ pub struct ServeArgs {
     /// Milliseconds one Redis operation may take before the cache is bypassed.
     #[arg(long, env = "REELPLAN_REDIS_TIMEOUT_MS", default_value_t = 250)]
     pub redis_timeout_ms: u64,
+    /// Prefix of this deployment's Redis keys, before the database's deployment id
+    /// (default `rp`).
+    #[arg(long, env = "REELPLAN_REDIS_NAMESPACE")]
+    pub redis_namespace: Option<String>,
+    /// Milliseconds a write keeps retrying an invalidation Redis refused before it answers
+    /// (default 1000).
+    #[arg(long, env = "REELPLAN_REDIS_BUMP_DEADLINE_MS")]
+    pub redis_bump_deadline_ms: Option<u64>,
     /// TTL of cached user profiles, seconds.
     #[arg(long, env = "REELPLAN_TTL_USER_PROFILE", default_value_t = 300)]
     pub ttl_user_profile: u64,
@@ -211,6 +219,12 @@ impl ServeArgs {
         config.cache.l1_bytes = self.cache_l1_mib * 1024 * 1024;
         config.cache.redis_url.clone_from(&self.redis_url);
         config.cache.redis_timeout = Duration::from_millis(self.redis_timeout_ms);
+        if let Some(prefix) = self.redis_namespace.clone().filter(|p| !p.is_empty()) {
+            config.cache.namespace = prefix;
+        }
+        if let Some(ms) = self.redis_bump_deadline_ms {
+            config.cache.bump_deadline = Duration::from_millis(ms);
+        }
         let ttls = &mut config.cache.ttls;
         ttls.user_profile = Duration::from_secs(self.ttl_user_profile);
         ttls.project_list = Duration::from_secs(self.ttl_project_list);

@@ -24,6 +24,18 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in declaration order (`kind as usize` indexes it).
+    pub const ALL: [Kind; 8] = [
+        Kind::UserProfile,
+        Kind::Memberships,
+        Kind::ProjectSummary,
+        Kind::ProjectList,
+        Kind::ProjectDetail,
+        Kind::DetailFeedback,
+        Kind::FeedbackThread,
+        Kind::MemberPermissions,
+    ];
+
     /// Metrics label and key segment.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -102,8 +114,12 @@ pub struct CacheConfig {
     pub redis_url: Option<String>,
     /// How long one Redis operation may take before the cache is bypassed.
     pub redis_timeout: Duration,
-    /// Prefix of every key, so deployments (or tests) sharing one Redis never meet.
+    /// Prefix of every key, so deployments (or tests) sharing one Redis never meet. The server
+    /// appends the database's deployment id to the configured prefix.
     pub namespace: String,
+    /// How long a write keeps retrying an invalidation Redis refused before it answers (and
+    /// this instance bypasses the cache until Redis takes one again).
+    pub bump_deadline: Duration,
 }
 
 impl Default for CacheConfig {
@@ -115,6 +131,7 @@ impl Default for CacheConfig {
             redis_url: None,
             redis_timeout: Duration::from_millis(250),
             namespace: "rp".to_owned(),
+            bump_deadline: Duration::from_secs(1),
         }
     }
 }

@@ -4,8 +4,14 @@
 //! evicted is started again with a new token, which no cached value was ever tagged with, so
 //! Redis may run with `maxmemory` and an LRU policy. Every key has a TTL.
 //! Any failure opens a one-second breaker (requests bypass the cache rather than wait on a dead
-//! Redis); a failed bump or burial marks this instance dirty, and it moves the epoch on before
-//! it trusts the cache again.
+//! Redis). A failed bump or burial is retried until the bump deadline; past it this instance is
+//! marked dirty, and it moves the epoch on before it trusts the cache again.
+//!
+//! **Identity.** The epoch lives under a key named after the Redis process's run id, and the
+//! connection carries a name this instance gave it. A lookup checks the name in the same round
+//! trip: after any reconnect it is gone, and the run id is read again. A Redis restarted from a
+//! snapshot, or a promoted replica, has another run id, so it starts a new epoch, and the
+//! generations and values it brought back from before later writes can never match a tag.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -26,8 +32,11 @@ const RECOVERY_INTERVAL: Duration = Duration::from_millis(200);
 pub(crate) struct RedisTier {
     conn: ConnectionManager,
     namespace: String,
-    epoch_key: String,
+    /// The connection's name and the epoch key of the Redis process behind it; None until
+    /// learnt, and again after a reconnect.
+    identity: std::sync::Mutex<Option<Identity>>,
     timeout: Duration,
+    bump_deadline: Duration,
     generation_ttl: Duration,
     dirty: Arc<AtomicBool>,
     recovering: Arc<AtomicBool>,
@@ -45,6 +54,31 @@ fn error_counted(what: &'static str, error: impl std::fmt::Display) {
     tracing::warn!(op = what, %error, "redis operation failed; bypassing the cache");
 }
 
+/// Who this instance talks to (see the module doc).
+#[derive(Debug, Clone)]
+struct Identity {
+    /// The name given to the connection; a reconnected one has none.
+    connection: String,
+    /// `<namespace>:epoch:<run id>`.
+    epoch_key: String,
+}
+
+/// The epoch key of the Redis process `conn` talks to, read from its run id.
+async fn epoch_key_of(conn: &mut ConnectionManager, namespace: &str) -> redis::RedisResult<String> {
+    let info: String = redis::cmd("INFO").arg("server").query_async(conn).await?;
+    let run_id = info.lines().find_map(|line| line.strip_prefix("run_id:")).map(str::trim);
+    match run_id {
+        Some(run_id) if !run_id.is_empty() => Ok(format!("{namespace}:epoch:{run_id}")),
+        _ => Err((redis::ErrorKind::UnexpectedReturnType, "INFO server has no run_id").into()),
+    }
+}
+
+/// Moves the epoch of the Redis process behind `conn` on: every value cached before dies.
+async fn move_epoch_on(conn: &mut ConnectionManager, namespace: &str) -> redis::RedisResult<()> {
+    let key = epoch_key_of(conn, namespace).await?;
+    conn.set_ex::<_, _, ()>(key, token(), EPOCH_TTL_SECS).await
+}
+
 impl RedisTier {
     pub(crate) fn new(url: &str, config: &CacheConfig) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(url)?;
@@ -58,8 +92,9 @@ impl RedisTier {
         Ok(RedisTier {
             conn,
             namespace: config.namespace.clone(),
-            epoch_key: format!("{}:epoch", config.namespace),
+            identity: std::sync::Mutex::default(),
             timeout: config.redis_timeout,
+            bump_deadline: config.bump_deadline,
             generation_ttl: config.ttls.longest() + Duration::from_secs(3600),
             dirty: Arc::default(),
             recovering: Arc::default(),
@@ -106,15 +141,29 @@ impl RedisTier {
         if !self.dirty.load(Ordering::Acquire) {
             return true;
         }
-        let epoch = token();
         let mut conn = self.conn.clone();
-        let set = conn.set_ex::<_, _, ()>(&self.epoch_key, &epoch, EPOCH_TTL_SECS);
-        if self.call("epoch", set).await.is_some() {
+        if self.call("epoch", move_epoch_on(&mut conn, &self.namespace)).await.is_some() {
             self.dirty.store(false, Ordering::Release);
             tracing::info!("redis reachable again; epoch moved on, older cached values dropped");
             return true;
         }
         false
+    }
+
+    /// The identity, learnt first if unknown: the connection is named, and the run id read.
+    async fn identity(&self) -> Option<Identity> {
+        if let Some(identity) = self.identity.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            return Some(identity);
+        }
+        let connection = token();
+        let mut conn = self.conn.clone();
+        let mut name = redis::cmd("CLIENT");
+        name.arg("SETNAME").arg(&connection);
+        self.call("epoch", name.query_async::<()>(&mut conn)).await?;
+        let epoch_key = self.call("epoch", epoch_key_of(&mut conn, &self.namespace)).await?;
+        let identity = Identity { connection, epoch_key };
+        *self.identity.lock().unwrap_or_else(|e| e.into_inner()) = Some(identity.clone());
+        Some(identity)
     }
 
     fn generation_key(&self, scope: Scope) -> String {
@@ -141,23 +190,20 @@ impl RedisTier {
                 scopes.push(scope);
             }
         }
-        let mut pipe = redis::pipe();
-        pipe.get(&self.epoch_key);
-        for scope in &scopes {
-            pipe.get(self.generation_key(*scope));
-        }
-        for slot in slots {
-            pipe.get(slot);
-        }
-        let mut conn = self.conn.clone();
-        let mut answers: Vec<Option<Vec<u8>>> =
-            self.call("view", pipe.query_async(&mut conn)).await?;
+        let generation_keys: Vec<String> = scopes.iter().map(|s| self.generation_key(*s)).collect();
+        let (identity, mut answers) = self
+            .exchange_as_known(|pipe| {
+                for key in generation_keys.iter().chain(slots) {
+                    pipe.get(key);
+                }
+            })
+            .await?;
         let values: Vec<Option<Bytes>> =
-            answers.split_off(1 + scopes.len()).into_iter().map(|v| v.map(Bytes::from)).collect();
+            answers.split_off(2 + scopes.len()).into_iter().map(|v| v.map(Bytes::from)).collect();
         let mut words: Vec<Option<u64>> =
-            answers.iter().map(|a| parse_token(a.as_deref())).collect();
+            answers[1..].iter().map(|a| parse_token(a.as_deref())).collect();
         if words[0].is_none() {
-            words[0] = Some(self.start_epoch().await?);
+            words[0] = Some(self.start_epoch(&identity.epoch_key).await?);
         }
         if words.iter().any(Option::is_none) {
             self.start_generations(&scopes, &mut words).await?;
@@ -169,6 +215,32 @@ impl RedisTier {
         };
         let tags = wants.iter().map(|w| Tag::new(epoch, w.scopes().map(generation))).collect();
         Some((tags, values))
+    }
+
+    /// Sends `CLIENT GETNAME`, the epoch's `GET` and what `more` adds, in one round trip, with
+    /// the epoch key of the Redis process this instance knows. When the connection's name is
+    /// not the one given (a reconnect, maybe to another process), learns the identity again
+    /// and sends it once more.
+    async fn exchange_as_known(
+        &self,
+        more: impl Fn(&mut redis::Pipeline),
+    ) -> Option<(Identity, Vec<Option<Vec<u8>>>)> {
+        for _ in 0..2 {
+            let identity = self.identity().await?;
+            let mut pipe = redis::pipe();
+            pipe.cmd("CLIENT").arg("GETNAME");
+            pipe.get(&identity.epoch_key);
+            more(&mut pipe);
+            let mut conn = self.conn.clone();
+            let answers: Vec<Option<Vec<u8>>> =
+                self.call("view", pipe.query_async(&mut conn)).await?;
+            if answers.first().and_then(Option::as_deref) == Some(identity.connection.as_bytes()) {
+                return Some((identity, answers));
+            }
+            tracing::info!("redis connection is new; reading the server's identity again");
+            *self.identity.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+        None
     }
 
     /// Generations that are missing (never bumped, expired, or evicted under `maxmemory`) get a
@@ -192,16 +264,11 @@ impl RedisTier {
     }
 
     /// Redis came back empty (or the epoch expired): agree on a new epoch.
-    async fn start_epoch(&self) -> Option<u64> {
+    async fn start_epoch(&self, epoch_key: &str) -> Option<u64> {
         let candidate = token();
         let mut pipe = redis::pipe();
-        pipe.cmd("SET")
-            .arg(&self.epoch_key)
-            .arg(&candidate)
-            .arg("NX")
-            .arg("EX")
-            .arg(EPOCH_TTL_SECS);
-        pipe.ignore().get(&self.epoch_key);
+        pipe.cmd("SET").arg(epoch_key).arg(&candidate).arg("NX").arg("EX").arg(EPOCH_TTL_SECS);
+        pipe.ignore().get(epoch_key);
         let mut conn = self.conn.clone();
         let (epoch,): (Option<Vec<u8>>,) = self.call("epoch", pipe.query_async(&mut conn)).await?;
         parse_token(epoch.as_deref())
@@ -225,14 +292,32 @@ impl RedisTier {
         self.write_or_dirty("bury", pipe).await;
     }
 
+    /// Sends an invalidation; a failure is retried (past the breaker) until the bump deadline,
+    /// so that a Redis back within it leaves no instance serving what the write changed.
+    /// Past the deadline, or at once when an earlier one already missed it, this instance is
+    /// dirty: it bypasses the cache and keeps moving the epoch on until Redis takes it.
     async fn write_or_dirty(&self, what: &'static str, pipe: redis::Pipeline) {
-        let mut conn = self.conn.clone();
-        if self.call(what, pipe.query_async::<()>(&mut conn)).await.is_none() {
-            // The write is committed but other instances may not know: until the epoch has
-            // moved on, this instance serves nothing from the cache.
-            self.dirty.store(true, Ordering::Release);
-            self.spawn_recovery();
+        let deadline = Instant::now() + self.bump_deadline;
+        let mut pause = Duration::from_millis(20);
+        loop {
+            let mut conn = self.conn.clone();
+            metrics::counter!("reelplan_redis_round_trips_total").increment(1);
+            match tokio::time::timeout(self.timeout, pipe.query_async::<()>(&mut conn)).await {
+                Ok(Ok(())) => return,
+                Ok(Err(error)) => self.trip(what, error),
+                Err(_) => self.trip(what, "timed out"),
+            }
+            let now = Instant::now();
+            if self.dirty.load(Ordering::Acquire) || now >= deadline {
+                break;
+            }
+            tokio::time::sleep(pause.min(deadline - now)).await;
+            pause = (pause * 2).min(Duration::from_millis(200));
         }
+        // The write is committed but other instances may not know: until the epoch has moved
+        // on, this instance serves nothing from the cache.
+        self.dirty.store(true, Ordering::Release);
+        self.spawn_recovery();
     }
 
     /// Keeps trying to move the epoch on in the background until it succeeds.
@@ -241,14 +326,13 @@ impl RedisTier {
             return;
         }
         let (dirty, recovering) = (self.dirty.clone(), self.recovering.clone());
-        let (mut conn, epoch_key, timeout) =
-            (self.conn.clone(), self.epoch_key.clone(), self.timeout);
+        let (mut conn, namespace, timeout) =
+            (self.conn.clone(), self.namespace.clone(), self.timeout);
         tokio::spawn(async move {
             while dirty.load(Ordering::Acquire) {
                 tokio::time::sleep(RECOVERY_INTERVAL).await;
-                let epoch = token();
-                let set = conn.set_ex::<_, _, ()>(&epoch_key, &epoch, EPOCH_TTL_SECS);
-                if let Ok(Ok(())) = tokio::time::timeout(timeout, set).await {
+                let moved = tokio::time::timeout(timeout, move_epoch_on(&mut conn, &namespace));
+                if let Ok(Ok(())) = moved.await {
                     dirty.store(false, Ordering::Release);
                     tracing::info!(
                         "redis reachable again; epoch moved on, older cached values dropped"

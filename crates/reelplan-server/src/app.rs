@@ -80,11 +80,23 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     options.open(path)?.write_all(contents.as_bytes())
 }
 
-/// Opens the store, runs migrations, and builds the cache and auth.
+/// Opens the store, runs migrations, and builds the cache (namespaced by the database's
+/// deployment id, see [`deployment_namespace`]) and auth.
 pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
     let store = open_store(&config.database).await?;
     store.migrate().await.context("migrations failed")?;
-    state_with_store(store, config)
+    let mut config = config.clone();
+    config.cache.namespace = deployment_namespace(&config.cache.namespace, &*store).await?;
+    state_with_store(store, &config)
+}
+
+/// `<prefix>:<deployment id>`: the Redis namespace of the deployment whose database this is.
+/// Two deployments sharing one Redis, or a database created anew under a warm Redis, then never
+/// read each other's values (a database restored from a backup keeps its id: give it a new
+/// prefix, or flush the cache).
+pub async fn deployment_namespace(prefix: &str, store: &dyn Store) -> anyhow::Result<String> {
+    let id = store.deployment_id().await.context("cannot read the deployment id")?;
+    Ok(format!("{prefix}:{id}"))
 }
 
 /// Builds the state around an open, migrated store (tests bring their own).

@@ -20,7 +20,9 @@ pub mod service;
 pub mod state;
 pub mod telemetry;
 
-pub use app::{build_state, open_bulk_loader, open_store, serve, state_with_store};
+pub use app::{
+    build_state, deployment_namespace, open_bulk_loader, open_store, serve, state_with_store,
+};
 pub use config::Config;
 pub use routes::router;
 pub use state::AppState;

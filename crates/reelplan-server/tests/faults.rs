@@ -9,7 +9,6 @@
 //! The bounds asserted (503 within 2 s, recovery within 5 s) are the contract's; each test
 //! prints the figures it measured (`cargo test --test faults -- --nocapture`).
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,89 +20,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
-// ---------------------------------------------------------------------------------------------
-// The TCP proxy.
+mod support;
 
-/// A TCP proxy on a fixed local port that can be cut and restored.
-struct Proxy {
-    port: u16,
-    upstream: SocketAddr,
-    inner: Arc<Mutex<ProxyInner>>,
-}
-
-#[derive(Default)]
-struct ProxyInner {
-    accept: Option<JoinHandle<()>>,
-    pipes: Vec<JoinHandle<()>>,
-}
-
-impl Proxy {
-    async fn start(upstream: SocketAddr) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("proxy bind");
-        let port = listener.local_addr().unwrap().port();
-        let proxy = Proxy { port, upstream, inner: Arc::default() };
-        proxy.listen(listener);
-        proxy
-    }
-
-    fn listen(&self, listener: TcpListener) {
-        let (inner, upstream) = (self.inner.clone(), self.upstream);
-        let accept = tokio::spawn(async move {
-            loop {
-                let Ok((mut client, _)) = listener.accept().await else { continue };
-                let pipe = tokio::spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    }
-                });
-                let mut inner = inner.lock().unwrap();
-                inner.pipes.retain(|p| !p.is_finished());
-                inner.pipes.push(pipe);
-            }
-        });
-        self.inner.lock().unwrap().accept = Some(accept);
-    }
-
-    /// Stops listening (new connections are refused) and drops every live connection.
-    async fn cut(&self) {
-        let (accept, pipes) = {
-            let mut inner = self.inner.lock().unwrap();
-            (inner.accept.take(), std::mem::take(&mut inner.pipes))
-        };
-        for task in accept.into_iter().chain(pipes) {
-            task.abort();
-            let _ = task.await;
-        }
-    }
-
-    /// Listens again on the same port.
-    async fn restore(&self) {
-        let listener = TcpListener::bind(("127.0.0.1", self.port)).await.expect("proxy rebind");
-        self.listen(listener);
-    }
-}
-
-fn host_port(url: &str, default_port: u16) -> SocketAddr {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
-    let host = rest.split(['/', '?']).next().unwrap_or("127.0.0.1:0");
-    let host = host.replace("localhost", "127.0.0.1");
-    if host.contains(':') {
-        host.parse().expect("host:port")
-    } else {
-        format!("{host}:{default_port}").parse().expect("host")
-    }
-}
-
-/// `url` with its host and port replaced by the proxy's (and its database by `database`).
-fn via_proxy(url: &str, port: u16, database: Option<&str>) -> String {
-    let (scheme, rest) = url.split_once("://").expect("scheme");
-    let (user, rest) = rest.rsplit_once('@').map_or(("", rest), |(u, r)| (u, r));
-    let path = rest.find('/').map_or("", |i| &rest[i..]);
-    let path = database.map_or(path.to_owned(), |db| format!("/{db}"));
-    let user = if user.is_empty() { String::new() } else { format!("{user}@") };
-    format!("{scheme}://{user}127.0.0.1:{port}{path}")
-}
+use support::{host_port, via_proxy, Proxy};
 
 fn postgres_base() -> String {
     std::env::var("DATABASE_URL")

@@ -16,6 +16,9 @@ use crate::PgStore;
 /// The statement behind [`Store::ping`].
 const PING: &str = "SELECT 1";
 
+/// The statement behind [`Store::deployment_id`].
+const DEPLOYMENT: &str = "SELECT id FROM deployment LIMIT 1";
+
 #[async_trait]
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
@@ -28,6 +31,10 @@ impl Store for PgStore {
 
     async fn ping(&self) -> StoreResult<()> {
         run(PING, sqlx::query(PING).execute(&self.pool)).await.map(|_| ())
+    }
+
+    async fn deployment_id(&self) -> StoreResult<String> {
+        run(DEPLOYMENT, sqlx::query_scalar(DEPLOYMENT).fetch_one(&self.pool)).await
     }
 
     async fn migrate(&self) -> StoreResult<()> {

@@ -114,6 +114,11 @@ impl Store for SqliteStore {
         stats::run(SQL, sqlx::query(SQL).execute(&self.pool)).await.map(|_| ())
     }
 
+    async fn deployment_id(&self) -> StoreResult<String> {
+        const SQL: &str = "SELECT id FROM deployment LIMIT 1";
+        stats::run(SQL, sqlx::query_scalar(SQL).fetch_one(&self.pool)).await
+    }
+
     async fn migrate(&self) -> StoreResult<()> {
         sqlx::migrate!("./migrations").run(&self.pool).await?;
         Ok(())

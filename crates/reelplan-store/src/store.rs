@@ -49,6 +49,8 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
     /// Brings the schema up to date (idempotent; run at start-up and by `reelplan migrate`).
     async fn migrate(&self) -> StoreResult<()>;
+    /// This database's identity, made by its migrations (the cache namespaces Redis with it).
+    async fn deployment_id(&self) -> StoreResult<String>;
     /// Closes the pool at shutdown: waits for connections in use, closes the idle ones.
     async fn close(&self) {}
 
