@@ -382,16 +382,30 @@ fn flight_stripe(key: &Key) -> usize {
     hash as usize % FLIGHT_STRIPES
 }
 
-/// Counts one cache answer under its kind, tier and result.
+/// Counts one cache answer under its kind, tier and result. The counters are registered once:
+/// a list hit counts one answer per summary, and a registry lookup with its label clones per
+/// answer cost more than the rest of the hit path's bookkeeping.
 pub fn record(kind: Kind, outcome: Outcome) {
-    let (tier, result) = match outcome {
-        Outcome::HitL1 => ("l1", "hit"),
-        Outcome::HitL2 => ("l2", "hit"),
-        Outcome::Miss => ("db", "miss"),
+    use std::sync::OnceLock;
+    static COUNTERS: OnceLock<Vec<[metrics::Counter; 3]>> = OnceLock::new();
+    let tier = match outcome {
+        Outcome::HitL1 => 0,
+        Outcome::HitL2 => 1,
+        Outcome::Miss => 2,
         Outcome::Bypass => return,
     };
-    metrics::counter!("reelplan_cache_requests_total", "kind" => kind.as_str(), "tier" => tier, "result" => result)
-        .increment(1);
+    let counters = COUNTERS.get_or_init(|| {
+        Kind::ALL
+            .iter()
+            .map(|kind| {
+                let counter = |tier: &'static str, result: &'static str| {
+                    metrics::counter!("reelplan_cache_requests_total", "kind" => kind.as_str(), "tier" => tier, "result" => result)
+                };
+                [counter("l1", "hit"), counter("l2", "hit"), counter("db", "miss")]
+            })
+            .collect()
+    });
+    counters[kind as usize][tier].increment(1);
 }
 
 #[cfg(test)]
@@ -431,6 +445,13 @@ mod tests {
         }
         cache.inner.l1.run_pending_tasks().await;
         assert_eq!(cache.l1_usage().1, 1);
+    }
+
+    #[test]
+    fn every_kind_indexes_its_own_counters() {
+        for (i, kind) in Kind::ALL.iter().enumerate() {
+            assert_eq!(*kind as usize, i, "{kind:?}");
+        }
     }
 
     /// A batch answers each value on its own: one invalidated scope misses only its values.
