@@ -52,32 +52,90 @@ async fn open_backend(
     }
 }
 
+/// The shortest signing secret accepted, from the variable or the generated file (HS256 wants
+/// a key at least as long as its 256-bit hash).
+pub const MIN_SECRET_BYTES: usize = 32;
+
 /// The signing secret: configured, or generated once and kept in the data folder.
 fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
     if let Some(secret) = &config.auth.jwt_secret {
-        anyhow::ensure!(secret.0.len() >= 32, "REELPLAN_JWT_SECRET must be at least 32 bytes");
+        anyhow::ensure!(
+            secret.0.len() >= MIN_SECRET_BYTES,
+            "REELPLAN_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes"
+        );
         return Ok(secret.0.as_bytes().to_vec());
     }
-    let path = config.data_dir.join("jwt_secret");
-    if let Ok(secret) = std::fs::read_to_string(&path) {
-        return Ok(secret.trim().as_bytes().to_vec());
-    }
-    let secret: String = (0..32).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
-    write_private(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
-    tracing::info!(path = %path.display(), "generated a token signing secret (set REELPLAN_JWT_SECRET to use your own)");
-    Ok(secret.into_bytes())
+    secret_file(&config.data_dir.join("jwt_secret"))
 }
 
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+/// Reads the secret kept at `path`, generating it first when there is none. The file is
+/// written whole under a temporary name (0600, synced) and then linked into place, which
+/// fails if another instance got there first: concurrent first starts then all use the one
+/// secret that won, and no start ever reads a half-written file. A file holding fewer than
+/// [`MIN_SECRET_BYTES`] (an empty one included) refuses the start rather than signing tokens
+/// with a guessable key.
+pub fn secret_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let read = |path: &Path| -> anyhow::Result<Option<Vec<u8>>> {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot read {}", path.display()))
+            }
+        };
+        let secret = bytes.trim_ascii().to_vec();
+        anyhow::ensure!(
+            secret.len() >= MIN_SECRET_BYTES,
+            "the token signing secret in {} is {} bytes, under the {MIN_SECRET_BYTES} required; \
+             delete the file to have a new one generated (every token signed so far becomes \
+             invalid), or set REELPLAN_JWT_SECRET",
+            path.display(),
+            secret.len()
+        );
+        Ok(Some(secret))
+    };
+    if let Some(secret) = read(path)? {
+        return Ok(secret);
     }
+    let secret: String = (0..32).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
+    let written = write_private_once(path, &secret)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    if written {
+        tracing::info!(path = %path.display(), "generated a token signing secret (set REELPLAN_JWT_SECRET to use your own)");
+        return Ok(secret.into_bytes());
+    }
+    read(path)?.with_context(|| format!("{} vanished while starting", path.display()))
+}
+
+/// Writes `contents` to `path` atomically unless `path` already exists; false when it did.
+fn write_private_once(path: &Path, contents: &str) -> std::io::Result<bool> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp =
+        dir.join(format!(".{name}.{}.{:016x}.tmp", std::process::id(), rand::random::<u64>()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents.as_bytes())
+    let outcome = (|| {
+        let mut file = options.open(&temp)?;
+        file.write_all(contents.as_bytes())?;
+        file.sync_all()?;
+        // A link, not a rename: a rename would replace a secret another start already uses.
+        match std::fs::hard_link(&temp, path) {
+            Ok(()) => Ok(true),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(error) => Err(error),
+        }
+    })();
+    let _ = std::fs::remove_file(&temp);
+    if outcome.as_ref().is_ok_and(|written| *written) {
+        // The new name must survive a crash too.
+        std::fs::File::open(dir).and_then(|d| d.sync_all())?;
+    }
+    outcome
 }
 
 /// Opens the store, runs migrations, and builds the cache and auth.

@@ -160,3 +160,87 @@ async fn cors_is_off_unless_origins_are_listed() {
     assert_eq!(refused.body, Value::Null, "a preflight has no body");
     open.finish().await;
 }
+
+/// A data folder of its own under the temp dir.
+fn fresh_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "reelplan-secret-{tag}-{}-{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A generated secret file that is empty, or shorter than 32 bytes, refuses the start with an
+/// error naming the file, as a short `REELPLAN_JWT_SECRET` does.
+#[tokio::test]
+async fn a_short_or_empty_secret_file_refuses_to_start() {
+    let app = TestApp::spawn().await;
+    for (tag, contents) in
+        [("empty", ""), ("blank", " \n"), ("short", "0123456789abcdef0123456789abcde\n")]
+    {
+        let dir = fresh_dir(tag);
+        std::fs::write(dir.join("jwt_secret"), contents).unwrap();
+        let mut config = app.config.clone();
+        config.auth.jwt_secret = None;
+        config.data_dir = dir.clone();
+        let error = match reelplan_server::state_with_store(app.store(), &config) {
+            Ok(_) => panic!("{tag}: started with a {}-byte secret file", contents.len()),
+            Err(error) => format!("{error:#}"),
+        };
+        assert!(error.contains("jwt_secret") && error.contains("32"), "{tag}: {error}");
+        assert_eq!(std::fs::read_to_string(dir.join("jwt_secret")).unwrap(), contents, "untouched");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+    app.finish().await;
+}
+
+/// Instances starting at the same moment on one empty data folder end with one secret file
+/// (0600, 64 hex characters, no temporary left), and a token one signs the others accept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_starts_share_one_generated_secret() {
+    let app = TestApp::spawn().await;
+    for round in 0..5 {
+        let dir = fresh_dir(&format!("race{round}"));
+        let mut config = app.config.clone();
+        config.auth.jwt_secret = None;
+        config.data_dir = dir.clone();
+        // Plain threads, racing for real: no runtime there for a Redis client to start in.
+        config.cache.redis_url = None;
+        let starters = 8;
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(starters));
+        let handles: Vec<_> = (0..starters)
+            .map(|_| {
+                let (config, store, barrier) = (config.clone(), app.store(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    reelplan_server::state_with_store(store, &config).expect("starts")
+                })
+            })
+            .collect();
+        let states: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "objects")
+            .collect();
+        assert_eq!(names, ["jwt_secret"], "one file, no temporary left behind");
+        let secret = std::fs::read_to_string(dir.join("jwt_secret")).unwrap();
+        assert_eq!(secret.len(), 64, "{secret:?}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("jwt_secret")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        for signer in &states {
+            let token = signer.auth.issue(reelplan_domain::UserId(7)).unwrap();
+            for verifier in &states {
+                assert_eq!(verifier.auth.verify(&token).unwrap(), reelplan_domain::UserId(7));
+            }
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+    app.finish().await;
+}
