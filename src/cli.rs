@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use reelplan_server::auth::PasswordCost;
 use reelplan_server::config::Secret;
+use reelplan_server::ratelimit::LoginLimitConfig;
 use reelplan_server::Config;
 
 /// reelplan: the backend of a video-production project tracker.
@@ -154,6 +155,14 @@ pub struct HardeningArgs {
     /// Failed logins per minute from one client address before 429 (0: no limit).
     #[arg(long, env = "REELPLAN_LOGIN_FAILURES_PER_ADDRESS", default_value_t = 20)]
     pub login_failures_per_address: u32,
+    /// Signups per minute from one client address before 429 (0: no limit).
+    #[arg(long, env = "REELPLAN_SIGNUPS_PER_ADDRESS",
+          default_value_t = LoginLimitConfig::default().signups_per_address)]
+    pub signups_per_address: u32,
+    /// Password hashes (signup, login) running at once; more answer 503 (default 2 x cores).
+    #[arg(long, env = "REELPLAN_MAX_CONCURRENT_HASHES",
+          default_value_t = reelplan_server::auth::default_max_concurrent_hashes())]
+    pub max_concurrent_hashes: usize,
 }
 
 impl HardeningArgs {
@@ -173,6 +182,8 @@ impl HardeningArgs {
         config.security.trust_forwarded_for = self.trust_forwarded_for;
         config.security.login.per_email = self.login_failures_per_email;
         config.security.login.per_address = self.login_failures_per_address;
+        config.security.login.signups_per_address = self.signups_per_address;
+        config.auth.max_concurrent_hashes = self.max_concurrent_hashes;
         config.limits.max_concurrent_requests = self.max_concurrent_requests;
         config.limits.request_timeout = Duration::from_secs(self.request_timeout_secs);
         config.limits.shutdown_grace = Duration::from_secs(self.shutdown_grace_secs);
@@ -347,6 +358,16 @@ mod tests {
         assert_eq!(config.objects.max_upload_bytes, 2 * 1024 * 1024 * 1024);
         assert_eq!(config.database.pool_max, 10);
         assert!(config.cache.enabled && !config.security.production);
+        let built_in = Config::embedded(config.data_dir.clone());
+        assert_eq!(config.security.login, built_in.security.login, "one default");
+        assert_eq!(config.auth.max_concurrent_hashes, built_in.auth.max_concurrent_hashes);
+    }
+
+    #[test]
+    fn hardening_flags_reach_the_typed_config() {
+        let config = serve_config(&["--max-concurrent-hashes=9", "--signups-per-address=4"]);
+        assert_eq!(config.auth.max_concurrent_hashes, 9);
+        assert_eq!(config.security.login.signups_per_address, 4);
     }
 
     #[test]

@@ -151,7 +151,12 @@ pub fn state_with_store(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
     crate::telemetry::prometheus();
     crate::security::check_secret_policy(config)?;
     let secret = jwt_secret(config)?;
-    let auth = Auth::new(&secret, config.auth.token_ttl, config.auth.password_cost)?;
+    let auth = Auth::new(
+        &secret,
+        config.auth.token_ttl,
+        config.auth.password_cost,
+        config.auth.max_concurrent_hashes,
+    )?;
     let cache = Cache::new(config.cache.clone()).context("bad REDIS_URL")?;
     let objects = crate::objects::Objects::open(&config.objects, &config.data_dir)?;
     Ok(AppState {

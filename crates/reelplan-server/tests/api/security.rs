@@ -244,3 +244,66 @@ async fn concurrent_first_starts_share_one_generated_secret() {
     }
     app.finish().await;
 }
+
+fn login_from(email: &str, ip: std::net::IpAddr) -> Request<Body> {
+    let body = json!({"email": email, "password": "wrong-password"}).to_string();
+    let mut request = Request::post("/api/auth/login")
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    request.extensions_mut().insert(ConnectInfo(SocketAddr::new(ip, 40000)));
+    request
+}
+
+/// IPv6 clients are counted by /64: rotating through the addresses of one allocation does
+/// not reset the budget; another /64 has its own.
+#[tokio::test]
+async fn ipv6_addresses_are_limited_by_their_64() {
+    let app = TestApp::spawn_with(|c| {
+        c.security.login.per_email = 0;
+        c.security.login.per_address = 3;
+    })
+    .await;
+    let statuses: Vec<u16> = futures::future::join_all((1..=5).map(|n| {
+        let ip = format!("2001:db8:7:7::{n:x}").parse().unwrap();
+        app.send(login_from(&format!("g{n}@example.com"), ip))
+    }))
+    .await
+    .iter()
+    .map(|r| r.status.as_u16())
+    .collect();
+    let mut sorted = statuses.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, [401, 401, 401, 429, 429], "{statuses:?}");
+    let elsewhere = app.send(login_from("g@example.com", "2001:db8:7:8::1".parse().unwrap()));
+    assert_eq!(elsewhere.await.status, StatusCode::UNAUTHORIZED);
+    app.finish().await;
+}
+
+/// A login email of any length or shape answers like a wrong login (401, not 422), and only
+/// valid addresses (at most 254 characters) become limiter keys: a spray of huge junk emails
+/// adds none, a valid one adds exactly one.
+#[tokio::test]
+async fn malformed_login_emails_are_401_and_never_limiter_keys() {
+    let app = TestApp::spawn().await;
+    app.user("ann").await;
+    let limiter = &app.state.login_limiter;
+    let before = limiter.keys();
+    for n in 0..20 {
+        let junk = format!("{n}{}@example.com", "x".repeat(100_000));
+        let resp = app.send(login_request(&junk, "wrong-password", None)).await;
+        resp.assert_error(401, "unauthenticated");
+        let resp = app.send(login_request(&format!("not an email {n}"), "x", None)).await;
+        resp.assert_error(401, "unauthenticated");
+    }
+    let over = format!("{}@example.com", "a".repeat(243));
+    assert_eq!(over.len(), 255);
+    app.send(login_request(&over, "wrong-password", None))
+        .await
+        .assert_error(401, "unauthenticated");
+    assert_eq!(limiter.keys(), before, "no key for an email that cannot be an account");
+    let resp = app.send(login_request(" ANN@example.com ", "wrong-password", None)).await;
+    resp.assert_error(401, "unauthenticated");
+    assert_eq!(limiter.keys(), before + 1, "a valid email is one key, normalised");
+    app.finish().await;
+}
