@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use reelplan_server::auth::PasswordCost;
 use reelplan_server::config::Secret;
 use reelplan_server::ratelimit::LoginLimitConfig;
+use reelplan_server::uploads::UploadLimitsConfig;
 use reelplan_server::Config;
 
 /// reelplan: the backend of a video-production project tracker.
@@ -163,6 +164,22 @@ pub struct HardeningArgs {
     #[arg(long, env = "REELPLAN_MAX_CONCURRENT_HASHES",
           default_value_t = reelplan_server::auth::default_max_concurrent_hashes())]
     pub max_concurrent_hashes: usize,
+    /// Uploads streaming at once, all users together; more answer 503.
+    #[arg(long, env = "REELPLAN_MAX_CONCURRENT_UPLOADS",
+          default_value_t = UploadLimitsConfig::default().max_concurrent)]
+    pub max_concurrent_uploads: usize,
+    /// Uploads streaming at once for one user; more answer 503.
+    #[arg(long, env = "REELPLAN_MAX_UPLOADS_PER_USER",
+          default_value_t = UploadLimitsConfig::default().max_per_user)]
+    pub max_uploads_per_user: usize,
+    /// Seconds an upload may send nothing before it is cut off.
+    #[arg(long, env = "REELPLAN_UPLOAD_IDLE_TIMEOUT_SECS",
+          default_value_t = UploadLimitsConfig::default().idle_timeout.as_secs())]
+    pub upload_idle_timeout_secs: u64,
+    /// Slowest upload accepted, in bytes per second (0: no minimum).
+    #[arg(long, env = "REELPLAN_UPLOAD_MIN_BYTES_PER_SEC",
+          default_value_t = UploadLimitsConfig::default().min_bytes_per_sec)]
+    pub upload_min_bytes_per_sec: u64,
 }
 
 impl HardeningArgs {
@@ -184,6 +201,12 @@ impl HardeningArgs {
         config.security.login.per_address = self.login_failures_per_address;
         config.security.login.signups_per_address = self.signups_per_address;
         config.auth.max_concurrent_hashes = self.max_concurrent_hashes;
+        config.uploads = UploadLimitsConfig {
+            max_concurrent: self.max_concurrent_uploads,
+            max_per_user: self.max_uploads_per_user,
+            idle_timeout: Duration::from_secs(self.upload_idle_timeout_secs),
+            min_bytes_per_sec: self.upload_min_bytes_per_sec,
+        };
         config.limits.max_concurrent_requests = self.max_concurrent_requests;
         config.limits.request_timeout = Duration::from_secs(self.request_timeout_secs);
         config.limits.shutdown_grace = Duration::from_secs(self.shutdown_grace_secs);
@@ -359,13 +382,25 @@ mod tests {
         assert_eq!(config.database.pool_max, 10);
         assert!(config.cache.enabled && !config.security.production);
         let built_in = Config::embedded(config.data_dir.clone());
-        assert_eq!(config.security.login, built_in.security.login, "one default");
+        assert_eq!(config.uploads, built_in.uploads, "one default, in the server crate");
+        assert_eq!(config.security.login, built_in.security.login);
         assert_eq!(config.auth.max_concurrent_hashes, built_in.auth.max_concurrent_hashes);
     }
 
     #[test]
     fn hardening_flags_reach_the_typed_config() {
-        let config = serve_config(&["--max-concurrent-hashes=9", "--signups-per-address=4"]);
+        let config = serve_config(&[
+            "--max-concurrent-uploads=3",
+            "--max-uploads-per-user=1",
+            "--upload-idle-timeout-secs=5",
+            "--upload-min-bytes-per-sec=100",
+            "--max-concurrent-hashes=9",
+            "--signups-per-address=4",
+        ]);
+        let uploads = config.uploads;
+        assert_eq!((uploads.max_concurrent, uploads.max_per_user), (3, 1));
+        assert_eq!(uploads.idle_timeout, Duration::from_secs(5));
+        assert_eq!(uploads.min_bytes_per_sec, 100);
         assert_eq!(config.auth.max_concurrent_hashes, 9);
         assert_eq!(config.security.login.signups_per_address, 4);
     }

@@ -167,6 +167,7 @@ pub fn state_with_store(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
         n_plus_one_warnings: Default::default(),
         live: Default::default(),
         limits: Arc::new(crate::limits::Limits::new(config.limits)),
+        uploads: Arc::new(crate::uploads::UploadSlots::new(config.uploads)),
         login_limiter: Arc::new(crate::ratelimit::LoginLimiter::new(config.security.login)),
         security: Arc::new(config.security.clone()),
     })

@@ -84,6 +84,8 @@ pub struct Config {
     pub objects: ObjectsConfig,
     /// Concurrency limit, request timeout, shutdown grace.
     pub limits: crate::limits::LimitsConfig,
+    /// Upload concurrency (global and per user), idle timeout and minimum rate.
+    pub uploads: crate::uploads::UploadLimitsConfig,
     /// Production mode, ops token, CORS, login limits.
     pub security: crate::security::SecurityConfig,
 }
@@ -109,6 +111,7 @@ impl Config {
             cache: CacheConfig::default(),
             objects: ObjectsConfig::default(),
             limits: crate::limits::LimitsConfig::default(),
+            uploads: crate::uploads::UploadLimitsConfig::default(),
             security: crate::security::SecurityConfig::default(),
             data_dir,
         }

@@ -19,6 +19,7 @@ pub mod security;
 pub mod service;
 pub mod state;
 pub mod telemetry;
+pub mod uploads;
 
 pub use app::{build_state, open_bulk_loader, open_store, serve, state_with_store};
 pub use config::Config;

@@ -1,5 +1,6 @@
-//! Resource-exhaustion attacks against the real server on TCP port 0: a flood of signups and
-//! logins (password hashing), and parallel wrong logins against the login limit. Each test
+//! Resource-exhaustion attacks against the real server on TCP port 0: stalled and trickling
+//! uploads, a flood of signups and logins (password hashing), and parallel wrong logins
+//! against the login limit. Each test
 //! shows the service staying up (other requests answered while the attack runs) and the
 //! attacker's requests refused or cut off; small limits and timeouts are configured so the
 //! tests run in seconds. The figures are printed:
@@ -16,7 +17,8 @@ use reelplan_server::auth::PasswordCost;
 use reelplan_server::config::Secret;
 use reelplan_server::{AppState, Config};
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -28,6 +30,7 @@ const MIB: u64 = 1024 * 1024;
 
 struct Server {
     base: String,
+    addr: String,
     state: AppState,
     data: std::path::PathBuf,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -58,7 +61,14 @@ impl Server {
             let _ = stopped.await;
         };
         let task = tokio::spawn(reelplan_server::serve(listener, state.clone(), shutdown));
-        Server { base: format!("http://{addr}"), state, data: config.data_dir.clone(), stop, task }
+        Server {
+            base: format!("http://{addr}"),
+            addr,
+            state,
+            data: config.data_dir.clone(),
+            stop,
+            task,
+        }
     }
 
     async fn stop(self) {
@@ -77,6 +87,20 @@ impl Server {
         body["result"]["token"].as_str().unwrap().to_owned()
     }
 
+    /// A project of the token's user; returns its id.
+    async fn project(&self, http: &reqwest::Client, token: &str) -> i64 {
+        let resp = http
+            .post(format!("{}/api/projects", self.base))
+            .bearer_auth(token)
+            .json(&json!({"name": "Target"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+        let body: Value = resp.json().await.unwrap();
+        body["result"]["id"].as_i64().unwrap()
+    }
+
     /// `GET /api/me` answers: its status.
     async fn me(&self, http: &reqwest::Client, token: &str) -> u16 {
         let resp = http.get(format!("{}/api/me", self.base)).bearer_auth(token).send().await;
@@ -86,6 +110,165 @@ impl Server {
 
 fn http() -> reqwest::Client {
     reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap()
+}
+
+/// Waits until `condition` holds (checked every 10 ms), failing after 10 s.
+async fn until(what: &str, condition: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// An upload's head and its first bytes over raw TCP, then nothing: it stalls.
+async fn stalled_upload(addr: &str, path: &str, token: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let head = format!(
+        "{path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: video/mp4\r\nContent-Length: 1000000\r\n\r\n0123456789abcdef"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.flush().await.unwrap();
+    stream
+}
+
+/// How a connection ended: the status of a response if one came (None: closed without one),
+/// and after how long. Fails if nothing happens within 15 s.
+async fn outcome(mut stream: TcpStream) -> (Option<u16>, Duration) {
+    let started = Instant::now();
+    let mut buffer = vec![0u8; 4096];
+    let mut read = 0;
+    let status = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            match stream.read(&mut buffer[read..]).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => read += n,
+            }
+            if read >= 12 {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(status.is_ok(), "the connection was neither answered nor closed within 15 s");
+    let head = String::from_utf8_lossy(&buffer[..read]);
+    (head.get(9..12).and_then(|s| s.parse().ok()), started.elapsed())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Uploads.
+
+/// More stalled uploads than the upload limit, each as many as the general request limit
+/// (which, on the old code, they all held): ordinary requests keep answering 200, extra
+/// uploads get a fast 503 (per user, then globally), the stalled ones are cut off after the
+/// idle timeout, and uploads work again afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stalled_uploads_do_not_starve_other_requests() {
+    let _serial = SERIAL.lock().await;
+    let mut config = config();
+    config.limits.max_concurrent_requests = 4;
+    config.uploads.max_concurrent = 4;
+    config.uploads.max_per_user = 2;
+    config.uploads.idle_timeout = Duration::from_millis(800);
+    let server = Server::start(&config).await;
+    let http = http();
+    let mut users = Vec::new();
+    for name in ["ann", "bob", "cat"] {
+        let token = server.signup(&http, name).await;
+        let project = server.project(&http, &token).await;
+        users.push((token, project));
+    }
+    let upload = |(token, project): &(String, i64), n: usize| {
+        let path = if n.is_multiple_of(2) {
+            format!("POST /api/projects/{project}/files?name=f{n}")
+        } else {
+            format!("PUT /api/projects/{project}/feedback/video")
+        };
+        let (addr, token) = (server.addr.clone(), token.clone());
+        async move { stalled_upload(&addr, &path, &token).await }
+    };
+
+    let mut stalled = vec![upload(&users[0], 0).await, upload(&users[0], 1).await];
+    until("ann's two uploads stream", || server.state.uploads.in_flight() == 2).await;
+    let (third, took) = outcome(upload(&users[0], 2).await).await;
+    assert_eq!(third, Some(503), "a user's third upload is shed");
+    println!("upload limit per user: a third upload answered 503 in {took:?}");
+    stalled.push(upload(&users[1], 3).await);
+    stalled.push(upload(&users[1], 4).await);
+    until("four uploads stream", || server.state.uploads.in_flight() == 4).await;
+    let started = Instant::now();
+    let (fifth, took) = outcome(upload(&users[2], 5).await).await;
+    assert_eq!(fifth, Some(503), "a fifth upload is shed");
+    println!("global upload limit: a fifth upload answered 503 in {took:?}");
+
+    // The general limit (4) is all free: the stalled uploads hold none of it.
+    assert_eq!(server.state.limits.in_flight(), 0);
+    let token = &users[2].0;
+    let answers = futures::future::join_all((0..40).map(|_| server.me(&http, token))).await;
+    assert!(answers.iter().all(|s| *s == 200), "{answers:?}");
+    let served_while_stalled = answers.len();
+
+    let mut cut = Vec::new();
+    for stream in stalled {
+        let (status, _) = outcome(stream).await;
+        cut.push(status);
+    }
+    let cut_after = started.elapsed();
+    assert!(cut.iter().all(|s| matches!(s, Some(400) | None)), "cut off: {cut:?}");
+    until("the cut-off uploads give their slots back", || server.state.uploads.in_flight() == 0)
+        .await;
+    let resp = http
+        .post(format!("{}/api/projects/{}/files?name=after", server.base, users[2].1))
+        .bearer_auth(token)
+        .body(vec![7u8; 1000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "uploads work again");
+    println!(
+        "stalled uploads: 4 held the upload slots; {served_while_stalled} GETs answered 200 meanwhile; \
+         all 4 cut off ({cut:?}) within {cut_after:?} (idle timeout 800 ms)"
+    );
+    server.stop().await;
+}
+
+/// An upload that trickles a few bytes now and then (never idle for the idle timeout) is
+/// cut off by the minimum rate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trickling_uploads_are_cut_off_by_the_minimum_rate() {
+    let _serial = SERIAL.lock().await;
+    let mut config = config();
+    config.uploads.idle_timeout = Duration::from_millis(500);
+    config.uploads.min_bytes_per_sec = 1000;
+    let server = Server::start(&config).await;
+    let http = http();
+    let token = server.signup(&http, "ann").await;
+    let project = server.project(&http, &token).await;
+    let path = format!("POST /api/projects/{project}/files?name=slow");
+    let mut stream = stalled_upload(&server.addr, &path, &token).await;
+    let started = Instant::now();
+    let trickle = async {
+        // 10 bytes every 100 ms: 100 bytes per second, a tenth of the minimum.
+        for _ in 0..100 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if stream.write_all(b"0123456789").await.is_err() {
+                break;
+            }
+            if server.state.uploads.in_flight() == 0 {
+                break;
+            }
+        }
+        stream
+    };
+    let stream = trickle.await;
+    let (status, _) = outcome(stream).await;
+    assert!(matches!(status, Some(400) | None), "{status:?}");
+    assert_eq!(server.state.uploads.in_flight(), 0);
+    assert!(started.elapsed() < Duration::from_secs(9), "cut off before the trickle ended");
+    println!("trickling upload (100 B/s, minimum 1000 B/s): cut off after {:?}", started.elapsed());
+    assert_eq!(server.me(&http, &token).await, 200);
+    server.stop().await;
 }
 
 // ---------------------------------------------------------------------------------------------
