@@ -1,6 +1,6 @@
 //! Building the state from configuration, and serving.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -175,31 +175,31 @@ pub fn state_with_store(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
 
 /// Serves the app on `listener` until `shutdown` resolves; then stops accepting, lets
 /// in-flight requests finish for up to the shutdown grace (`REELPLAN_SHUTDOWN_GRACE_SECS`),
-/// and closes the database pool. Client addresses reach the handlers (`ConnectInfo`) for
-/// login rate limiting.
+/// and closes the database pool. Connections have a header-read timeout, a keep-alive idle
+/// timeout and a maximum count ([`crate::listener`]); client addresses reach the handlers
+/// (`ConnectInfo`) for rate limiting.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let grace = state.limits.config.shutdown_grace;
+    let connections = state.limits.config.connections;
     let store = state.store.clone();
-    let app =
-        crate::routes::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = crate::routes::router(state);
     let signalled = Arc::new(tokio::sync::Notify::new());
     let notify = signalled.clone();
     let signal = async move {
         shutdown.await;
         notify.notify_one();
     };
-    let server = axum::serve(listener, app).with_graceful_shutdown(signal).into_future();
-    let result = tokio::select! {
-        result = server => result,
+    let server = crate::listener::run(listener, app, connections, signal);
+    tokio::select! {
+        () = server => {}
         () = async { signalled.notified().await; tokio::time::sleep(grace).await } => {
             tracing::warn!(grace_secs = grace.as_secs_f64(), "shutdown grace over; dropping the requests still in flight");
-            Ok(())
         }
-    };
+    }
     store.close().await;
-    result
+    Ok(())
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod limits;
+pub mod listener;
 pub mod live_stats;
 pub mod middleware;
 pub mod objects;

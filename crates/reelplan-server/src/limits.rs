@@ -34,6 +34,8 @@ pub struct LimitsConfig {
     /// After SIGTERM, how long in-flight requests may take to finish before the server exits
     /// anyway (default 20 s, inside the usual 30 s an orchestrator waits before SIGKILL).
     pub shutdown_grace: Duration,
+    /// Header-read timeout, keep-alive idle timeout and maximum open connections.
+    pub connections: crate::listener::ConnectionLimits,
 }
 
 impl Default for LimitsConfig {
@@ -42,6 +44,7 @@ impl Default for LimitsConfig {
             max_concurrent_requests: 256,
             request_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(20),
+            connections: crate::listener::ConnectionLimits::default(),
         }
     }
 }

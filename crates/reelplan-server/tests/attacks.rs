@@ -1,6 +1,6 @@
 //! Resource-exhaustion attacks against the real server on TCP port 0: stalled and trickling
-//! uploads, a flood of signups and logins (password hashing), and parallel wrong logins
-//! against the login limit. Each test
+//! uploads, slowloris request heads, idle and surplus connections, a flood of signups and
+//! logins (password hashing), and parallel wrong logins against the login limit. Each test
 //! shows the service staying up (other requests answered while the attack runs) and the
 //! attacker's requests refused or cut off; small limits and timeouts are configured so the
 //! tests run in seconds. The figures are printed:
@@ -268,6 +268,103 @@ async fn trickling_uploads_are_cut_off_by_the_minimum_rate() {
     assert!(started.elapsed() < Duration::from_secs(9), "cut off before the trickle ended");
     println!("trickling upload (100 B/s, minimum 1000 B/s): cut off after {:?}", started.elapsed());
     assert_eq!(server.me(&http, &token).await, 200);
+    server.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connections.
+
+/// Slowloris: connections that send half a request line and wait are closed after the header
+/// timeout, while other clients are served; an idle keep-alive connection is closed after
+/// the idle timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn half_sent_request_heads_are_closed_after_the_header_timeout() {
+    let _serial = SERIAL.lock().await;
+    let mut config = config();
+    config.limits.connections.header_read_timeout = Duration::from_millis(600);
+    config.limits.connections.keep_alive_timeout = Duration::from_millis(1500);
+    let server = Server::start(&config).await;
+    let http = http();
+    let token = server.signup(&http, "ann").await;
+
+    let mut slow = Vec::new();
+    for _ in 0..50 {
+        let mut stream = TcpStream::connect(&server.addr).await.unwrap();
+        stream.write_all(b"GET /api/me HT").await.unwrap();
+        slow.push(stream);
+    }
+    // One that connects and sends nothing at all.
+    slow.push(TcpStream::connect(&server.addr).await.unwrap());
+    let served = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let others = {
+        let (served, stop, base, token) =
+            (served.clone(), stop.clone(), server.base.clone(), token.clone());
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            while !stop.load(Ordering::Relaxed) {
+                let resp = http.get(format!("{base}/api/me")).bearer_auth(&token).send().await;
+                assert_eq!(resp.expect("served").status(), 200);
+                served.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    };
+    let started = Instant::now();
+    let mut closed = 0;
+    for stream in slow {
+        let (status, _) = outcome(stream).await;
+        assert_eq!(status, None, "closed without an answer");
+        closed += 1;
+    }
+    let took = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    others.await.unwrap();
+    let served = served.load(Ordering::Relaxed);
+    assert!(served > 0, "other clients were served meanwhile");
+    println!(
+        "slowloris: {closed} half-sent heads closed within {took:?} (header timeout 600 ms); \
+         {served} requests of another client answered 200 meanwhile"
+    );
+
+    // Keep-alive: one request answered, then silence; closed after the idle timeout.
+    let mut stream = TcpStream::connect(&server.addr).await.unwrap();
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr);
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buffer = vec![0u8; 4096];
+    let n = stream.read(&mut buffer).await.unwrap();
+    assert!(String::from_utf8_lossy(&buffer[..n]).starts_with("HTTP/1.1 200"));
+    let (after, idle) = outcome(stream).await;
+    assert_eq!(after, None);
+    println!("keep-alive: an idle connection was closed {idle:?} after its response (idle timeout 1.5 s)");
+    server.stop().await;
+}
+
+/// Past the connection limit a new connection is closed at once; once the held ones go,
+/// clients are served again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_limit_are_closed_at_once() {
+    let _serial = SERIAL.lock().await;
+    let mut config = config();
+    config.limits.connections.max_connections = 8;
+    let server = Server::start(&config).await;
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(TcpStream::connect(&server.addr).await.unwrap());
+    }
+    // The server accepts in order: once a probe on a ninth connection is refused, all 8 hold.
+    let (status, took) = outcome(TcpStream::connect(&server.addr).await.unwrap()).await;
+    assert_eq!(status, None, "the ninth connection is closed unanswered");
+    println!("connection limit 8: a ninth connection was closed after {took:?}");
+    drop(held);
+    let http = http();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match http.get(format!("{}/healthz", server.base)).send().await {
+            Ok(resp) if resp.status() == 200 => break,
+            _ => assert!(Instant::now() < deadline, "served again once the connections closed"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     server.stop().await;
 }
 
