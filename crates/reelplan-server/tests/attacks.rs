@@ -517,6 +517,9 @@ async fn parallel_wrong_logins_cannot_overrun_the_limit() {
     let _serial = SERIAL.lock().await;
     let mut config = config();
     config.auth.max_concurrent_hashes = 256;
+    // A check that takes a while (little memory, many passes), so the guesses are truly in
+    // flight together rather than answered one after the other.
+    config.auth.password_cost = PasswordCost { memory_kib: 64, iterations: 3000, parallelism: 1 };
     let server = Server::start(&config).await;
     let http = http();
     server.signup(&http, "ann").await;
