@@ -7,6 +7,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use reelplan_server::auth::PasswordCost;
 use reelplan_server::config::Secret;
+use reelplan_server::listener::ConnectionLimits;
+use reelplan_server::ratelimit::LoginLimitConfig;
+use reelplan_server::uploads::UploadLimitsConfig;
 use reelplan_server::Config;
 
 /// reelplan: the backend of a video-production project tracker.
@@ -162,6 +165,42 @@ pub struct HardeningArgs {
     /// Failed logins per minute from one client address before 429 (0: no limit).
     #[arg(long, env = "REELPLAN_LOGIN_FAILURES_PER_ADDRESS", default_value_t = 20)]
     pub login_failures_per_address: u32,
+    /// Signups per minute from one client address before 429 (0: no limit).
+    #[arg(long, env = "REELPLAN_SIGNUPS_PER_ADDRESS",
+          default_value_t = LoginLimitConfig::default().signups_per_address)]
+    pub signups_per_address: u32,
+    /// Password hashes (signup, login) running at once; more answer 503 (default 2 x cores).
+    #[arg(long, env = "REELPLAN_MAX_CONCURRENT_HASHES",
+          default_value_t = reelplan_server::auth::default_max_concurrent_hashes())]
+    pub max_concurrent_hashes: usize,
+    /// Uploads streaming at once, all users together; more answer 503.
+    #[arg(long, env = "REELPLAN_MAX_CONCURRENT_UPLOADS",
+          default_value_t = UploadLimitsConfig::default().max_concurrent)]
+    pub max_concurrent_uploads: usize,
+    /// Uploads streaming at once for one user; more answer 503.
+    #[arg(long, env = "REELPLAN_MAX_UPLOADS_PER_USER",
+          default_value_t = UploadLimitsConfig::default().max_per_user)]
+    pub max_uploads_per_user: usize,
+    /// Seconds an upload may send nothing before it is cut off.
+    #[arg(long, env = "REELPLAN_UPLOAD_IDLE_TIMEOUT_SECS",
+          default_value_t = UploadLimitsConfig::default().idle_timeout.as_secs())]
+    pub upload_idle_timeout_secs: u64,
+    /// Slowest upload accepted, in bytes per second (0: no minimum).
+    #[arg(long, env = "REELPLAN_UPLOAD_MIN_BYTES_PER_SEC",
+          default_value_t = UploadLimitsConfig::default().min_bytes_per_sec)]
+    pub upload_min_bytes_per_sec: u64,
+    /// Seconds a client has to send a complete request head.
+    #[arg(long, env = "REELPLAN_HEADER_READ_TIMEOUT_SECS",
+          default_value_t = ConnectionLimits::default().header_read_timeout.as_secs())]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection may stay open with no request and no byte moving.
+    #[arg(long, env = "REELPLAN_KEEP_ALIVE_TIMEOUT_SECS",
+          default_value_t = ConnectionLimits::default().keep_alive_timeout.as_secs())]
+    pub keep_alive_timeout_secs: u64,
+    /// Open connections at most; one more is closed at once.
+    #[arg(long, env = "REELPLAN_MAX_CONNECTIONS",
+          default_value_t = ConnectionLimits::default().max_connections)]
+    pub max_connections: usize,
 }
 
 impl HardeningArgs {
@@ -181,6 +220,19 @@ impl HardeningArgs {
         config.security.trust_forwarded_for = self.trust_forwarded_for;
         config.security.login.per_email = self.login_failures_per_email;
         config.security.login.per_address = self.login_failures_per_address;
+        config.security.login.signups_per_address = self.signups_per_address;
+        config.auth.max_concurrent_hashes = self.max_concurrent_hashes;
+        config.uploads = UploadLimitsConfig {
+            max_concurrent: self.max_concurrent_uploads,
+            max_per_user: self.max_uploads_per_user,
+            idle_timeout: Duration::from_secs(self.upload_idle_timeout_secs),
+            min_bytes_per_sec: self.upload_min_bytes_per_sec,
+        };
+        config.limits.connections = ConnectionLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            keep_alive_timeout: Duration::from_secs(self.keep_alive_timeout_secs),
+            max_connections: self.max_connections,
+        };
         config.limits.max_concurrent_requests = self.max_concurrent_requests;
         config.limits.request_timeout = Duration::from_secs(self.request_timeout_secs);
         config.limits.shutdown_grace = Duration::from_secs(self.shutdown_grace_secs);
@@ -361,6 +413,36 @@ mod tests {
         assert_eq!(config.objects.max_upload_bytes, 2 * 1024 * 1024 * 1024);
         assert_eq!(config.database.pool_max, 10);
         assert!(config.cache.enabled && !config.security.production);
+        let built_in = Config::embedded(config.data_dir.clone());
+        assert_eq!(config.uploads, built_in.uploads, "one default, in the server crate");
+        assert_eq!(config.limits.connections, built_in.limits.connections);
+        assert_eq!(config.security.login, built_in.security.login);
+        assert_eq!(config.auth.max_concurrent_hashes, built_in.auth.max_concurrent_hashes);
+    }
+
+    #[test]
+    fn hardening_flags_reach_the_typed_config() {
+        let config = serve_config(&[
+            "--max-concurrent-uploads=3",
+            "--max-uploads-per-user=1",
+            "--upload-idle-timeout-secs=5",
+            "--upload-min-bytes-per-sec=100",
+            "--header-read-timeout-secs=2",
+            "--keep-alive-timeout-secs=7",
+            "--max-connections=50",
+            "--max-concurrent-hashes=9",
+            "--signups-per-address=4",
+        ]);
+        let uploads = config.uploads;
+        assert_eq!((uploads.max_concurrent, uploads.max_per_user), (3, 1));
+        assert_eq!(uploads.idle_timeout, Duration::from_secs(5));
+        assert_eq!(uploads.min_bytes_per_sec, 100);
+        let connections = config.limits.connections;
+        assert_eq!(connections.header_read_timeout, Duration::from_secs(2));
+        assert_eq!(connections.keep_alive_timeout, Duration::from_secs(7));
+        assert_eq!(connections.max_connections, 50);
+        assert_eq!(config.auth.max_concurrent_hashes, 9);
+        assert_eq!(config.security.login.signups_per_address, 4);
     }
 
     #[test]

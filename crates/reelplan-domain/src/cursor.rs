@@ -1,4 +1,9 @@
 //! Opaque keyset cursors: the (created, id) position of the last row of a page.
+//!
+//! A decoded time lies within years 1 to 9999 ([`Cursor::EARLIEST_MICROS`] to
+//! [`Cursor::LATEST_MICROS`]): every time a row can hold is in that range, RFC 3339 writes
+//! only four-digit years, and a crafted cursor outside PostgreSQL's timestamp range would
+//! otherwise reach the database and fail there (500) instead of being refused (400).
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 
@@ -19,6 +24,11 @@ pub struct Cursor {
 pub struct CursorError;
 
 impl Cursor {
+    /// 0001-01-01T00:00:00Z, in microseconds since the Unix epoch.
+    pub const EARLIEST_MICROS: i64 = -62_135_596_800_000_000;
+    /// 9999-12-31T23:59:59.999999Z, in microseconds since the Unix epoch.
+    pub const LATEST_MICROS: i64 = 253_402_300_799_999_999;
+
     /// The opaque text handed to clients.
     pub fn encode(self) -> String {
         let micros = self.created.timestamp_micros();
@@ -35,6 +45,9 @@ impl Cursor {
         let (micros, id) = raw.split_once(':').ok_or(CursorError)?;
         let micros: i64 = micros.parse().map_err(|_| CursorError)?;
         let id: i64 = id.parse().map_err(|_| CursorError)?;
+        if !(Self::EARLIEST_MICROS..=Self::LATEST_MICROS).contains(&micros) {
+            return Err(CursorError);
+        }
         let created = Timestamp::from_timestamp_micros(micros).ok_or(CursorError)?;
         Ok(Cursor { created, id })
     }
@@ -47,7 +60,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn round_trips(micros in -8_000_000_000_000_000i64..8_000_000_000_000_000, id: i64) {
+        fn round_trips(micros in Cursor::EARLIEST_MICROS..=Cursor::LATEST_MICROS, id: i64) {
             let cursor = Cursor { created: Timestamp::from_timestamp_micros(micros).unwrap(), id };
             prop_assert_eq!(Cursor::decode(&cursor.encode()), Ok(cursor));
         }
@@ -79,7 +92,8 @@ mod tests {
         #[test]
         fn a_pair_of_integers_is_a_cursor_iff_the_time_is_in_range(micros: i64, id: i64) {
             let text = URL_SAFE_NO_PAD.encode(format!("{micros}:{id}"));
-            match Timestamp::from_timestamp_micros(micros) {
+            let in_range = (Cursor::EARLIEST_MICROS..=Cursor::LATEST_MICROS).contains(&micros);
+            match Timestamp::from_timestamp_micros(micros).filter(|_| in_range) {
                 Some(created) => prop_assert_eq!(Cursor::decode(&text), Ok(Cursor { created, id })),
                 None => prop_assert_eq!(Cursor::decode(&text), Err(CursorError)),
             }
@@ -103,6 +117,21 @@ mod tests {
         // The longest real cursor fits well inside.
         let extreme = Cursor { created: Timestamp::MIN_UTC, id: i64::MIN }.encode();
         assert!(extreme.len() <= 64, "{extreme}");
+    }
+
+    #[test]
+    fn times_are_bounded_to_years_1_to_9999() {
+        let at = |micros: i64| URL_SAFE_NO_PAD.encode(format!("{micros}:1"));
+        let year = |micros| Cursor::decode(&at(micros)).map(|c| c.created.to_rfc3339());
+        assert_eq!(year(Cursor::EARLIEST_MICROS).unwrap(), "0001-01-01T00:00:00+00:00");
+        assert_eq!(year(Cursor::LATEST_MICROS).unwrap(), "9999-12-31T23:59:59.999999+00:00");
+        for outside in [Cursor::EARLIEST_MICROS - 1, Cursor::LATEST_MICROS + 1, i64::MIN, i64::MAX]
+        {
+            assert_eq!(Cursor::decode(&at(outside)), Err(CursorError), "{outside}");
+        }
+        // chrono's own range (about 262,000 years either way) is wider than PostgreSQL's.
+        let far = Timestamp::MAX_UTC.timestamp_micros();
+        assert_eq!(Cursor::decode(&at(far)), Err(CursorError));
     }
 
     #[test]

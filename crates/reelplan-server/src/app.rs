@@ -1,6 +1,6 @@
 //! Building the state from configuration, and serving.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -52,32 +52,90 @@ async fn open_backend(
     }
 }
 
+/// The shortest signing secret accepted, from the variable or the generated file (HS256 wants
+/// a key at least as long as its 256-bit hash).
+pub const MIN_SECRET_BYTES: usize = 32;
+
 /// The signing secret: configured, or generated once and kept in the data folder.
 fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
     if let Some(secret) = &config.auth.jwt_secret {
-        anyhow::ensure!(secret.0.len() >= 32, "REELPLAN_JWT_SECRET must be at least 32 bytes");
+        anyhow::ensure!(
+            secret.0.len() >= MIN_SECRET_BYTES,
+            "REELPLAN_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes"
+        );
         return Ok(secret.0.as_bytes().to_vec());
     }
-    let path = config.data_dir.join("jwt_secret");
-    if let Ok(secret) = std::fs::read_to_string(&path) {
-        return Ok(secret.trim().as_bytes().to_vec());
-    }
-    let secret: String = (0..32).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
-    write_private(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
-    tracing::info!(path = %path.display(), "generated a token signing secret (set REELPLAN_JWT_SECRET to use your own)");
-    Ok(secret.into_bytes())
+    secret_file(&config.data_dir.join("jwt_secret"))
 }
 
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+/// Reads the secret kept at `path`, generating it first when there is none. The file is
+/// written whole under a temporary name (0600, synced) and then linked into place, which
+/// fails if another instance got there first: concurrent first starts then all use the one
+/// secret that won, and no start ever reads a half-written file. A file holding fewer than
+/// [`MIN_SECRET_BYTES`] (an empty one included) refuses the start rather than signing tokens
+/// with a guessable key.
+pub fn secret_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let read = |path: &Path| -> anyhow::Result<Option<Vec<u8>>> {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot read {}", path.display()))
+            }
+        };
+        let secret = bytes.trim_ascii().to_vec();
+        anyhow::ensure!(
+            secret.len() >= MIN_SECRET_BYTES,
+            "the token signing secret in {} is {} bytes, under the {MIN_SECRET_BYTES} required; \
+             delete the file to have a new one generated (every token signed so far becomes \
+             invalid), or set REELPLAN_JWT_SECRET",
+            path.display(),
+            secret.len()
+        );
+        Ok(Some(secret))
+    };
+    if let Some(secret) = read(path)? {
+        return Ok(secret);
     }
+    let secret: String = (0..32).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
+    let written = write_private_once(path, &secret)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    if written {
+        tracing::info!(path = %path.display(), "generated a token signing secret (set REELPLAN_JWT_SECRET to use your own)");
+        return Ok(secret.into_bytes());
+    }
+    read(path)?.with_context(|| format!("{} vanished while starting", path.display()))
+}
+
+/// Writes `contents` to `path` atomically unless `path` already exists; false when it did.
+fn write_private_once(path: &Path, contents: &str) -> std::io::Result<bool> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp =
+        dir.join(format!(".{name}.{}.{:016x}.tmp", std::process::id(), rand::random::<u64>()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents.as_bytes())
+    let outcome = (|| {
+        let mut file = options.open(&temp)?;
+        file.write_all(contents.as_bytes())?;
+        file.sync_all()?;
+        // A link, not a rename: a rename would replace a secret another start already uses.
+        match std::fs::hard_link(&temp, path) {
+            Ok(()) => Ok(true),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(error) => Err(error),
+        }
+    })();
+    let _ = std::fs::remove_file(&temp);
+    if outcome.as_ref().is_ok_and(|written| *written) {
+        // The new name must survive a crash too.
+        std::fs::File::open(dir).and_then(|d| d.sync_all())?;
+    }
+    outcome
 }
 
 /// Opens the store, runs migrations, and builds the cache (namespaced by the database's
@@ -105,7 +163,12 @@ pub fn state_with_store(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
     crate::telemetry::prometheus();
     crate::security::check_secret_policy(config)?;
     let secret = jwt_secret(config)?;
-    let auth = Auth::new(&secret, config.auth.token_ttl, config.auth.password_cost)?;
+    let auth = Auth::new(
+        &secret,
+        config.auth.token_ttl,
+        config.auth.password_cost,
+        config.auth.max_concurrent_hashes,
+    )?;
     let cache = Cache::new(config.cache.clone()).context("bad REDIS_URL")?;
     let objects = crate::objects::Objects::open(&config.objects, &config.data_dir)?;
     Ok(AppState::new(crate::state::Shared {
@@ -116,6 +179,7 @@ pub fn state_with_store(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
         n_plus_one_warnings: Default::default(),
         live: Default::default(),
         limits: Arc::new(crate::limits::Limits::new(config.limits)),
+        uploads: Arc::new(crate::uploads::UploadSlots::new(config.uploads)),
         login_limiter: Arc::new(crate::ratelimit::LoginLimiter::new(config.security.login)),
         security: Arc::new(config.security.clone()),
     }))
@@ -123,31 +187,31 @@ pub fn state_with_store(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
 
 /// Serves the app on `listener` until `shutdown` resolves; then stops accepting, lets
 /// in-flight requests finish for up to the shutdown grace (`REELPLAN_SHUTDOWN_GRACE_SECS`),
-/// and closes the database pool. Client addresses reach the handlers (`ConnectInfo`) for
-/// login rate limiting.
+/// and closes the database pool. Connections have a header-read timeout, a keep-alive idle
+/// timeout and a maximum count ([`crate::listener`]); client addresses reach the handlers
+/// (`ConnectInfo`) for rate limiting.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let grace = state.limits.config.shutdown_grace;
+    let connections = state.limits.config.connections;
     let store = state.store.clone();
-    let app =
-        crate::routes::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = crate::routes::router(state);
     let signalled = Arc::new(tokio::sync::Notify::new());
     let notify = signalled.clone();
     let signal = async move {
         shutdown.await;
         notify.notify_one();
     };
-    let server = axum::serve(listener, app).with_graceful_shutdown(signal).into_future();
-    let result = tokio::select! {
-        result = server => result,
+    let server = crate::listener::run(listener, app, connections, signal);
+    tokio::select! {
+        () = server => {}
         () = async { signalled.notified().await; tokio::time::sleep(grace).await } => {
             tracing::warn!(grace_secs = grace.as_secs_f64(), "shutdown grace over; dropping the requests still in flight");
-            Ok(())
         }
-    };
+    }
     store.close().await;
-    result
+    Ok(())
 }

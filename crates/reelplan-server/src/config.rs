@@ -47,6 +47,9 @@ pub struct AuthConfig {
     pub token_ttl: Duration,
     /// argon2id cost.
     pub password_cost: PasswordCost,
+    /// Password hashes running at once (`REELPLAN_MAX_CONCURRENT_HASHES`, default 2 x cores);
+    /// a signup or login finding them all busy answers 503.
+    pub max_concurrent_hashes: usize,
 }
 
 /// Uploaded files and the feedback video.
@@ -81,6 +84,8 @@ pub struct Config {
     pub objects: ObjectsConfig,
     /// Concurrency limit, request timeout, shutdown grace.
     pub limits: crate::limits::LimitsConfig,
+    /// Upload concurrency (global and per user), idle timeout and minimum rate.
+    pub uploads: crate::uploads::UploadLimitsConfig,
     /// Production mode, ops token, CORS, login limits.
     pub security: crate::security::SecurityConfig,
 }
@@ -101,10 +106,12 @@ impl Config {
                 jwt_secret: None,
                 token_ttl: Duration::from_secs(24 * 3600),
                 password_cost: PasswordCost::default(),
+                max_concurrent_hashes: crate::auth::default_max_concurrent_hashes(),
             },
             cache: CacheConfig::default(),
             objects: ObjectsConfig::default(),
             limits: crate::limits::LimitsConfig::default(),
+            uploads: crate::uploads::UploadLimitsConfig::default(),
             security: crate::security::SecurityConfig::default(),
             data_dir,
         }

@@ -30,12 +30,16 @@ pub enum ApiError {
     /// 422: well-formed input that breaks a rule.
     #[error("some fields are invalid")]
     Validation(ValidationErrors),
-    /// 429: too many failed logins.
-    #[error("too many failed logins; try again later")]
-    RateLimited,
+    /// 429: too many failed logins (or signups) from one address or for one email.
+    #[error("{0}")]
+    RateLimited(&'static str),
     /// 503: the database cannot be reached.
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
+    /// 503: a bounded resource (such as the password hashing slots) is full right now; sent
+    /// with `Retry-After`.
+    #[error("{0}")]
+    Busy(&'static str),
     /// 500: a bug. The detail is logged, never sent.
     #[error("internal error")]
     Internal,
@@ -52,8 +56,8 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -68,8 +72,8 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::Validation(_) => "validation",
-            ApiError::RateLimited => "rate_limited",
-            ApiError::Unavailable => "unavailable",
+            ApiError::RateLimited(_) => "rate_limited",
+            ApiError::Unavailable | ApiError::Busy(_) => "unavailable",
             ApiError::Internal => "internal",
         }
     }
@@ -121,6 +125,11 @@ impl IntoResponse for ApiError {
         if let ApiError::Validation(errors) = &self {
             body["fields"] = json!(errors.0);
         }
-        (self.status_code(), axum::Json(body)).into_response()
+        let mut response = (self.status_code(), axum::Json(body)).into_response();
+        if let ApiError::Busy(_) = self {
+            let retry = axum::http::HeaderValue::from_static("1");
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry);
+        }
+        response
     }
 }

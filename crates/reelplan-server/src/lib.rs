@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod limits;
+pub mod listener;
 pub mod live_stats;
 pub mod middleware;
 pub mod objects;
@@ -19,6 +20,7 @@ pub mod security;
 pub mod service;
 pub mod state;
 pub mod telemetry;
+pub mod uploads;
 
 pub use app::{
     build_state, deployment_namespace, open_bulk_loader, open_store, serve, state_with_store,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -19,6 +19,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::uploads::is_upload;
 
 /// Load limits, from `REELPLAN_MAX_CONCURRENT_REQUESTS`, `REELPLAN_REQUEST_TIMEOUT_SECS` and
 /// `REELPLAN_SHUTDOWN_GRACE_SECS`.
@@ -33,6 +34,8 @@ pub struct LimitsConfig {
     /// After SIGTERM, how long in-flight requests may take to finish before the server exits
     /// anyway (default 20 s, inside the usual 30 s an orchestrator waits before SIGKILL).
     pub shutdown_grace: Duration,
+    /// Header-read timeout, keep-alive idle timeout and maximum open connections.
+    pub connections: crate::listener::ConnectionLimits,
 }
 
 impl Default for LimitsConfig {
@@ -41,6 +44,7 @@ impl Default for LimitsConfig {
             max_concurrent_requests: 256,
             request_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(20),
+            connections: crate::listener::ConnectionLimits::default(),
         }
     }
 }
@@ -84,7 +88,7 @@ pub fn harden(router: Router<AppState>, state: &AppState) -> Router<AppState> {
 }
 
 /// A 503 in the contract's shape, with a hint to retry shortly.
-fn unavailable(message: &str) -> Response {
+pub(crate) fn unavailable(message: &str) -> Response {
     let body = serde_json::json!({"message": message, "code": "unavailable"});
     let mut response = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
     response.headers_mut().insert("retry-after", HeaderValue::from_static("1"));
@@ -97,18 +101,15 @@ fn is_probe(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz")
 }
 
-/// Uploads stream up to their own (large) size limit; a fixed deadline would cut off a slow
-/// but legitimate upload, so they are bounded by size and by the client, not by this timeout.
-fn is_upload(method: &Method, path: &str) -> bool {
-    (method == Method::POST && path.ends_with("/files"))
-        || (method == Method::PUT && path.ends_with("/feedback/video"))
-}
-
 /// Load shedding: take a permit or answer 503 now. Never waits: a queue in front of a
 /// saturated server only turns overload into latency and then into timeouts.
 async fn shed(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if is_probe(req.uri().path()) {
         return next.run(req).await;
+    }
+    // Uploads hold a slot for their whole body: their own, never a permit of this limit.
+    if is_upload(req.method(), req.uri().path()) {
+        return crate::uploads::guard(State(state), req, next).await;
     }
     let Ok(_permit) = state.limits.permits.clone().try_acquire_owned() else {
         metrics::counter!("reelplan_http_shed_total").increment(1);
@@ -118,7 +119,9 @@ async fn shed(State(state): State<AppState>, req: Request, next: Next) -> Respon
     next.run(req).await
 }
 
-/// The per-request deadline.
+/// The per-request deadline. Uploads stream up to their own (large) size limit; a fixed
+/// deadline would cut off a slow but legitimate upload, so they are bounded by size, by their
+/// idle timeout and by their minimum rate instead ([`crate::uploads`]).
 async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if is_upload(req.method(), req.uri().path()) {
         return next.run(req).await;

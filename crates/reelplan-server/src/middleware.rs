@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use reelplan_store::stats::{RequestStats, StatementLog};
@@ -27,7 +27,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
             HeaderValue::from_str(&format!("{:016x}", rand::random::<u64>()))
                 .expect("hex is a valid header")
         });
-    let method = req.method().clone();
+    let method = method_label(req.method());
     let stats = RequestStats::new("unmatched".to_owned());
     req.extensions_mut().insert(stats.clone());
     let mut response = stats.scope(next.run(req)).await;
@@ -59,7 +59,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     let route = log.route.clone();
     let labels = [
         ("route", route.clone()),
-        ("method", method.to_string()),
+        ("method", method.to_owned()),
         ("status", format!("{}xx", status / 100)),
     ];
     metrics::counter!("reelplan_http_requests_total", &labels).increment(1);
@@ -68,7 +68,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     metrics::histogram!("reelplan_http_request_statements", "route" => route.clone())
         .record(f64::from(log.count));
     state.live.record(crate::live_stats::Observation {
-        method: method.as_str(),
+        method,
         route: &route,
         status,
         elapsed,
@@ -80,7 +80,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     warn_on_n_plus_one(&state, &log);
     tracing::info!(
         target: "reelplan::request",
-        method = %method,
+        method,
         route = %route,
         status,
         duration_ms = elapsed.as_secs_f64() * 1000.0,
@@ -90,6 +90,22 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         "request"
     );
     response
+}
+
+/// The method as a metric label: one of a fixed set, so that requests with made-up methods
+/// (any token is a valid HTTP method) cannot grow the label space, the Prometheus output and
+/// the dashboard's per-route table without bound.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 /// Inner layer (route layer): names the matched route template in the request's log.

@@ -1,17 +1,30 @@
-//! Login rate limiting against password guessing: failed logins are counted per email and per
-//! client address (GCRA via `governor`: `n` failures per period, replenished evenly); once
-//! either is spent, logins for that email or from that address answer 429 `rate_limited` until
-//! the next failure would be allowed again, whether or not the password is right. Successful
-//! logins cost nothing, so a busy office behind one address is only slowed by its typos.
+//! Rate limits against password guessing and signup floods.
 //!
-//! The client address is the TCP peer (`ConnectInfo`, present when the server runs with
-//! `into_make_service_with_connect_info`), or, with `REELPLAN_TRUST_FORWARDED_FOR=true`, the
-//! last `X-Forwarded-For` entry: the one the trusted proxy in front appended.
+//! Logins: attempts are counted per email and per client address (GCRA: `n` per period,
+//! replenished evenly). An attempt takes its place in both budgets *before* the password is
+//! checked, and a login that did not fail (200, or anything but a 401) gives it back; so `n`
+//! concurrent wrong guesses cannot all slip past a check made before any of them was counted:
+//! only `n` reach the password check, the others answer 429 `rate_limited` at once. A spent
+//! budget answers 429 whether or not the password is right, until an attempt is allowed
+//! again; successful logins cost nothing, so an office behind one address is only slowed by
+//! its typos.
+//!
+//! Signups: every signup counts against its client address (`REELPLAN_SIGNUPS_PER_ADDRESS`
+//! per minute), before its password is hashed.
+//!
+//! Keys stay small whatever is sent: an email is keyed only when it is a valid address (at
+//! most 254 characters, API.md's rule, normalised as signup stores it); anything else cannot
+//! name an account, still answers 401 like any wrong login, and is counted against its
+//! address alone. IPv6 addresses are grouped by /64 (one customer's allocation), IPv4-mapped
+//! ones taken as IPv4. Counters are per instance.
+//!
+//! The client address is the TCP peer (`ConnectInfo`, present when the server runs through
+//! [`crate::serve`]), or, with `REELPLAN_TRUST_FORWARDED_FOR=true`, the last `X-Forwarded-For`
+//! entry: the one the trusted proxy in front appended.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::hash::Hash;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -20,112 +33,217 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use reelplan_domain::validate;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Failed-login budgets (`REELPLAN_LOGIN_FAILURES_PER_EMAIL`, `..._PER_ADDRESS`); 0 turns
-/// that limit off.
+/// Login and signup budgets (`REELPLAN_LOGIN_FAILURES_PER_EMAIL`, `..._PER_ADDRESS`,
+/// `REELPLAN_SIGNUPS_PER_ADDRESS`); 0 turns that limit off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginLimitConfig {
-    /// Failures per period for one email (default 5).
+    /// Failed logins per period for one email (default 5).
     pub per_email: u32,
-    /// Failures per period from one client address (default 20).
+    /// Failed logins per period from one client address (default 20).
     pub per_address: u32,
+    /// Signups per period from one client address (default 10).
+    pub signups_per_address: u32,
     /// The period (default one minute).
     pub period: Duration,
 }
 
 impl Default for LoginLimitConfig {
     fn default() -> Self {
-        LoginLimitConfig { per_email: 5, per_address: 20, period: Duration::from_secs(60) }
+        LoginLimitConfig {
+            per_email: 5,
+            per_address: 20,
+            signups_per_address: 10,
+            period: Duration::from_secs(60),
+        }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Email(String),
-    Address(IpAddr),
-}
-
-/// Counts failed logins and says who must wait.
-pub struct LoginLimiter {
-    per_email: Option<DefaultKeyedRateLimiter<String>>,
-    per_address: Option<DefaultKeyedRateLimiter<IpAddr>>,
-    /// Keys whose budget is spent, and until when. governor cannot be asked "would this be
-    /// allowed" without spending, and only failures may spend.
-    blocked: Mutex<HashMap<Key, Instant>>,
-    clock: DefaultClock,
-    failures: AtomicU64,
-}
-
-/// Keys seen this many failures ago are pruned (bounded memory under a spray of emails).
+/// Attempts between two sweeps of fully replenished keys (bounded memory under a spray).
 const PRUNE_EVERY: u64 = 1024;
 
-fn quota(n: u32, period: Duration) -> Option<Quota> {
-    let n = NonZeroU32::new(n)?;
-    Quota::with_period(period / n.get()).map(|q| q.allow_burst(n))
+/// GCRA budgets per key: each key's theoretical arrival time; a key absent is a full budget.
+#[derive(Debug)]
+struct Budgets<K> {
+    interval: Duration,
+    period: Duration,
+    tats: HashMap<K, Instant>,
+    taken: u64,
+}
+
+impl<K: Hash + Eq + Clone> Budgets<K> {
+    fn new(n: u32, period: Duration) -> Option<Self> {
+        let interval = period.checked_div(n).filter(|i| !i.is_zero())?;
+        Some(Budgets { interval, period: interval * n, tats: HashMap::new(), taken: 0 })
+    }
+
+    /// The key's arrival time after one more attempt at `now`, or how long until one fits.
+    fn next(&self, key: &K, now: Instant) -> Result<Instant, Duration> {
+        let tat = self.tats.get(key).map_or(now, |tat| (*tat).max(now)) + self.interval;
+        let ahead = tat - now;
+        if ahead > self.period {
+            Err(ahead - self.period)
+        } else {
+            Ok(tat)
+        }
+    }
+
+    fn take(&mut self, key: K, tat: Instant, now: Instant) {
+        self.taken += 1;
+        if self.taken.is_multiple_of(PRUNE_EVERY) {
+            self.tats.retain(|_, tat| *tat > now);
+        }
+        self.tats.insert(key, tat);
+    }
+
+    fn give_back(&mut self, key: &K, now: Instant) {
+        if let Some(tat) = self.tats.get_mut(key) {
+            match tat.checked_sub(self.interval).filter(|t| *t > now) {
+                Some(earlier) => *tat = earlier,
+                None => {
+                    self.tats.remove(key);
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    per_email: Option<Budgets<String>>,
+    per_address: Option<Budgets<IpAddr>>,
+    signups: Option<Budgets<IpAddr>>,
+}
+
+/// Counts logins and signups and says who must wait.
+#[derive(Debug)]
+pub struct LoginLimiter {
+    counters: Mutex<Counters>,
+}
+
+/// A login attempt that holds a place in its budgets; [`LoginLimiter::refund`] gives it back.
+#[derive(Debug)]
+pub struct Attempt {
+    email: Option<String>,
+    address: Option<IpAddr>,
 }
 
 impl LoginLimiter {
     /// A limiter with these budgets.
     pub fn new(config: LoginLimitConfig) -> Self {
-        LoginLimiter {
-            per_email: quota(config.per_email, config.period).map(RateLimiter::keyed),
-            per_address: quota(config.per_address, config.period).map(RateLimiter::keyed),
-            blocked: Mutex::default(),
-            clock: DefaultClock::default(),
-            failures: AtomicU64::new(0),
-        }
+        let counters = Counters {
+            per_email: Budgets::new(config.per_email, config.period),
+            per_address: Budgets::new(config.per_address, config.period),
+            signups: Budgets::new(config.signups_per_address, config.period),
+        };
+        LoginLimiter { counters: Mutex::new(counters) }
     }
 
-    fn keys(email: Option<&str>, address: Option<IpAddr>) -> impl Iterator<Item = Key> {
-        email.map(|e| Key::Email(e.to_owned())).into_iter().chain(address.map(Key::Address))
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counters> {
+        self.counters.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// How long the caller must wait, if either key is blocked now.
-    pub fn blocked(&self, email: Option<&str>, address: Option<IpAddr>) -> Option<Duration> {
+    /// Takes a place for a login attempt in the email's and the address's budgets (both or
+    /// neither), or says how long to wait when either is spent. `email` must already be
+    /// normalised ([`login_key`]).
+    pub fn attempt(
+        &self,
+        email: Option<&str>,
+        address: Option<IpAddr>,
+    ) -> Result<Attempt, Duration> {
         let now = Instant::now();
-        let blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
-        Self::keys(email, address)
-            .filter_map(|key| blocked.get(&key).filter(|until| **until > now).map(|u| *u - now))
-            .max()
+        let address = address.map(network);
+        let mut counters = self.lock();
+        let email = email.filter(|_| counters.per_email.is_some()).map(str::to_owned);
+        let address = address.filter(|_| counters.per_address.is_some());
+        let by_email = match (&counters.per_email, &email) {
+            (Some(budgets), Some(key)) => Some(budgets.next(key, now)),
+            _ => None,
+        };
+        let by_address = match (&counters.per_address, &address) {
+            (Some(budgets), Some(key)) => Some(budgets.next(key, now)),
+            _ => None,
+        };
+        let wait = [(&by_email, "email"), (&by_address, "address")]
+            .into_iter()
+            .filter_map(|(outcome, by)| match outcome {
+                Some(Err(wait)) => {
+                    metrics::counter!("reelplan_login_rate_limited_total", "by" => by).increment(1);
+                    Some(*wait)
+                }
+                _ => None,
+            })
+            .max();
+        if let Some(wait) = wait {
+            return Err(wait);
+        }
+        if let (Some(Ok(tat)), Some(key), Some(budgets)) =
+            (by_email, &email, counters.per_email.as_mut())
+        {
+            budgets.take(key.clone(), tat, now);
+        }
+        if let (Some(Ok(tat)), Some(key), Some(budgets)) =
+            (by_address, address, counters.per_address.as_mut())
+        {
+            budgets.take(key, tat, now);
+        }
+        Ok(Attempt { email, address })
     }
 
-    /// Records a failed login; returns the wait if this failure spent a budget.
-    pub fn failed(&self, email: Option<&str>, address: Option<IpAddr>) -> Option<Duration> {
-        let now = self.clock.now();
-        let mut waits = Vec::new();
-        if let (Some(limiter), Some(email)) = (&self.per_email, email) {
-            if let Err(not_until) = limiter.check_key(&email.to_owned()) {
-                waits.push((Key::Email(email.to_owned()), not_until.wait_time_from(now)));
-            }
+    /// Gives an attempt's places back: the login did not fail.
+    pub fn refund(&self, attempt: Attempt) {
+        let now = Instant::now();
+        let mut counters = self.lock();
+        if let (Some(budgets), Some(key)) = (counters.per_email.as_mut(), &attempt.email) {
+            budgets.give_back(key, now);
         }
-        if let (Some(limiter), Some(address)) = (&self.per_address, address) {
-            if let Err(not_until) = limiter.check_key(&address) {
-                waits.push((Key::Address(address), not_until.wait_time_from(now)));
-            }
+        if let (Some(budgets), Some(key)) = (counters.per_address.as_mut(), &attempt.address) {
+            budgets.give_back(key, now);
         }
-        let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
-        if self.failures.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
-            let instant = Instant::now();
-            blocked.retain(|_, until| *until > instant);
-            self.per_email.iter().for_each(|l| l.retain_recent());
-            self.per_address.iter().for_each(|l| l.retain_recent());
-        }
-        let longest = waits.iter().map(|(_, wait)| *wait).max();
-        for (key, wait) in waits {
-            metrics::counter!("reelplan_login_rate_limited_total", "by" => match key {
-                Key::Email(_) => "email",
-                Key::Address(_) => "address",
-            })
-            .increment(1);
-            blocked.insert(key, Instant::now() + wait);
-        }
-        longest
     }
+
+    /// Counts a signup from `address`, or says how long to wait.
+    pub fn signup(&self, address: Option<IpAddr>) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut counters = self.lock();
+        let (Some(budgets), Some(key)) = (counters.signups.as_mut(), address.map(network)) else {
+            return Ok(());
+        };
+        let tat = budgets.next(&key, now).inspect_err(|_| {
+            metrics::counter!("reelplan_login_rate_limited_total", "by" => "signup").increment(1);
+        })?;
+        budgets.take(key, tat, now);
+        Ok(())
+    }
+
+    /// Keys held right now, over all budgets (for tests: memory stays bounded).
+    pub fn keys(&self) -> usize {
+        let counters = self.lock();
+        counters.per_email.as_ref().map_or(0, |b| b.tats.len())
+            + counters.per_address.as_ref().map_or(0, |b| b.tats.len())
+            + counters.signups.as_ref().map_or(0, |b| b.tats.len())
+    }
+}
+
+/// The address as rate limits key it: IPv4 as is (IPv4-mapped IPv6 too), IPv6 by its /64.
+pub fn network(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        },
+    }
+}
+
+/// The email a login is counted against: the address as signup would store it, or None when
+/// it is not a valid address (no account can have it; its size is then never a key's).
+pub fn login_key(email: &str) -> Option<String> {
+    validate::email(email).ok()
 }
 
 /// The client address rate limiting keys on.
@@ -146,8 +264,8 @@ pub fn client_address(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr
     req.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())
 }
 
-fn rate_limited(wait: Duration) -> Response {
-    let mut response = ApiError::RateLimited.into_response();
+fn rate_limited(message: &'static str, wait: Duration) -> Response {
+    let mut response = ApiError::RateLimited(message).into_response();
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     if let Ok(value) = HeaderValue::from_str(&secs.max(1).to_string()) {
         response.headers_mut().insert("retry-after", value);
@@ -155,8 +273,9 @@ fn rate_limited(wait: Duration) -> Response {
     response
 }
 
-/// Route layer of `POST /api/auth/login`: refuses blocked callers before the password is
-/// checked, and counts a 401 as a failure of both its email and its address.
+/// Route layer of `POST /api/auth/login`: takes the attempt's place in its budgets before
+/// the password is checked (429 when there is none), and gives it back unless the login
+/// answered 401.
 pub async fn login_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let address = client_address(&req, state.security.trust_forwarded_for);
     let (parts, body) = req.into_parts();
@@ -176,19 +295,68 @@ pub async fn login_guard(State(state): State<AppState>, req: Request, next: Next
             };
         }
     };
-    // Keyed as the service compares emails: trimmed and lower-cased.
     let email = serde_json::from_slice::<serde_json::Value>(&bytes)
         .ok()
-        .and_then(|v| v.get("email")?.as_str().map(|e| e.trim().to_lowercase()));
+        .and_then(|v| v.get("email")?.as_str().and_then(login_key));
     let limiter = &state.login_limiter;
-    if let Some(wait) = limiter.blocked(email.as_deref(), address) {
-        return rate_limited(wait);
-    }
+    let attempt = match limiter.attempt(email.as_deref(), address) {
+        Ok(attempt) => attempt,
+        Err(wait) => return rate_limited("too many failed logins; try again later", wait),
+    };
     let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-    if response.status() == StatusCode::UNAUTHORIZED {
-        if let Some(wait) = limiter.failed(email.as_deref(), address) {
-            return rate_limited(wait);
-        }
+    if response.status() != StatusCode::UNAUTHORIZED {
+        limiter.refund(attempt);
     }
     response
+}
+
+/// Route layer of `POST /api/auth/signup`: counts the signup against its client address
+/// before anything else (the password hash is the expensive part), 429 when spent.
+pub async fn signup_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let address = client_address(&req, state.security.trust_forwarded_for);
+    match state.login_limiter.signup(address) {
+        Ok(()) => next.run(req).await,
+        Err(wait) => rate_limited("too many signups from this address; try again later", wait),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_allows_n_then_replenishes_evenly_and_refunds() {
+        let mut budgets = Budgets::<u8>::new(3, Duration::from_secs(60)).unwrap();
+        let now = Instant::now();
+        for _ in 0..3 {
+            let tat = budgets.next(&1, now).expect("within the budget");
+            budgets.take(1, tat, now);
+        }
+        let wait = budgets.next(&1, now).unwrap_err();
+        assert_eq!(wait, Duration::from_secs(20), "one attempt back every period / n");
+        assert!(budgets.next(&2, now).is_ok(), "keys are independent");
+        budgets.give_back(&1, now);
+        assert!(budgets.next(&1, now).is_ok(), "a refund frees a place");
+        assert!(budgets.next(&1, now + Duration::from_secs(20)).is_ok());
+        assert!(Budgets::<u8>::new(0, Duration::from_secs(60)).is_none(), "0: no limit");
+    }
+
+    #[test]
+    fn ipv6_is_grouped_by_64_and_mapped_ipv4_is_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:1:2:3".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(network(a), network(b));
+        assert_ne!(network(a), network(c));
+        assert_eq!(network(a), "2001:db8:1:2::".parse::<IpAddr>().unwrap());
+        let mapped: IpAddr = "::ffff:10.0.0.7".parse().unwrap();
+        assert_eq!(network(mapped), "10.0.0.7".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn only_valid_emails_are_keys() {
+        assert_eq!(login_key(" Ann@Example.COM ").as_deref(), Some("ann@example.com"));
+        assert_eq!(login_key(&format!("{}@example.com", "a".repeat(300))), None);
+        assert_eq!(login_key("not an email"), None);
+    }
 }

@@ -46,6 +46,8 @@ pub struct Shared {
     pub live: Arc<LiveStats>,
     /// Concurrency limit, request timeout and shutdown grace.
     pub limits: Arc<crate::limits::Limits>,
+    /// Upload slots, global and per user, and the upload idle timeout and minimum rate.
+    pub uploads: Arc<crate::uploads::UploadSlots>,
     /// Failed-login counters (429 `rate_limited`).
     pub login_limiter: Arc<crate::ratelimit::LoginLimiter>,
     /// Ops token, CORS origins, forwarded-for trust.

@@ -20,6 +20,8 @@ use crate::state::AppState;
         (status = 201, description = "The new user and a token.", body = api_doc::SessionResult),
         (status = 409, description = "That email is already registered.", body = api_doc::ErrorBody),
         (status = 422, description = "A field breaks a rule (`fields` says which).", body = api_doc::ErrorBody),
+        (status = 429, description = "Too many signups from this address.", body = api_doc::ErrorBody),
+        (status = 503, description = "Every password hashing slot is busy; retry after `Retry-After`.", body = api_doc::ErrorBody),
     ),
 )]
 pub(super) async fn signup(
@@ -37,7 +39,9 @@ pub(super) async fn signup(
     request_body = Login,
     responses(
         (status = 200, description = "The user and a token.", body = api_doc::SessionResult),
+        (status = 401, description = "Wrong email or password (a malformed email included).", body = api_doc::ErrorBody),
         (status = 429, description = "Too many failed logins from this address or for this email.", body = api_doc::ErrorBody),
+        (status = 503, description = "Every password hashing slot is busy; retry after `Retry-After`.", body = api_doc::ErrorBody),
     ),
 )]
 pub(super) async fn login(

@@ -23,7 +23,13 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let project = "/api/projects/{id}";
     let app = Router::new()
-        .route("/api/auth/signup", post(account::signup))
+        .route(
+            "/api/auth/signup",
+            post(account::signup).layer(middleware::from_fn_with_state(
+                state.clone(),
+                crate::ratelimit::signup_guard,
+            )),
+        )
         .route(
             "/api/auth/login",
             post(account::login).layer(middleware::from_fn_with_state(

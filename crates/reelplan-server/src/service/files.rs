@@ -12,9 +12,9 @@
 //!   `Content-Disposition`, never used as a storage key;
 //! - a file's content type is any `type/subtype` with optional parameters (default
 //!   `application/octet-stream`), else 422 (field `content_type`);
-//! - the video's content type must be `video/*`, else 422 `validation` (field
-//!   `content_type`), not 415: the contract reserves 4xx codes to its table, where a rule on
-//!   well-formed input is a 422; its name is `?name=` when given, else `video`;
+//! - the video's content type must be a well-formed `video/*`, else 400 `bad_request`: the
+//!   contract's table gives "wrong content type" to 400 (not 415, which it does not list);
+//!   its name is `?name=` when given, else `video`;
 //! - a body over the upload limit is 413 `payload_too_large`, before reading when
 //!   `Content-Length` says so, else as soon as the count passes the limit.
 
@@ -104,10 +104,9 @@ where
     let content_type = upload
         .content_type
         .as_deref()
-        .map(content_type)
-        .transpose()?
+        .and_then(|value| content_type(value).ok())
         .filter(|t| t.starts_with("video/"))
-        .ok_or_else(|| ApiError::invalid("content_type", "must be a video/* type"))?;
+        .ok_or_else(|| ApiError::BadRequest("the video's Content-Type must be video/*".into()))?;
     let file = store_object(state, name, content_type, upload.content_length, upload.body).await?;
     let replaced = match record_video(state, project, &file).await {
         Ok(replaced) => replaced,

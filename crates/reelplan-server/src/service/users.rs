@@ -86,17 +86,19 @@ pub async fn login(state: &AppState, body: Login) -> Result<Session, ApiError> {
     let (Some(email), Some(password)) = (email, password) else {
         return Err(ApiError::Internal);
     };
-    let email = email.trim().to_lowercase();
-    // No registered email holds U+0000 (signup refuses it), and PostgreSQL cannot even compare
-    // one: an unknown email, without asking the database.
-    let credentials =
-        if email.contains('\0') { None } else { state.store.credentials(&email).await? };
+    // Only a valid address can be registered (signup validates it), so anything else is an
+    // unknown email without asking the database: no over-long text (or U+0000, which
+    // PostgreSQL cannot compare) reaches it. Still a 401, like any wrong login.
+    let credentials = match crate::ratelimit::login_key(&email) {
+        Some(email) => state.store.credentials(&email).await?,
+        None => None,
+    };
     // Verify against a real hash even for an unknown email, so timing does not tell.
     let (user, hash) = match credentials {
         Some(c) => (Some(c.user), c.password_hash),
         None => (None, state.auth.dummy_hash().to_owned()),
     };
-    let matches = state.auth.verify_password(password, hash).await;
+    let matches = state.auth.verify_password(password, hash).await?;
     match user {
         Some(user) if matches => {
             let token = state.auth.issue(user.id)?;

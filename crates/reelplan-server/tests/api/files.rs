@@ -8,9 +8,8 @@
 //! store directly ([`Store::project_file_keys`]), never through the cached detail, so a row
 //! written without an invalidation cannot hide.
 //!
-//! Decision recorded here: a feedback video whose content type is not `video/*` is 422
-//! `validation` (field `content_type`), not 415: the contract's error table has no 415, and a
-//! rule broken by well-formed input is its 422 (`service/files.rs` says the same).
+//! A feedback video whose content type is not `video/*` is 400 `bad_request`: API.md's error
+//! table gives "wrong content type" to 400 and has no 415 (`service/files.rs` says the same).
 
 use std::path::{Path, PathBuf};
 
@@ -379,8 +378,8 @@ async fn the_feedback_video_is_replaced_and_its_old_object_removed() {
     finish(app, dir).await;
 }
 
-/// The video must be `video/*`: anything else, or no content type, is 422 `validation` on
-/// `content_type`, before any byte is stored.
+/// The video must be `video/*`: anything else, or no content type, is 400 `bad_request`
+/// (API.md: wrong content type), before any byte is stored.
 #[tokio::test]
 async fn a_video_must_have_a_video_content_type() {
     let (app, dir) = spawn(None).await;
@@ -388,12 +387,8 @@ async fn a_video_must_have_a_video_content_type() {
     let id = app.project(&ann, "Types").await;
     for content_type in [Some("image/png"), Some("application/octet-stream"), Some("video"), None] {
         let resp = put_video(&app, &ann, id, content_type, b"not a video").await;
-        resp.assert_error(422, "validation");
-        assert!(
-            resp.body["fields"]["content_type"].is_string(),
-            "{content_type:?}: {:?}",
-            resp.body
-        );
+        assert_eq!(resp.status, StatusCode::BAD_REQUEST, "{content_type:?}: {:?}", resp.body);
+        resp.assert_error(400, "bad_request");
     }
     // Files take any well-formed media type, but not a malformed one.
     upload(&app, &ann, id, "x", Some("not a type"), b"x").await.assert_error(422, "validation");

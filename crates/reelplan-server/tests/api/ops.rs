@@ -458,3 +458,30 @@ async fn dashboard_stats_count_this_instance() {
     assert!(csp.contains("script-src 'self' 'sha256-") && !csp.contains("unsafe-inline"), "{csp}");
     app.finish().await;
 }
+
+/// Any token is a valid HTTP method: made-up ones are all counted as `other`, so a client
+/// cannot add label values (series) to `/metrics` or rows to the dashboard by inventing them.
+#[tokio::test]
+async fn made_up_methods_add_no_label_values() {
+    let app = TestApp::spawn().await;
+    let junk: Vec<String> =
+        (0..20).map(|i| format!("JUNK{i:02}X{}", rand::random::<u32>())).collect();
+    for (i, name) in junk.iter().enumerate() {
+        let method = Method::from_bytes(name.as_bytes()).expect("a token is a method");
+        let path = if i % 2 == 0 { "/api/projects" } else { "/no/such/route" };
+        let resp = app.call(method, path, None, None).await;
+        assert!(resp.status.is_client_error(), "{name}: {:?}", resp.status);
+    }
+    let known = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "other"];
+    let metrics = scrape(&app).await;
+    for sample in &metrics.0 {
+        if let Some(method) = sample.labels.get("method") {
+            assert!(known.contains(&method.as_str()), "label method={method} in {}", sample.name);
+        }
+    }
+    assert!(metrics.sum("reelplan_http_requests_total", &[("method", "other")]) >= 20.0);
+    let stats = app.call(Method::GET, "/dashboard/stats.json", None, None).await;
+    assert_eq!(stats.status, StatusCode::OK);
+    assert!(!junk.iter().any(|name| stats.raw.contains(name.as_str())), "{}", stats.raw);
+    app.finish().await;
+}

@@ -160,3 +160,150 @@ async fn cors_is_off_unless_origins_are_listed() {
     assert_eq!(refused.body, Value::Null, "a preflight has no body");
     open.finish().await;
 }
+
+/// A data folder of its own under the temp dir.
+fn fresh_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "reelplan-secret-{tag}-{}-{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A generated secret file that is empty, or shorter than 32 bytes, refuses the start with an
+/// error naming the file, as a short `REELPLAN_JWT_SECRET` does.
+#[tokio::test]
+async fn a_short_or_empty_secret_file_refuses_to_start() {
+    let app = TestApp::spawn().await;
+    for (tag, contents) in
+        [("empty", ""), ("blank", " \n"), ("short", "0123456789abcdef0123456789abcde\n")]
+    {
+        let dir = fresh_dir(tag);
+        std::fs::write(dir.join("jwt_secret"), contents).unwrap();
+        let mut config = app.config.clone();
+        config.auth.jwt_secret = None;
+        config.data_dir = dir.clone();
+        let error = match reelplan_server::state_with_store(app.store(), &config) {
+            Ok(_) => panic!("{tag}: started with a {}-byte secret file", contents.len()),
+            Err(error) => format!("{error:#}"),
+        };
+        assert!(error.contains("jwt_secret") && error.contains("32"), "{tag}: {error}");
+        assert_eq!(std::fs::read_to_string(dir.join("jwt_secret")).unwrap(), contents, "untouched");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+    app.finish().await;
+}
+
+/// Instances starting at the same moment on one empty data folder end with one secret file
+/// (0600, 64 hex characters, no temporary left), and a token one signs the others accept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_starts_share_one_generated_secret() {
+    let app = TestApp::spawn().await;
+    for round in 0..5 {
+        let dir = fresh_dir(&format!("race{round}"));
+        let mut config = app.config.clone();
+        config.auth.jwt_secret = None;
+        config.data_dir = dir.clone();
+        // Plain threads, racing for real: no runtime there for a Redis client to start in.
+        config.cache.redis_url = None;
+        let starters = 8;
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(starters));
+        let handles: Vec<_> = (0..starters)
+            .map(|_| {
+                let (config, store, barrier) = (config.clone(), app.store(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    reelplan_server::state_with_store(store, &config).expect("starts")
+                })
+            })
+            .collect();
+        let states: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "objects")
+            .collect();
+        assert_eq!(names, ["jwt_secret"], "one file, no temporary left behind");
+        let secret = std::fs::read_to_string(dir.join("jwt_secret")).unwrap();
+        assert_eq!(secret.len(), 64, "{secret:?}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("jwt_secret")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        for signer in &states {
+            let token = signer.auth.issue(reelplan_domain::UserId(7)).unwrap();
+            for verifier in &states {
+                assert_eq!(verifier.auth.verify(&token).unwrap(), reelplan_domain::UserId(7));
+            }
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+    app.finish().await;
+}
+
+fn login_from(email: &str, ip: std::net::IpAddr) -> Request<Body> {
+    let body = json!({"email": email, "password": "wrong-password"}).to_string();
+    let mut request = Request::post("/api/auth/login")
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    request.extensions_mut().insert(ConnectInfo(SocketAddr::new(ip, 40000)));
+    request
+}
+
+/// IPv6 clients are counted by /64: rotating through the addresses of one allocation does
+/// not reset the budget; another /64 has its own.
+#[tokio::test]
+async fn ipv6_addresses_are_limited_by_their_64() {
+    let app = TestApp::spawn_with(|c| {
+        c.security.login.per_email = 0;
+        c.security.login.per_address = 3;
+    })
+    .await;
+    let statuses: Vec<u16> = futures::future::join_all((1..=5).map(|n| {
+        let ip = format!("2001:db8:7:7::{n:x}").parse().unwrap();
+        app.send(login_from(&format!("g{n}@example.com"), ip))
+    }))
+    .await
+    .iter()
+    .map(|r| r.status.as_u16())
+    .collect();
+    let mut sorted = statuses.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, [401, 401, 401, 429, 429], "{statuses:?}");
+    let elsewhere = app.send(login_from("g@example.com", "2001:db8:7:8::1".parse().unwrap()));
+    assert_eq!(elsewhere.await.status, StatusCode::UNAUTHORIZED);
+    app.finish().await;
+}
+
+/// A login email of any length or shape answers like a wrong login (401, not 422), and only
+/// valid addresses (at most 254 characters) become limiter keys: a spray of huge junk emails
+/// adds none, a valid one adds exactly one.
+#[tokio::test]
+async fn malformed_login_emails_are_401_and_never_limiter_keys() {
+    let app = TestApp::spawn().await;
+    app.user("ann").await;
+    let limiter = &app.state.login_limiter;
+    let before = limiter.keys();
+    for n in 0..20 {
+        let junk = format!("{n}{}@example.com", "x".repeat(100_000));
+        let resp = app.send(login_request(&junk, "wrong-password", None)).await;
+        resp.assert_error(401, "unauthenticated");
+        let resp = app.send(login_request(&format!("not an email {n}"), "x", None)).await;
+        resp.assert_error(401, "unauthenticated");
+    }
+    let over = format!("{}@example.com", "a".repeat(243));
+    assert_eq!(over.len(), 255);
+    app.send(login_request(&over, "wrong-password", None))
+        .await
+        .assert_error(401, "unauthenticated");
+    assert_eq!(limiter.keys(), before, "no key for an email that cannot be an account");
+    let resp = app.send(login_request(" ANN@example.com ", "wrong-password", None)).await;
+    resp.assert_error(401, "unauthenticated");
+    assert_eq!(limiter.keys(), before + 1, "a valid email is one key, normalised");
+    app.finish().await;
+}

@@ -198,3 +198,32 @@ async fn every_api_response_carries_the_accounting_headers() {
     assert_eq!(other.queries(), 1);
     app.finish().await;
 }
+
+/// A crafted cursor whose time lies outside years 1-9999 is 400 `bad_request` on every paged
+/// list, never a 500 from the database (PostgreSQL's timestamps end at 4713 BC).
+#[tokio::test]
+async fn cursors_with_times_outside_the_calendar_are_400() {
+    use base64::Engine;
+    let app = TestApp::spawn().await;
+    let ann = app.user("ann").await;
+    let id = app.project(&ann, "Paged").await;
+    let encode = |micros: i64| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{micros}:1"))
+    };
+    // 5952 BC (inside chrono, outside PostgreSQL), year 10000, and the extremes chrono takes.
+    let times = [-250_000_000_000_000_000, 253_402_300_800_000_000, -8_000_000_000_000_000_000];
+    for micros in times {
+        let cursor = encode(micros);
+        for path in [
+            format!("/api/projects?cursor={cursor}"),
+            format!("/api/projects/{id}/feedback/comments?cursor={cursor}"),
+            format!("/api/projects/{id}/feedback/messages?cursor={cursor}"),
+        ] {
+            app.get(&path, &ann).await.assert_error(400, "bad_request");
+        }
+    }
+    // A cursor at the edge of the range is still a cursor.
+    let edge = encode(-62_135_596_800_000_000);
+    assert_eq!(app.get(&format!("/api/projects?cursor={edge}"), &ann).await.status, StatusCode::OK);
+    app.finish().await;
+}

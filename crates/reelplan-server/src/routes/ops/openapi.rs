@@ -180,6 +180,7 @@ fn delete_file() {}
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The stored video.", body = FileResult),
+        (status = 400, description = "The Content-Type is not a video/* type.", body = ErrorBody),
         (status = 403, description = "The caller's role does not allow this.", body = ErrorBody),
         (status = 404, description = "No such project, or not a member.", body = ErrorBody),
         (status = 413, description = "Over the configured upload limit.", body = ErrorBody),
