@@ -247,6 +247,14 @@ impl Store for SqliteStore {
         sql::feedback::messages_page(&self.pool, project, page).await
     }
 
+    async fn comments_head(
+        &self,
+        project: ProjectId,
+        limit: u32,
+    ) -> StoreResult<Option<(ThreadPage<Comment>, FeedbackSummary)>> {
+        sql::feedback::comments_head(&self.pool, project, limit).await
+    }
+
     async fn add_comment(
         &self,
         project: ProjectId,

@@ -133,6 +133,13 @@ pub trait Store: Send + Sync + 'static {
         project: ProjectId,
         page: PageRequest,
     ) -> StoreResult<Option<ThreadPage<Message>>>;
+    /// The first `limit` comments with the access list, and the feedback block, in one
+    /// statement (what a comment post reads back); None when no such project.
+    async fn comments_head(
+        &self,
+        project: ProjectId,
+        limit: u32,
+    ) -> StoreResult<Option<(ThreadPage<Comment>, FeedbackSummary)>>;
     /// Posts a comment.
     async fn add_comment(
         &self,

@@ -8,6 +8,7 @@ use reelplan_domain::{
 use reelplan_store::{Comment, Message, PageRequest, StoreResult, ThreadPage};
 use serde::{Deserialize, Serialize};
 
+use super::project_docs::{feedback_doc, feedback_want};
 use super::{access, page, read_through, require, split_page};
 use crate::cached::CachedDoc;
 use crate::error::ApiError;
@@ -49,6 +50,16 @@ pub enum Thread {
     Messages,
 }
 
+/// Where a thread page is cached: its thread, size and cursor.
+fn thread_want(project: ProjectId, thread: Thread, page: PageRequest, cursor: &str) -> Want {
+    let tag = match thread {
+        Thread::Comments => "c",
+        Thread::Messages => "m",
+    };
+    let key = Key::with(Kind::FeedbackThread, project.0, format!("{tag}:{}:{cursor}", page.limit));
+    Want::both(key, Scope::Thread(project.0), Scope::Access(project.0))
+}
+
 async fn thread_doc<T, Fut>(
     rows: Fut,
     page: PageRequest,
@@ -58,7 +69,15 @@ where
     T: Serialize,
     Fut: std::future::Future<Output = StoreResult<Option<ThreadPage<T>>>>,
 {
-    let ThreadPage { access, items } = rows.await?.ok_or_else(ApiError::no_project)?;
+    page_doc(rows.await?.ok_or_else(ApiError::no_project)?, page, position)
+}
+
+fn page_doc<T: Serialize>(
+    rows: ThreadPage<T>,
+    page: PageRequest,
+    position: impl Fn(&T) -> Cursor,
+) -> Result<CachedDoc, ApiError> {
+    let ThreadPage { access, items } = rows;
     let (items, next) = split_page(items, page, position);
     Ok(CachedDoc {
         body: list_envelope(&items, next)?,
@@ -76,14 +95,8 @@ pub async fn page_of(
     thread: Thread,
     query: PageQuery,
 ) -> Result<Bytes, ApiError> {
-    let page = page(query.limit, query.cursor.as_deref(), 50)?;
-    let tag = match thread {
-        Thread::Comments => "c",
-        Thread::Messages => "m",
-    };
-    let rest = format!("{tag}:{}:{}", page.limit, query.cursor.as_deref().unwrap_or(""));
-    let key = Key::with(Kind::FeedbackThread, project.0, rest);
-    let want = Want::both(key, Scope::Thread(project.0), Scope::Access(project.0));
+    let page = page(query.limit, query.cursor.as_deref(), FIRST_PAGE)?;
+    let want = thread_want(project, thread, page, query.cursor.as_deref().unwrap_or(""));
     let doc = read_through(state, want, || async {
         match thread {
             Thread::Comments => {
@@ -104,12 +117,39 @@ pub async fn page_of(
     Ok(doc.body)
 }
 
+/// The default size of a thread page.
+const FIRST_PAGE: u32 = 50;
+
 /// A thread changed: its pages and the detail's feedback block, nothing else of the project.
 async fn invalidate_thread(state: &AppState, project: ProjectId) {
     state.cache.invalidate(&[Scope::Thread(project.0)]).await;
 }
 
-/// Posts a comment (any member). Two statements.
+/// After a comment committed and its thread moved on: reads back the first page of comments
+/// and the feedback block in one statement and fills both under the tags taken between the
+/// two, so the readers who refetch after a comment (its thread, the project's detail) hit.
+async fn read_back_thread(state: &AppState, project: ProjectId) -> Result<(), ApiError> {
+    let page = page(None, None, FIRST_PAGE)?;
+    let wants = [thread_want(project, Thread::Comments, page, ""), feedback_want(project)];
+    let tags = state.cache.tags(&wants).await;
+    let Some((rows, feedback)) = state.store.comments_head(project, page.limit).await? else {
+        return Ok(());
+    };
+    if let Some(tags) = tags {
+        let thread = page_doc(rows, page, |c: &Comment| Cursor { created: c.created, id: c.id.0 })?;
+        let [thread_key, feedback_key] = wants.map(|w| w.key);
+        state
+            .cache
+            .fill(vec![
+                (thread_key, tags[0], thread),
+                (feedback_key, tags[1], feedback_doc(&feedback)?),
+            ])
+            .await;
+    }
+    Ok(())
+}
+
+/// Posts a comment (any member). Three statements: access, insert, read-back.
 pub async fn comment(
     state: &AppState,
     caller: UserId,
@@ -130,6 +170,7 @@ pub async fn comment(
         .await
         .map_err(|e| not_found_is_no_project(e.into()))?;
     invalidate_thread(state, project).await;
+    read_back_thread(state, project).await?;
     Ok(comment)
 }
 

@@ -74,7 +74,7 @@ async fn every_endpoint_runs_its_budgeted_statements() {
         (
             "POST comment",
             app.post(&format!("{p}/feedback/comments"), &bob, json!({"text": "c"})).await,
-            2,
+            3,
         ),
         (
             "POST message",

@@ -491,3 +491,27 @@ async fn a_writes_read_back_serves_the_next_read_everywhere() {
     }
     pair.finish().await;
 }
+
+/// A comment's read-back fills its thread's first page and the detail's feedback block: the
+/// readers who refetch after it, on either instance, run no statement and see it.
+#[tokio::test]
+async fn a_comment_fills_its_thread_and_the_feedback_block() {
+    let pair = Pair::new().await;
+    let a = &pair.app;
+    let ann = a.user("ann").await;
+    let id = a.project(&ann, "cut").await;
+    let (p, comments) =
+        (format!("/api/projects/{id}"), format!("/api/projects/{id}/feedback/comments"));
+    pair.assert_everywhere(&comments, &ann, |r| r.ids().is_empty()).await;
+    let post = a.post(&comments, &ann, json!({"text": "tighter", "timecode": 4})).await;
+    assert_eq!((post.status, post.queries()), (StatusCode::CREATED, 3));
+    let c = post.result()["id"].as_i64().unwrap();
+    for instance in [pair.b(), &pair.app.app] {
+        let thread = instance.get(&comments, &ann).await;
+        assert_eq!((thread.cache(), thread.queries(), thread.ids()), ("HIT", 0, vec![c]));
+        let detail = instance.get(&p, &ann).await;
+        assert_eq!((detail.cache(), detail.queries()), ("HIT", 0));
+        assert_eq!(detail.result()["feedback"]["comment_count"], 1);
+    }
+    pair.finish().await;
+}

@@ -186,7 +186,8 @@ async fn metrics_move_by_exactly_the_traffic() {
         let resp = app.post(&comments, &ann, json!({"text": format!("cut {i}")})).await;
         sent.add(&resp, StatusCode::CREATED, None);
     }
-    // Two reads of each other kind: the first fills the cache, the second is served from it.
+    // Two reads of each other kind: the first fills the cache, the second is served from it
+    // (the comments page was filled by the last comment's read-back: both hit).
     for (path, kind) in [
         (comments.as_str(), "feedback_thread"),
         ("/api/me", "user_profile"),
@@ -203,7 +204,7 @@ async fn metrics_move_by_exactly_the_traffic() {
 
     // The first read of each kind misses, the rest hit: the pattern the counters must show.
     let misses = outcomes.iter().filter(|o| *o == "MISS").count();
-    assert_eq!(misses, 4, "one miss per kind, then hits: {outcomes:?}");
+    assert_eq!(misses, 3, "one miss per kind, then hits: {outcomes:?}");
     assert_eq!(outcomes[0], "MISS");
 
     let route = |route: &'static str, method: &'static str| {
@@ -238,7 +239,7 @@ async fn metrics_move_by_exactly_the_traffic() {
     for (kind, hits, misses) in [
         ("project_detail", GETS - 1, 1),
         ("detail_feedback", GETS, 0),
-        ("feedback_thread", 1, 1),
+        ("feedback_thread", 2, 0),
         ("user_profile", 1, 1),
         ("memberships", 1, 1),
         ("project_summary", 1, 0),

@@ -2,27 +2,54 @@
 
 use reelplan_domain::{CommentId, ProjectId, UserId};
 use reelplan_store::stats::run;
-use reelplan_store::{Comment, Message, PageRequest, ProjectAccess, StoreResult, ThreadPage};
+use reelplan_store::{
+    Comment, FeedbackSummary, Message, PageRequest, ProjectAccess, StoreResult, ThreadPage,
+};
 use sqlx::PgPool;
 
 use super::now;
+
+/// The comments of the project row aliased `p` after cursor $2/$3 (created, id), oldest
+/// first, at most $4, as a JSON array.
+macro_rules! comment_items {
+    () => {
+        concat!(
+            "COALESCE((
+        SELECT json_agg(x.doc ORDER BY x.created, x.id)
+        FROM (SELECT c.created, c.id, ",
+            thread_item!("c", "cu", "'timecode', c.timecode, "),
+            " AS doc
+              FROM comments c JOIN users cu ON cu.id = c.user_id
+              WHERE c.project_id = p.id
+                AND (c.created, c.id) > (COALESCE($2::timestamptz, '-infinity'::timestamptz),
+                                         COALESCE($3::bigint, 0))
+              ORDER BY c.created, c.id
+              LIMIT $4::bigint) x), '[]'::json)"
+        )
+    };
+}
 
 /// `[access, comments]` of project $1: comments after cursor $2/$3 (created, id), oldest
 /// first, at most $4.
 pub const COMMENTS_PAGE: &str = concat!(
     "SELECT json_build_array(",
     access_doc!(),
-    ", COALESCE((
-        SELECT json_agg(x.doc ORDER BY x.created, x.id)
-        FROM (SELECT c.created, c.id, ",
-    thread_item!("c", "cu", "'timecode', c.timecode, "),
-    " AS doc
-              FROM comments c JOIN users cu ON cu.id = c.user_id
-              WHERE c.project_id = p.id
-                AND (c.created, c.id) > (COALESCE($2::timestamptz, '-infinity'::timestamptz),
-                                         COALESCE($3::bigint, 0))
-              ORDER BY c.created, c.id
-              LIMIT $4::bigint) x), '[]'::json))::text
+    ", ",
+    comment_items!(),
+    ")::text
+FROM projects p WHERE p.id = $1::bigint"
+);
+
+/// `[access, comments, feedback]`: [`COMMENTS_PAGE`] (cursor $2/$3 null for the first page)
+/// and the project's feedback block, what a comment post reads back.
+pub const COMMENTS_HEAD: &str = concat!(
+    "SELECT json_build_array(",
+    access_doc!(),
+    ", ",
+    comment_items!(),
+    ", ",
+    feedback_doc!(),
+    ")::text
 FROM projects p WHERE p.id = $1::bigint"
 );
 
@@ -92,6 +119,22 @@ pub(crate) async fn comments_page(
     let text = run(COMMENTS_PAGE, query.fetch_optional(pool)).await?;
     let page: Page<Comment> = text.map(|t| serde_json::from_str(&t)).transpose()?;
     Ok(page.map(|(access, items)| ThreadPage { access, items }))
+}
+
+pub(crate) async fn comments_head(
+    pool: &PgPool,
+    project: ProjectId,
+    limit: u32,
+) -> StoreResult<Option<(ThreadPage<Comment>, FeedbackSummary)>> {
+    let query = sqlx::query_scalar::<_, String>(COMMENTS_HEAD)
+        .bind(project.0)
+        .bind(None::<chrono::DateTime<chrono::Utc>>)
+        .bind(None::<i64>)
+        .bind(i64::from(limit));
+    let text = run(COMMENTS_HEAD, query.fetch_optional(pool)).await?;
+    let head: Option<(ProjectAccess, Vec<Comment>, FeedbackSummary)> =
+        text.map(|t| serde_json::from_str(&t)).transpose()?;
+    Ok(head.map(|(access, items, feedback)| (ThreadPage { access, items }, feedback)))
 }
 
 pub(crate) async fn messages_page(

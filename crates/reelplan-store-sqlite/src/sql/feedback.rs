@@ -2,7 +2,9 @@
 
 use reelplan_domain::{CommentId, ProjectId, UserId};
 use reelplan_store::stats::run;
-use reelplan_store::{Comment, Message, PageRequest, ProjectAccess, StoreResult, ThreadPage};
+use reelplan_store::{
+    Comment, FeedbackSummary, Message, PageRequest, ProjectAccess, StoreResult, ThreadPage,
+};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sqlx::SqlitePool;
@@ -10,20 +12,44 @@ use sqlx::SqlitePool;
 use super::{parse, parse_opt};
 use crate::{micros, now};
 
-/// A page of comments after `(?2, ?3)`, oldest first, with the access list.
-pub(crate) const COMMENTS_PAGE: &str = concat!(
-    "SELECT json_object('access', ",
-    access_json!(),
-    ", 'items', json((
+/// The comments of project ?1 after `(?2, ?3)`, oldest first, at most ?4, as a JSON array.
+macro_rules! comment_items {
+    () => {
+        concat!(
+            "json((
         SELECT json_group_array(json(doc) ORDER BY created, id) FROM (
             SELECT json_object('id', c.id, 'user', ",
-    user_ref_json!(),
-    ", 'text', c.text, 'timecode', c.timecode, 'created', c.created) AS doc,
+            user_ref_json!(),
+            ", 'text', c.text, 'timecode', c.timecode, 'created', c.created) AS doc,
                    c.created, c.id
             FROM comments c JOIN users u ON u.id = c.user_id
             WHERE c.project_id = ?1 AND (?2 IS NULL OR (c.created, c.id) > (?2, ?3))
             ORDER BY c.created, c.id
-            LIMIT ?4))))
+            LIMIT ?4)))"
+        )
+    };
+}
+
+/// A page of comments after `(?2, ?3)`, oldest first, with the access list.
+pub(crate) const COMMENTS_PAGE: &str = concat!(
+    "SELECT json_object('access', ",
+    access_json!(),
+    ", 'items', ",
+    comment_items!(),
+    ")
+    FROM projects p WHERE p.id = ?1"
+);
+
+/// [`COMMENTS_PAGE`] (cursor ?2/?3 null for the first page) and the project's feedback block,
+/// what a comment post reads back.
+pub(crate) const COMMENTS_HEAD: &str = concat!(
+    "SELECT json_object('access', ",
+    access_json!(),
+    ", 'items', ",
+    comment_items!(),
+    ", 'feedback', ",
+    feedback_json!(),
+    ")
     FROM projects p WHERE p.id = ?1"
 );
 
@@ -63,6 +89,29 @@ async fn page<T: DeserializeOwned>(
         .bind(i64::from(page.limit));
     let doc: Option<PageDoc<T>> = parse_opt(run(sql, query.fetch_optional(pool)).await?)?;
     Ok(doc.map(|doc| ThreadPage { access: doc.access, items: doc.items }))
+}
+
+#[derive(Deserialize)]
+struct HeadDoc {
+    access: ProjectAccess,
+    items: Vec<Comment>,
+    feedback: FeedbackSummary,
+}
+
+/// The first `limit` comments with the access list, and the feedback block; None when the
+/// project does not exist.
+pub async fn comments_head(
+    pool: &SqlitePool,
+    project: ProjectId,
+    limit: u32,
+) -> StoreResult<Option<(ThreadPage<Comment>, FeedbackSummary)>> {
+    let query = sqlx::query_scalar::<_, String>(COMMENTS_HEAD)
+        .bind(project.0)
+        .bind(None::<i64>)
+        .bind(None::<i64>)
+        .bind(i64::from(limit));
+    let doc: Option<HeadDoc> = parse_opt(run(COMMENTS_HEAD, query.fetch_optional(pool)).await?)?;
+    Ok(doc.map(|d| (ThreadPage { access: d.access, items: d.items }, d.feedback)))
 }
 
 /// Comments oldest first; None when the project does not exist.

@@ -39,6 +39,7 @@ mod tests {
             super::projects::MEMBERSHIPS_PAGE,
             super::projects::SUMMARIES,
             super::feedback::COMMENTS_PAGE,
+            super::feedback::COMMENTS_HEAD,
             super::feedback::MESSAGES_PAGE,
             super::members::ACCESS,
             super::members::INVITE_CONTEXT,
