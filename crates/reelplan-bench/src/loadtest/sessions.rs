@@ -60,12 +60,24 @@ impl Pool {
     }
 }
 
+/// Logs one user in. The server sheds logins past its hashing slots (503) and its per-address
+/// budget of attempts in flight (429): a polite client backs off and tries again, as this
+/// one does, for up to about a minute.
 async fn login(api: &Api, user: u32) -> anyhow::Result<Session> {
     let (email, password) = credentials(user);
-    let request = api
-        .request(Method::POST, "/api/auth/login", None)
-        .json(&json!({"email": email, "password": password}));
-    let answer = api.send(request, true).await;
+    let mut pause = std::time::Duration::from_millis(20);
+    let answer = loop {
+        let request = api
+            .request(Method::POST, "/api/auth/login", None)
+            .json(&json!({"email": email, "password": password}));
+        let answer = api.send(request, true).await;
+        let shed = answer.is(&[429, 503]);
+        if !shed || pause > std::time::Duration::from_secs(8) {
+            break answer;
+        }
+        tokio::time::sleep(pause).await;
+        pause *= 2;
+    };
     anyhow::ensure!(answer.is(&[200]), "login of {email} answered {:?}", answer.outcome.status);
     let token =
         answer.body.as_ref().and_then(|b| b["result"]["token"].as_str()).unwrap_or_default();
