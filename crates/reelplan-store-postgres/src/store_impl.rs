@@ -115,12 +115,23 @@ impl Store for PgStore {
         projects::create(&self.pool, owner, project).await
     }
 
-    async fn update_project(&self, id: ProjectId, patch: &ProjectPatch) -> StoreResult<bool> {
-        projects::update(&self.pool, id, patch).await
+    async fn update_project(
+        &self,
+        id: ProjectId,
+        patch: &ProjectPatch,
+        by: UserId,
+    ) -> StoreResult<bool> {
+        projects::update(&self.pool, id, patch, by).await
     }
 
-    async fn set_phase(&self, id: ProjectId, phase: Phase, dates: PhaseDates) -> StoreResult<bool> {
-        projects::set_phase(&self.pool, id, phase, dates).await
+    async fn set_phase(
+        &self,
+        id: ProjectId,
+        phase: Phase,
+        dates: PhaseDates,
+        by: UserId,
+    ) -> StoreResult<bool> {
+        projects::set_phase(&self.pool, id, phase, dates, by).await
     }
 
     async fn delete_project(&self, id: ProjectId) -> StoreResult<bool> {
@@ -179,7 +190,7 @@ impl Store for PgStore {
         author: UserId,
         text: &str,
         timecode: Option<f64>,
-    ) -> StoreResult<Comment> {
+    ) -> StoreResult<Option<Comment>> {
         feedback::add_comment(&self.pool, project, author, text, timecode).await
     }
 
@@ -200,7 +211,7 @@ impl Store for PgStore {
         project: ProjectId,
         author: UserId,
         text: &str,
-    ) -> StoreResult<Message> {
+    ) -> StoreResult<Option<Message>> {
         feedback::add_message(&self.pool, project, author, text).await
     }
 

@@ -76,3 +76,27 @@ macro_rules! feedback_json {
         )
     };
 }
+
+/// The condition that user `$user` is the owner of the `projects` row being changed, or one of
+/// its members with a role in `$roles` (a SQL list of role names).
+macro_rules! changed_by {
+    ($user:literal, $roles:literal) => {
+        concat!(
+            "(projects.owner_id = ",
+            $user,
+            " OR EXISTS (SELECT 1 FROM members m WHERE m.project_id = projects.id AND m.user_id = ",
+            $user,
+            " AND m.role IN (",
+            $roles,
+            ")))"
+        )
+    };
+}
+
+/// The condition that user ?2 takes part in project ?1 (owner or member).
+macro_rules! takes_part {
+    () => {
+        "(EXISTS (SELECT 1 FROM projects p WHERE p.id = ?1 AND p.owner_id = ?2)
+          OR EXISTS (SELECT 1 FROM members m WHERE m.project_id = ?1 AND m.user_id = ?2))"
+    };
+}

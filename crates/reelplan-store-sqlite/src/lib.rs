@@ -197,12 +197,23 @@ impl Store for SqliteStore {
         sql::projects::create(&self.pool, owner, project).await
     }
 
-    async fn update_project(&self, id: ProjectId, patch: &ProjectPatch) -> StoreResult<bool> {
-        sql::projects::update(&self.pool, id, patch).await
+    async fn update_project(
+        &self,
+        id: ProjectId,
+        patch: &ProjectPatch,
+        by: UserId,
+    ) -> StoreResult<bool> {
+        sql::projects::update(&self.pool, id, patch, by).await
     }
 
-    async fn set_phase(&self, id: ProjectId, phase: Phase, dates: PhaseDates) -> StoreResult<bool> {
-        sql::projects::set_phase(&self.pool, id, phase, dates).await
+    async fn set_phase(
+        &self,
+        id: ProjectId,
+        phase: Phase,
+        dates: PhaseDates,
+        by: UserId,
+    ) -> StoreResult<bool> {
+        sql::projects::set_phase(&self.pool, id, phase, dates, by).await
     }
 
     async fn delete_project(&self, id: ProjectId) -> StoreResult<bool> {
@@ -261,7 +272,7 @@ impl Store for SqliteStore {
         author: UserId,
         text: &str,
         timecode: Option<f64>,
-    ) -> StoreResult<Comment> {
+    ) -> StoreResult<Option<Comment>> {
         sql::feedback::add_comment(&self.pool, project, author, text, timecode).await
     }
 
@@ -282,7 +293,7 @@ impl Store for SqliteStore {
         project: ProjectId,
         author: UserId,
         text: &str,
-    ) -> StoreResult<Message> {
+    ) -> StoreResult<Option<Message>> {
         sql::feedback::add_message(&self.pool, project, author, text).await
     }
 

@@ -210,7 +210,7 @@ pub async fn projects(store: &dyn Store) {
 
     // A patch changes only what it names.
     let patch = ProjectPatch { name: Some("Renamed".into()), ..ProjectPatch::default() };
-    assert!(one(store.update_project(id, &patch)).await.unwrap());
+    assert!(one(store.update_project(id, &patch, owner.id)).await.unwrap());
     let after = detail(store, id).await;
     assert_eq!(after.core.name, "Renamed");
     assert_eq!(after.core.manager, "Mia Manager");
@@ -226,7 +226,7 @@ pub async fn projects(store: &dyn Store) {
         color: Some(Some("#A0B1C2".into())),
         ..ProjectPatch::default()
     };
-    assert!(one(store.update_project(id, &patch)).await.unwrap());
+    assert!(one(store.update_project(id, &patch, owner.id)).await.unwrap());
     let after = detail(store, id).await;
     assert_eq!(after.core.name, "Renamed");
     assert_eq!((after.core.manager.as_str(), after.core.consumer.as_str()), ("", "Client"));
@@ -234,14 +234,19 @@ pub async fn projects(store: &dyn Store) {
     assert_eq!(after.core.color.as_deref(), Some("#A0B1C2"));
 
     let keep = ProjectPatch { name: Some("Kept color".into()), ..ProjectPatch::default() };
-    assert!(one(store.update_project(id, &keep)).await.unwrap());
+    assert!(one(store.update_project(id, &keep, owner.id)).await.unwrap());
     assert_eq!(detail(store, id).await.core.color.as_deref(), Some("#A0B1C2"));
     let clear = ProjectPatch { color: Some(None), ..ProjectPatch::default() };
-    assert!(one(store.update_project(id, &clear)).await.unwrap());
+    assert!(one(store.update_project(id, &clear, owner.id)).await.unwrap());
     let after = detail(store, id).await;
     assert_eq!((after.core.color, after.core.name.as_str()), (None, "Kept color"));
 
-    assert!(!one(store.update_project(ProjectId(MISSING), &keep)).await.unwrap());
+    assert!(!one(store.update_project(ProjectId(MISSING), &keep, owner.id)).await.unwrap());
+    let stranger = new_user(store, "stranger").await;
+    let refused = one(store.update_project(id, &keep, stranger.id)).await.unwrap();
+    assert!(!refused, "only the owner or a manager may patch");
+    let refused = one(store.set_phase(id, Phase::Filming, dates(1, 2), stranger.id)).await;
+    assert!(!refused.unwrap(), "only the owner, an editor or a manager may set a phase");
 
     // A project created with a color and phases reads them back.
     let mut phases = [PhaseDates::default(); 8];
@@ -269,14 +274,15 @@ pub async fn phases(store: &dyn Store) {
     for phase in Phase::ALL {
         let i = phase.index() as i64;
         let set = dates(10 * i, 10 * i + 3);
-        assert!(one(store.set_phase(id, phase, set)).await.unwrap(), "{phase:?}");
+        assert!(one(store.set_phase(id, phase, set, owner.id)).await.unwrap(), "{phase:?}");
         let d = detail(store, id).await;
         let mut expected = [PhaseDates::default(); 8];
         expected[phase.index()] = set;
         assert_eq!(d.core.phases.0, expected, "{phase:?}");
         assert_eq!(d.core.earliest_start_date, set.start_date, "{phase:?}");
         assert_eq!(d.core.latest_end_date, set.end_date, "{phase:?}");
-        let cleared = one(store.set_phase(id, phase, PhaseDates::default())).await.unwrap();
+        let cleared =
+            one(store.set_phase(id, phase, PhaseDates::default(), owner.id)).await.unwrap();
         assert!(cleared, "{phase:?}");
     }
     let d = detail(store, id).await;
@@ -297,23 +303,24 @@ pub async fn phases(store: &dyn Store) {
     assert_eq!(d.core.latest_end_date, Some(day(15)), "first end in reverse phase order");
 
     let before = d.core.updated;
-    assert!(one(store.set_phase(id, Phase::BasicPlan, dates(30, 31))).await.unwrap());
+    assert!(one(store.set_phase(id, Phase::BasicPlan, dates(30, 31), owner.id)).await.unwrap());
     let d = detail(store, id).await;
     assert_eq!(d.core.earliest_start_date, Some(day(30)));
     assert_eq!(d.core.latest_end_date, Some(day(15)));
     assert!(d.core.updated >= before);
 
-    assert!(one(store.set_phase(id, Phase::VideoDelivery, dates(0, 2))).await.unwrap());
+    assert!(one(store.set_phase(id, Phase::VideoDelivery, dates(0, 2), owner.id)).await.unwrap());
     assert_eq!(detail(store, id).await.core.latest_end_date, Some(day(2)));
     let cleared = PhaseDates::default();
-    assert!(one(store.set_phase(id, Phase::VideoDelivery, cleared)).await.unwrap());
-    assert!(one(store.set_phase(id, Phase::BasicPlan, cleared)).await.unwrap());
+    assert!(one(store.set_phase(id, Phase::VideoDelivery, cleared, owner.id)).await.unwrap());
+    assert!(one(store.set_phase(id, Phase::BasicPlan, cleared, owner.id)).await.unwrap());
     let d = detail(store, id).await;
     assert_eq!(d.core.phases.0, phases);
     assert_eq!(d.core.earliest_start_date, Some(day(10)));
     assert_eq!(d.core.latest_end_date, Some(day(15)));
 
-    let missing = one(store.set_phase(ProjectId(MISSING), Phase::Filming, dates(1, 2))).await;
+    let missing =
+        one(store.set_phase(ProjectId(MISSING), Phase::Filming, dates(1, 2), owner.id)).await;
     assert!(!missing.unwrap());
 }
 
@@ -561,7 +568,10 @@ pub async fn feedback(store: &dyn Store) {
     for (n, timecode) in timecodes.into_iter().enumerate() {
         let author = if n % 2 == 0 { &owner } else { &ann };
         let body = format!("{text} #{n}");
-        let c = one(store.add_comment(id, author.id, &body, timecode)).await.expect("comment");
+        let c = one(store.add_comment(id, author.id, &body, timecode))
+            .await
+            .expect("comment")
+            .expect("the author takes part");
         assert_eq!(
             (&c.user, c.text.as_str(), c.timecode),
             (&user_ref(author), body.as_str(), timecode)
@@ -569,8 +579,12 @@ pub async fn feedback(store: &dyn Store) {
         assert_recent(c.created, "comment.created");
         comments.push(c);
     }
+    let stranger = new_user(store, "f-stranger").await;
+    let outsider = one(store.add_comment(id, stranger.id, "x", None)).await.unwrap();
+    assert_eq!(outsider, None, "only who takes part may comment");
+    assert_eq!(one(store.add_message(id, stranger.id, "x")).await.unwrap(), None);
     let ghost = one(store.add_comment(ProjectId(MISSING), owner.id, "x", None)).await;
-    assert!(matches!(ghost, Err(StoreError::NotFound)), "unknown project: {ghost:?}");
+    assert!(matches!(ghost, Ok(None)), "unknown project: {ghost:?}");
     comments.sort_by_key(|c| (c.created, c.id));
 
     let all = one(store.comments_page(id, page(100, None))).await.unwrap().unwrap();
@@ -592,13 +606,16 @@ pub async fn feedback(store: &dyn Store) {
     for n in 0..7 {
         let author = if n % 3 == 0 { &ann } else { &owner };
         let body = format!("{text} message {n}");
-        let m = one(store.add_message(id, author.id, &body)).await.expect("message");
+        let m = one(store.add_message(id, author.id, &body))
+            .await
+            .expect("message")
+            .expect("the author takes part");
         assert_eq!((&m.user, m.text.as_str()), (&user_ref(author), body.as_str()));
         assert_recent(m.created, "message.created");
         messages.push(m);
     }
     let ghost = one(store.add_message(ProjectId(MISSING), owner.id, "x")).await;
-    assert!(matches!(ghost, Err(StoreError::NotFound)), "unknown project: {ghost:?}");
+    assert!(matches!(ghost, Ok(None)), "unknown project: {ghost:?}");
     messages.sort_by_key(|m| std::cmp::Reverse((m.created, m.id)));
 
     let all = one(store.messages_page(id, page(100, None))).await.unwrap().unwrap();
@@ -781,11 +798,11 @@ pub async fn cascade(store: &dyn Store) {
     let kept = new_project(store, &owner, "Kept").await;
     let member = add_member(store, id, &ann, Role::Editor).await;
     let kept_member = add_member(store, kept, &ann, Role::Viewer).await;
-    let comment = one(store.add_comment(id, ann.id, "bye", Some(1.0))).await.unwrap();
-    one(store.add_message(id, ann.id, "bye")).await.unwrap();
+    let comment = one(store.add_comment(id, ann.id, "bye", Some(1.0))).await.unwrap().unwrap();
+    one(store.add_message(id, ann.id, "bye")).await.unwrap().unwrap();
     let memo = one(store.add_memo(id, owner.id, day(1), "bye")).await.unwrap();
-    one(store.add_comment(kept, ann.id, "stay", None)).await.unwrap();
-    one(store.add_message(kept, ann.id, "stay")).await.unwrap();
+    one(store.add_comment(kept, ann.id, "stay", None)).await.unwrap().unwrap();
+    one(store.add_message(kept, ann.id, "stay")).await.unwrap().unwrap();
     one(store.add_memo(kept, owner.id, day(2), "stay")).await.unwrap();
 
     assert!(one(store.delete_project(id)).await.unwrap());
@@ -801,10 +818,10 @@ pub async fn cascade(store: &dyn Store) {
     assert!(!one(store.delete_memo(id, memo.id)).await.unwrap());
     assert_eq!(one(store.set_member_role(id, member.id, Role::Viewer)).await.unwrap(), None);
     assert!(!one(store.remove_member(id, member.id)).await.unwrap());
-    assert!(!one(store.update_project(id, &ProjectPatch::default())).await.unwrap());
-    assert!(!one(store.set_phase(id, Phase::Filming, dates(1, 2))).await.unwrap());
+    assert!(!one(store.update_project(id, &ProjectPatch::default(), owner.id)).await.unwrap());
+    assert!(!one(store.set_phase(id, Phase::Filming, dates(1, 2), owner.id)).await.unwrap());
     let late = one(store.add_comment(id, ann.id, "too late", None)).await;
-    assert!(matches!(late, Err(StoreError::NotFound)), "{late:?}");
+    assert!(matches!(late, Ok(None)), "{late:?}");
 
     assert_eq!(ids(&list_all(store, &ann, &ProjectFilter::default()).await), vec![kept]);
     assert_eq!(ids(&list_all(store, &owner, &ProjectFilter::default()).await), vec![kept]);
@@ -832,11 +849,11 @@ pub async fn footprint(store: &dyn Store) {
     add_member(store, joined, &user, Role::Editor).await;
     let commented = new_project(store, &boss, "Commented then left").await;
     let left = add_member(store, commented, &user, Role::Viewer).await;
-    one(store.add_comment(commented, user.id, "hello", None)).await.unwrap();
+    one(store.add_comment(commented, user.id, "hello", None)).await.unwrap().unwrap();
     assert!(one(store.remove_member(commented, left.id)).await.unwrap());
     let chatted = new_project(store, &boss, "Chatted then left").await;
     let left = add_member(store, chatted, &user, Role::Viewer).await;
-    one(store.add_message(chatted, user.id, "hello")).await.unwrap();
+    one(store.add_message(chatted, user.id, "hello")).await.unwrap().unwrap();
     assert!(one(store.remove_member(chatted, left.id)).await.unwrap());
     let unrelated = new_project(store, &boss, "Unrelated").await;
     add_member(store, unrelated, &m1, Role::Viewer).await;

@@ -87,6 +87,11 @@ pub fn set_cache_outcome(outcome: &'static str) {
     RequestStats::with(|log| log.cache = Some(outcome));
 }
 
+/// Forgets the cache outcome of the current request (its answer says nothing of the cache).
+pub fn clear_cache_outcome() {
+    RequestStats::with(|log| log.cache = None);
+}
+
 /// Runs one statement: counts it for the current request, times it, logs it when slow, and
 /// maps the driver's error.
 pub async fn run<T, F>(sql: &'static str, statement: F) -> StoreResult<T>

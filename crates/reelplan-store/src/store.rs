@@ -97,10 +97,24 @@ pub trait Store: Send + Sync + 'static {
     async fn participants(&self, id: ProjectId) -> StoreResult<Vec<UserId>>;
     /// Inserts a project owned by `owner`.
     async fn create_project(&self, owner: UserId, project: &NewProject) -> StoreResult<ProjectId>;
-    /// Applies a patch; false when the project does not exist.
-    async fn update_project(&self, id: ProjectId, patch: &ProjectPatch) -> StoreResult<bool>;
-    /// Sets one phase's dates; false when the project does not exist.
-    async fn set_phase(&self, id: ProjectId, phase: Phase, dates: PhaseDates) -> StoreResult<bool>;
+    /// Applies a patch if `by` is the project's owner or one of its managers (checked in the
+    /// same statement, so a demotion cannot slip in between); false otherwise, or when the
+    /// project does not exist.
+    async fn update_project(
+        &self,
+        id: ProjectId,
+        patch: &ProjectPatch,
+        by: UserId,
+    ) -> StoreResult<bool>;
+    /// Sets one phase's dates if `by` is the owner or an editor or manager (checked in the same
+    /// statement); false otherwise, or when the project does not exist.
+    async fn set_phase(
+        &self,
+        id: ProjectId,
+        phase: Phase,
+        dates: PhaseDates,
+        by: UserId,
+    ) -> StoreResult<bool>;
     /// Deletes a project and everything hanging off it; false when it did not exist.
     async fn delete_project(&self, id: ProjectId) -> StoreResult<bool>;
 
@@ -140,14 +154,15 @@ pub trait Store: Send + Sync + 'static {
         project: ProjectId,
         limit: u32,
     ) -> StoreResult<Option<(ThreadPage<Comment>, FeedbackSummary)>>;
-    /// Posts a comment.
+    /// Posts a comment if the author takes part in the project (checked in the same
+    /// statement); None otherwise, or when the project does not exist.
     async fn add_comment(
         &self,
         project: ProjectId,
         author: UserId,
         text: &str,
         timecode: Option<f64>,
-    ) -> StoreResult<Comment>;
+    ) -> StoreResult<Option<Comment>>;
     /// A comment's author; None when there is no such comment on this project.
     async fn comment_author(
         &self,
@@ -156,13 +171,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<UserId>>;
     /// Deletes a comment; false when there was none.
     async fn delete_comment(&self, project: ProjectId, id: CommentId) -> StoreResult<bool>;
-    /// Posts a message.
+    /// Posts a message if the author takes part in the project (checked in the same
+    /// statement); None otherwise, or when the project does not exist.
     async fn add_message(
         &self,
         project: ProjectId,
         author: UserId,
         text: &str,
-    ) -> StoreResult<Message>;
+    ) -> StoreResult<Option<Message>>;
 
     /// Adds a memo.
     async fn add_memo(

@@ -5,11 +5,12 @@ use reelplan_cache::{Key, Kind, Scope, Want};
 use reelplan_domain::{
     validate, Action, CommentId, Cursor, ProjectId, Role, UserId, ValidationErrors,
 };
+use reelplan_store::stats::set_cache_outcome;
 use reelplan_store::{Comment, Message, PageRequest, StoreResult, ThreadPage};
 use serde::{Deserialize, Serialize};
 
 use super::project_docs::{feedback_doc, feedback_want};
-use super::{access, page, read_through, require, split_page};
+use super::{access, page, require, split_page, valid_for};
 use crate::cached::CachedDoc;
 use crate::error::ApiError;
 use crate::response::list_envelope;
@@ -97,7 +98,7 @@ pub async fn page_of(
 ) -> Result<Bytes, ApiError> {
     let page = page(query.limit, query.cursor.as_deref(), FIRST_PAGE)?;
     let want = thread_want(project, thread, page, query.cursor.as_deref().unwrap_or(""));
-    let doc = read_through(state, want, || async {
+    let load = || async {
         match thread {
             Thread::Comments => {
                 let rows = state.store.comments_page(project, page);
@@ -110,10 +111,19 @@ pub async fn page_of(
                     .await
             }
         }
-    })
-    .await?;
+    };
+    let (doc, outcome) = state.cache.read(want, load).await?;
     let access = doc.access.as_ref().ok_or(ApiError::Internal)?;
-    access.role_of(caller).ok_or_else(ApiError::no_project)?;
+    if access.role_of(caller).is_none() {
+        let missing = outcome.is_hit().then_some(async {
+            match thread {
+                Thread::Comments => state.store.comments_page(project, page).await.map(drop),
+                Thread::Messages => state.store.messages_page(project, page).await.map(drop),
+            }
+        });
+        return Err(super::projects::not_a_participant(missing).await);
+    }
+    set_cache_outcome(outcome.as_str());
     Ok(doc.body)
 }
 
@@ -149,26 +159,28 @@ async fn read_back_thread(state: &AppState, project: ProjectId) -> Result<(), Ap
     Ok(())
 }
 
-/// Posts a comment (any member). Three statements: access, insert, read-back.
+/// Posts a comment (any member). Two statements: the insert (which checks the caller takes
+/// part), and the read-back.
 pub async fn comment(
     state: &AppState,
     caller: UserId,
     project: ProjectId,
     body: NewComment,
 ) -> Result<Comment, ApiError> {
-    require(&access(state, project).await?, caller, Action::Discuss)?;
     let mut errors = ValidationErrors::default();
     let text = errors.check(
         "text",
         validate::required(body.text.as_deref()).and_then(validate::discussion_text),
     );
     let timecode = body.timecode.and_then(|t| errors.check("timecode", validate::timecode(t)));
-    errors.finish()?;
+    let parsed = errors.finish().map(|()| text.unwrap_or_default()).map_err(ApiError::from);
+    let text = valid_for(state, project, caller, Action::Discuss, parsed).await?;
     let comment = state
         .store
-        .add_comment(project, caller, &text.unwrap_or_default(), timecode)
+        .add_comment(project, caller, &text, timecode)
         .await
-        .map_err(|e| not_found_is_no_project(e.into()))?;
+        .map_err(|e| not_found_is_no_project(e.into()))?
+        .ok_or_else(ApiError::no_project)?;
     invalidate_thread(state, project).await;
     read_back_thread(state, project).await?;
     Ok(comment)
@@ -197,22 +209,24 @@ pub async fn delete_comment(
     Ok(())
 }
 
-/// Posts a chat message (any member). Two statements.
+/// Posts a chat message (any member). One statement: the insert, which checks the caller
+/// takes part.
 pub async fn message(
     state: &AppState,
     caller: UserId,
     project: ProjectId,
     body: NewMessage,
 ) -> Result<Message, ApiError> {
-    require(&access(state, project).await?, caller, Action::Discuss)?;
-    let text = validate::required(body.text.as_deref())
+    let parsed = validate::required(body.text.as_deref())
         .and_then(validate::discussion_text)
-        .map_err(|p| ApiError::invalid("text", p))?;
+        .map_err(|p| ApiError::invalid("text", p));
+    let text = valid_for(state, project, caller, Action::Discuss, parsed).await?;
     let message = state
         .store
         .add_message(project, caller, &text)
         .await
-        .map_err(|e| not_found_is_no_project(e.into()))?;
+        .map_err(|e| not_found_is_no_project(e.into()))?
+        .ok_or_else(ApiError::no_project)?;
     invalidate_thread(state, project).await;
     Ok(message)
 }

@@ -53,6 +53,41 @@ pub(crate) fn require(
     }
 }
 
+/// A write whose statement checked the caller's role itself changed nothing: the access list
+/// (one statement, on this path only) tells a non-participant or a missing project (404) from
+/// a role too weak (403). A role that allows it now raced a change of role, and is refused as
+/// the write was.
+pub(crate) async fn refused(
+    state: &AppState,
+    project: ProjectId,
+    caller: UserId,
+    action: Action,
+) -> ApiError {
+    match access(state, project).await {
+        Err(error) => error,
+        Ok(access) => require(&access, caller, action).err().unwrap_or(ApiError::Forbidden),
+    }
+}
+
+/// Validation for a write that checks the role in its own statement: a validation error is
+/// answered only to a caller allowed to act, the others get the 404 or 403 they would get
+/// anyway (one statement, on this path only).
+pub(crate) async fn valid_for<T>(
+    state: &AppState,
+    project: ProjectId,
+    caller: UserId,
+    action: Action,
+    parsed: Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    match parsed {
+        Ok(value) => Ok(value),
+        Err(error) => {
+            require(&access(state, project).await?, caller, action)?;
+            Err(error)
+        }
+    }
+}
+
 /// The access list of a project (one statement); 404 when there is no such project.
 pub(crate) async fn access(
     state: &AppState,

@@ -3,14 +3,14 @@
 use bytes::Bytes;
 use reelplan_cache::{record, Found, Kind, Outcome, Scope};
 use reelplan_domain::{validate, Action, Phase, PhaseDates, ProjectId, UserId, ValidationErrors};
-use reelplan_store::stats::set_cache_outcome;
-use reelplan_store::{NewProject, ProjectAccess, ProjectFilter, ProjectPatch};
+use reelplan_store::stats::{clear_cache_outcome, set_cache_outcome};
+use reelplan_store::{NewProject, ProjectFilter, ProjectPatch};
 use serde::Deserialize;
 
 use super::project_docs::{
     core_want, detail_body, feedback_doc, feedback_want, read_back, ProjectDocs,
 };
-use super::{access, double_option, list_scopes, page, require};
+use super::{access, double_option, list_scopes, page, refused, require, valid_for};
 use crate::cached::CachedDoc;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -178,13 +178,33 @@ pub async fn detail(state: &AppState, caller: UserId, id: ProjectId) -> Result<B
             }
         }
     };
+    if core.access.as_ref().is_some_and(|a| a.role_of(caller).is_none()) {
+        let missing = outcome.is_hit().then(|| state.store.project_detail(id));
+        return Err(not_a_participant(missing).await);
+    }
     set_cache_outcome(outcome.as_str());
     detail_body(&core, &feedback, caller)
 }
 
+/// The 404 of a caller who is not part of an existing project, made indistinguishable from a
+/// missing project's in its headers: one statement run (`missing`, the read a missing
+/// project's 404 runs, when the answer came from the cache and ran none), no cache outcome.
+pub(crate) async fn not_a_participant<T>(
+    missing: Option<impl std::future::Future<Output = reelplan_store::StoreResult<T>>>,
+) -> ApiError {
+    if let Some(read) = missing {
+        if let Err(error) = read.await {
+            return error.into();
+        }
+    }
+    clear_cache_outcome();
+    ApiError::no_project()
+}
+
 /// After a write committed: moves `scopes` on, reads the detail back and fills the project's
-/// documents with it (see [`read_back`]), moves on the filtered lists of any participant the
-/// write did not know of, and answers with the caller's view of it. One statement.
+/// documents with it (see [`read_back`]), moves on the filtered lists of its participants
+/// (those `scopes` did not name already), and answers with the caller's view of it. One
+/// statement.
 async fn answer_after_write(
     state: &AppState,
     caller: UserId,
@@ -198,14 +218,6 @@ async fn answer_after_write(
         .collect();
     state.cache.invalidate(&late).await;
     docs.respond(caller)
-}
-
-/// What a change of a project's own fields or phases moves on: its documents and the
-/// filtered lists of its participants (their unfiltered lists reuse the new summary).
-fn project_changed(id: ProjectId, access: &ProjectAccess) -> Vec<Scope> {
-    let mut scopes = vec![Scope::Project(id.0)];
-    scopes.extend(list_scopes(access.participants()));
-    scopes
 }
 
 fn dates(errors: &mut ValidationErrors, field: &str, input: Option<DatesInput>) -> PhaseDates {
@@ -266,36 +278,39 @@ pub async fn create(
     answer_after_write(state, caller, id, scopes).await
 }
 
-/// Changes a project's fields (manager+). Three statements.
+/// Changes a project's fields (manager+). Two statements: the update (which checks the role),
+/// and the read-back.
 pub async fn patch(
     state: &AppState,
     caller: UserId,
     id: ProjectId,
     body: PatchProject,
 ) -> Result<Bytes, ApiError> {
-    let access = access(state, id).await?;
-    require(&access, caller, Action::Manage)?;
     const NOT_NULL: &str = "must not be null";
-    let mut errors = ValidationErrors::default();
-    let mut text = |field: &str,
-                    value: Option<Option<String>>,
-                    rule: fn(&str) -> Result<String, &'static str>| {
-        value.and_then(|v| errors.check(field, v.ok_or(NOT_NULL).and_then(|v| rule(&v))))
-    };
-    let name = text("name", body.name, validate::project_name);
-    let manager = text("manager", body.manager, validate::party);
-    let consumer = text("consumer", body.consumer, validate::party);
-    let description = text("description", body.description, validate::description);
-    let color = body.color.map(|c| c.and_then(|c| errors.check("color", validate::color(&c))));
-    errors.finish()?;
-    let patch = ProjectPatch { name, manager, consumer, description, color };
-    if !state.store.update_project(id, &patch).await? {
-        return Err(ApiError::no_project());
+    let parsed = (|| -> Result<ProjectPatch, ApiError> {
+        let mut errors = ValidationErrors::default();
+        let mut text = |field: &str,
+                        value: Option<Option<String>>,
+                        rule: fn(&str) -> Result<String, &'static str>| {
+            value.and_then(|v| errors.check(field, v.ok_or(NOT_NULL).and_then(|v| rule(&v))))
+        };
+        let name = text("name", body.name, validate::project_name);
+        let manager = text("manager", body.manager, validate::party);
+        let consumer = text("consumer", body.consumer, validate::party);
+        let description = text("description", body.description, validate::description);
+        let color = body.color.map(|c| c.and_then(|c| errors.check("color", validate::color(&c))));
+        errors.finish()?;
+        Ok(ProjectPatch { name, manager, consumer, description, color })
+    })();
+    let patch = valid_for(state, id, caller, Action::Manage, parsed).await?;
+    if !state.store.update_project(id, &patch, caller).await? {
+        return Err(refused(state, id, caller, Action::Manage).await);
     }
-    answer_after_write(state, caller, id, project_changed(id, &access)).await
+    answer_after_write(state, caller, id, vec![Scope::Project(id.0)]).await
 }
 
-/// Sets one phase's dates (editor+). Three statements.
+/// Sets one phase's dates (editor+). Two statements: the update (which checks the role), and
+/// the read-back.
 pub async fn put_phase(
     state: &AppState,
     caller: UserId,
@@ -304,15 +319,20 @@ pub async fn put_phase(
     body: DatesInput,
 ) -> Result<Bytes, ApiError> {
     let phase = Phase::parse(phase).map_err(|_| ApiError::NotFound("no such phase"))?;
-    let access = access(state, id).await?;
-    require(&access, caller, Action::Edit)?;
     let mut errors = ValidationErrors::default();
     let dates = dates(&mut errors, "", Some(body));
-    errors.finish()?;
-    if !state.store.set_phase(id, phase, dates).await? {
-        return Err(ApiError::no_project());
+    let dates = valid_for(
+        state,
+        id,
+        caller,
+        Action::Edit,
+        errors.finish().map(|()| dates).map_err(ApiError::from),
+    )
+    .await?;
+    if !state.store.set_phase(id, phase, dates, caller).await? {
+        return Err(refused(state, id, caller, Action::Edit).await);
     }
-    answer_after_write(state, caller, id, project_changed(id, &access)).await
+    answer_after_write(state, caller, id, vec![Scope::Project(id.0)]).await
 }
 
 /// Deletes a project (owner only), then its files' objects. Three statements: access, the

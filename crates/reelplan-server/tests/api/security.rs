@@ -307,3 +307,37 @@ async fn malformed_login_emails_are_401_and_never_limiter_keys() {
     assert_eq!(limiter.keys(), before + 1, "a valid email is one key, normalised");
     app.finish().await;
 }
+
+/// A non-member's 404 tells nothing a missing project's does not: the same status, body and
+/// headers (no `X-Cache`, the same statement count, the same `Server-Timing` cache word),
+/// whether the project's documents are cached or cold.
+#[tokio::test]
+async fn a_non_members_404_is_a_missing_projects_404() {
+    let app = TestApp::spawn().await;
+    let (ann, eve) = (app.user("ann").await, app.user("eve").await);
+    let id = app.project(&ann, "secret").await;
+    let cache_word = |r: &Resp| {
+        let timing = r.header("server-timing").to_owned();
+        timing.split(", ").find(|part| part.starts_with("cache")).map(str::to_owned)
+    };
+    for suffix in ["", "/feedback/comments", "/feedback/messages"] {
+        let (real, fake) =
+            (format!("/api/projects/{id}{suffix}"), format!("/api/projects/{}{suffix}", id + 999));
+        for warm in [true, false] {
+            if warm {
+                app.get(&real, &ann).await;
+                assert_eq!(app.get(&real, &ann).await.cache(), "HIT", "{real} is cached");
+            } else {
+                app.chill(&ann, id).await;
+            }
+            let (a, b) = (app.get(&real, &eve).await, app.get(&fake, &eve).await);
+            assert_eq!((a.status, &a.body), (b.status, &b.body), "{real}");
+            assert_eq!(a.status, StatusCode::NOT_FOUND);
+            for header in ["x-cache", "x-query-count"] {
+                assert_eq!(a.header(header), b.header(header), "{header} of {real}, warm {warm}");
+            }
+            assert_eq!(cache_word(&a), cache_word(&b), "{real}, warm {warm}");
+        }
+    }
+    app.finish().await;
+}

@@ -76,7 +76,10 @@ FROM projects p WHERE p.id = $1::bigint"
 pub const ADD_COMMENT: &str = concat!(
     "WITH c AS (
     INSERT INTO comments (project_id, user_id, text, timecode, created)
-    VALUES ($1::bigint, $2::bigint, $3::text, $4::float8, $5::timestamptz)
+    SELECT $1::bigint, $2::bigint, $3::text, $4::float8, $5::timestamptz
+    WHERE ",
+    takes_part!("$1", "$2"),
+    "
     RETURNING id, user_id, text, timecode, created
 )
 SELECT ",
@@ -96,7 +99,10 @@ pub const DELETE_COMMENT: &str =
 pub const ADD_MESSAGE: &str = concat!(
     "WITH ms AS (
     INSERT INTO messages (project_id, user_id, text, created)
-    VALUES ($1::bigint, $2::bigint, $3::text, $4::timestamptz)
+    SELECT $1::bigint, $2::bigint, $3::text, $4::timestamptz
+    WHERE ",
+    takes_part!("$1", "$2"),
+    "
     RETURNING id, user_id, text, created
 )
 SELECT ",
@@ -158,15 +164,15 @@ pub(crate) async fn add_comment(
     author: UserId,
     text: &str,
     timecode: Option<f64>,
-) -> StoreResult<Comment> {
+) -> StoreResult<Option<Comment>> {
     let query = sqlx::query_scalar::<_, String>(ADD_COMMENT)
         .bind(project.0)
         .bind(author.0)
         .bind(text)
         .bind(timecode)
         .bind(now());
-    let doc = run(ADD_COMMENT, query.fetch_one(pool)).await?;
-    Ok(serde_json::from_str(&doc)?)
+    let doc = run(ADD_COMMENT, query.fetch_optional(pool)).await?;
+    Ok(doc.map(|d| serde_json::from_str(&d)).transpose()?)
 }
 
 pub(crate) async fn comment_author(
@@ -192,12 +198,12 @@ pub(crate) async fn add_message(
     project: ProjectId,
     author: UserId,
     text: &str,
-) -> StoreResult<Message> {
+) -> StoreResult<Option<Message>> {
     let query = sqlx::query_scalar::<_, String>(ADD_MESSAGE)
         .bind(project.0)
         .bind(author.0)
         .bind(text)
         .bind(now());
-    let doc = run(ADD_MESSAGE, query.fetch_one(pool)).await?;
-    Ok(serde_json::from_str(&doc)?)
+    let doc = run(ADD_MESSAGE, query.fetch_optional(pool)).await?;
+    Ok(doc.map(|d| serde_json::from_str(&d)).transpose()?)
 }

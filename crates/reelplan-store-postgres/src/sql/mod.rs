@@ -140,6 +140,40 @@ macro_rules! feedback_doc {
     };
 }
 
+/// The condition that user `$user` is the owner of the `projects` row being changed, or one of
+/// its members with a role in `$roles` (a SQL list of role names).
+macro_rules! changed_by {
+    ($user:literal, $roles:literal) => {
+        concat!(
+            "(projects.owner_id = ",
+            $user,
+            "::bigint OR EXISTS (SELECT 1 FROM members m WHERE m.project_id = projects.id
+                AND m.user_id = ",
+            $user,
+            "::bigint AND m.role IN (",
+            $roles,
+            ")))"
+        )
+    };
+}
+
+/// The condition that user `$user` takes part in project `$project` (owner or member).
+macro_rules! takes_part {
+    ($project:literal, $user:literal) => {
+        concat!(
+            "(EXISTS (SELECT 1 FROM projects p WHERE p.id = ",
+            $project,
+            "::bigint AND p.owner_id = ",
+            $user,
+            "::bigint) OR EXISTS (SELECT 1 FROM members m WHERE m.project_id = ",
+            $project,
+            "::bigint AND m.user_id = ",
+            $user,
+            "::bigint))"
+        )
+    };
+}
+
 pub mod feedback;
 pub mod files;
 pub mod members;

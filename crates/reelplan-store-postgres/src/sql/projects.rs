@@ -143,8 +143,10 @@ VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text, $6::text,
     $20::timestamptz, $21::timestamptz, $22::timestamptz, $23::timestamptz)
 RETURNING id";
 
-/// Patches project $1: a null $2-$5 keeps the field; $6 says whether $7 replaces the color.
-pub const UPDATE: &str = "
+/// Patches project $1 at $8 if user $9 is its owner or a manager: a null $2-$5 keeps the
+/// field; $6 says whether $7 replaces the color.
+pub const UPDATE: &str = concat!(
+    "
 UPDATE projects SET
     name = COALESCE($2::text, name),
     manager = COALESCE($3::text, manager),
@@ -152,9 +154,12 @@ UPDATE projects SET
     description = COALESCE($5::text, description),
     color = CASE WHEN $6::boolean THEN $7::text ELSE color END,
     updated = $8::timestamptz
-WHERE id = $1::bigint";
+WHERE id = $1::bigint AND ",
+    changed_by!("$9", "'manager'")
+);
 
-/// Sets one phase of project $1 to ($2, $3) at $4.
+/// Sets one phase of project $1 to ($2, $3) at $4, if user $5 is its owner, an editor or a
+/// manager.
 macro_rules! set_phase {
     ($phase:literal) => {
         concat!(
@@ -162,7 +167,8 @@ macro_rules! set_phase {
             $phase,
             "_start = $2::timestamptz, ",
             $phase,
-            "_end = $3::timestamptz, updated = $4::timestamptz WHERE id = $1::bigint"
+            "_end = $3::timestamptz, updated = $4::timestamptz WHERE id = $1::bigint AND ",
+            changed_by!("$5", "'editor', 'manager'")
         )
     };
 }
@@ -292,6 +298,7 @@ pub(crate) async fn update(
     pool: &PgPool,
     id: ProjectId,
     patch: &ProjectPatch,
+    by: UserId,
 ) -> StoreResult<bool> {
     let query = sqlx::query(UPDATE)
         .bind(id.0)
@@ -301,7 +308,8 @@ pub(crate) async fn update(
         .bind(&patch.description)
         .bind(patch.color.is_some())
         .bind(patch.color.as_ref().and_then(|c| c.as_deref()))
-        .bind(now());
+        .bind(now())
+        .bind(by.0);
     Ok(run(UPDATE, query.execute(pool)).await?.rows_affected() > 0)
 }
 
@@ -310,9 +318,15 @@ pub(crate) async fn set_phase(
     id: ProjectId,
     phase: Phase,
     dates: PhaseDates,
+    by: UserId,
 ) -> StoreResult<bool> {
     let sql = SET_PHASE[phase.index()];
-    let query = sqlx::query(sql).bind(id.0).bind(dates.start_date).bind(dates.end_date).bind(now());
+    let query = sqlx::query(sql)
+        .bind(id.0)
+        .bind(dates.start_date)
+        .bind(dates.end_date)
+        .bind(now())
+        .bind(by.0);
     Ok(run(sql, query.execute(pool)).await?.rows_affected() > 0)
 }
 

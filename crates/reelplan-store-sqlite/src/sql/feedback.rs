@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sqlx::SqlitePool;
 
-use super::{parse, parse_opt};
+use super::parse_opt;
 use crate::{micros, now};
 
 /// The comments of project ?1 after `(?2, ?3)`, oldest first, at most ?4, as a JSON array.
@@ -132,30 +132,34 @@ pub async fn messages_page(
     page(pool, MESSAGES_PAGE, project, request).await
 }
 
-const ADD_COMMENT: &str = "
+const ADD_COMMENT: &str = concat!(
+    "
     INSERT INTO comments (project_id, user_id, text, timecode, created)
-    VALUES (?1, ?2, ?3, ?4, ?5)
+    SELECT ?1, ?2, ?3, ?4, ?5 WHERE ",
+    takes_part!(),
+    "
     RETURNING json_object(
         'id', id,
         'user', json((SELECT json_object('id', u.id, 'email', u.email, 'nickname', u.nickname)
                       FROM users u WHERE u.id = comments.user_id)),
-        'text', text, 'timecode', timecode, 'created', created)";
+        'text', text, 'timecode', timecode, 'created', created)"
+);
 
-/// Posts a comment; `NotFound` when the project (or author) does not exist.
+/// Posts a comment if the author takes part in the project; None otherwise.
 pub async fn add_comment(
     pool: &SqlitePool,
     project: ProjectId,
     author: UserId,
     text: &str,
     timecode: Option<f64>,
-) -> StoreResult<Comment> {
+) -> StoreResult<Option<Comment>> {
     let query = sqlx::query_scalar::<_, String>(ADD_COMMENT)
         .bind(project.0)
         .bind(author.0)
         .bind(text)
         .bind(timecode)
         .bind(now());
-    parse(&run(ADD_COMMENT, query.fetch_one(pool)).await?)
+    parse_opt(run(ADD_COMMENT, query.fetch_optional(pool)).await?)
 }
 
 const COMMENT_AUTHOR: &str = "SELECT user_id FROM comments WHERE id = ?2 AND project_id = ?1";
@@ -182,26 +186,30 @@ pub async fn delete_comment(
     Ok(run(DELETE_COMMENT, query.execute(pool)).await?.rows_affected() > 0)
 }
 
-const ADD_MESSAGE: &str = "
+const ADD_MESSAGE: &str = concat!(
+    "
     INSERT INTO messages (project_id, user_id, text, created)
-    VALUES (?1, ?2, ?3, ?4)
+    SELECT ?1, ?2, ?3, ?4 WHERE ",
+    takes_part!(),
+    "
     RETURNING json_object(
         'id', id,
         'user', json((SELECT json_object('id', u.id, 'email', u.email, 'nickname', u.nickname)
                       FROM users u WHERE u.id = messages.user_id)),
-        'text', text, 'created', created)";
+        'text', text, 'created', created)"
+);
 
-/// Posts a message; `NotFound` when the project (or author) does not exist.
+/// Posts a message if the author takes part in the project; None otherwise.
 pub async fn add_message(
     pool: &SqlitePool,
     project: ProjectId,
     author: UserId,
     text: &str,
-) -> StoreResult<Message> {
+) -> StoreResult<Option<Message>> {
     let query = sqlx::query_scalar::<_, String>(ADD_MESSAGE)
         .bind(project.0)
         .bind(author.0)
         .bind(text)
         .bind(now());
-    parse(&run(ADD_MESSAGE, query.fetch_one(pool)).await?)
+    parse_opt(run(ADD_MESSAGE, query.fetch_optional(pool)).await?)
 }

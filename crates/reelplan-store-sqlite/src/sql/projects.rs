@@ -190,7 +190,8 @@ pub async fn create(
 }
 
 /// `?6` says whether the color changes at all, `?7` is the new color (null clears it).
-const UPDATE: &str = "
+const UPDATE: &str = concat!(
+    "
     UPDATE projects SET
         name = coalesce(?2, name),
         manager = coalesce(?3, manager),
@@ -198,10 +199,18 @@ const UPDATE: &str = "
         description = coalesce(?5, description),
         color = CASE WHEN ?6 THEN ?7 ELSE color END,
         updated = ?8
-    WHERE id = ?1";
+    WHERE id = ?1 AND ",
+    changed_by!("?9", "'manager'")
+);
 
-/// Applies a patch; false when the project does not exist.
-pub async fn update(pool: &SqlitePool, id: ProjectId, patch: &ProjectPatch) -> StoreResult<bool> {
+/// Applies a patch if `by` is the owner or a manager; false otherwise or when the project does
+/// not exist.
+pub async fn update(
+    pool: &SqlitePool,
+    id: ProjectId,
+    patch: &ProjectPatch,
+    by: UserId,
+) -> StoreResult<bool> {
     let query = sqlx::query(UPDATE)
         .bind(id.0)
         .bind(patch.name.as_deref())
@@ -210,7 +219,8 @@ pub async fn update(pool: &SqlitePool, id: ProjectId, patch: &ProjectPatch) -> S
         .bind(patch.description.as_deref())
         .bind(patch.color.is_some())
         .bind(patch.color.clone().flatten())
-        .bind(now());
+        .bind(now())
+        .bind(by.0);
     Ok(run(UPDATE, query.execute(pool)).await?.rows_affected() > 0)
 }
 
@@ -221,7 +231,8 @@ macro_rules! set_phase_sql {
             $phase,
             "_start = ?2, ",
             $phase,
-            "_end = ?3, updated = ?4 WHERE id = ?1"
+            "_end = ?3, updated = ?4 WHERE id = ?1 AND ",
+            changed_by!("?5", "'editor', 'manager'")
         )
     };
 }
@@ -240,19 +251,22 @@ fn set_phase_sql(phase: Phase) -> &'static str {
     }
 }
 
-/// Sets one phase's dates; false when the project does not exist.
+/// Sets one phase's dates if `by` is the owner, an editor or a manager; false otherwise or
+/// when the project does not exist.
 pub async fn set_phase(
     pool: &SqlitePool,
     id: ProjectId,
     phase: Phase,
     dates: PhaseDates,
+    by: UserId,
 ) -> StoreResult<bool> {
     let sql = set_phase_sql(phase);
     let query = sqlx::query(sql)
         .bind(id.0)
         .bind(dates.start_date.map(micros))
         .bind(dates.end_date.map(micros))
-        .bind(now());
+        .bind(now())
+        .bind(by.0);
     Ok(run(sql, query.execute(pool)).await?.rows_affected() > 0)
 }
 
