@@ -156,8 +156,13 @@ impl Store for PgStore {
         members::set_role(&self.pool, project, member, role).await
     }
 
-    async fn remove_member(&self, project: ProjectId, member: MemberId) -> StoreResult<bool> {
-        members::remove(&self.pool, project, member).await
+    async fn remove_member(
+        &self,
+        project: ProjectId,
+        member: MemberId,
+        by: UserId,
+    ) -> StoreResult<Option<UserId>> {
+        members::remove(&self.pool, project, member, by).await
     }
 
     async fn comments_page(

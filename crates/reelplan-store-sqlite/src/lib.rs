@@ -238,8 +238,13 @@ impl Store for SqliteStore {
         sql::members::set_role(&self.pool, project, member, role).await
     }
 
-    async fn remove_member(&self, project: ProjectId, member: MemberId) -> StoreResult<bool> {
-        sql::members::remove(&self.pool, project, member).await
+    async fn remove_member(
+        &self,
+        project: ProjectId,
+        member: MemberId,
+        by: UserId,
+    ) -> StoreResult<Option<UserId>> {
+        sql::members::remove(&self.pool, project, member, by).await
     }
 
     async fn comments_page(

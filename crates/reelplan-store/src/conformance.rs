@@ -526,9 +526,14 @@ pub async fn members(store: &dyn Store) {
     assert_eq!(d.core.member_count, 2);
 
     // Removal.
-    assert!(!one(store.remove_member(other, m_bob.id)).await.unwrap(), "wrong project");
-    assert!(one(store.remove_member(id, m_bob.id)).await.unwrap());
-    assert!(!one(store.remove_member(id, m_bob.id)).await.unwrap(), "already gone");
+    let wrong = one(store.remove_member(other, m_bob.id, owner.id)).await.unwrap();
+    assert_eq!(wrong, None, "wrong project");
+    let stranger = new_user(store, "m-stranger").await;
+    let refused = one(store.remove_member(id, m_bob.id, stranger.id)).await.unwrap();
+    assert_eq!(refused, None, "neither the owner, a manager nor the member themself");
+    assert_eq!(one(store.remove_member(id, m_bob.id, owner.id)).await.unwrap(), Some(bob.id));
+    let again = one(store.remove_member(id, m_bob.id, owner.id)).await.unwrap();
+    assert_eq!(again, None, "already gone");
     let d = detail(store, id).await;
     assert_eq!(d.core.member_count, 1);
     assert_eq!(d.members, vec![Member { role: Role::Manager, ..m_ann.clone() }]);
@@ -817,7 +822,7 @@ pub async fn cascade(store: &dyn Store) {
     assert!(!one(store.delete_comment(id, comment.id)).await.unwrap());
     assert!(!one(store.delete_memo(id, memo.id)).await.unwrap());
     assert_eq!(one(store.set_member_role(id, member.id, Role::Viewer)).await.unwrap(), None);
-    assert!(!one(store.remove_member(id, member.id)).await.unwrap());
+    assert_eq!(one(store.remove_member(id, member.id, owner.id)).await.unwrap(), None);
     assert!(!one(store.update_project(id, &ProjectPatch::default(), owner.id)).await.unwrap());
     assert!(!one(store.set_phase(id, Phase::Filming, dates(1, 2), owner.id)).await.unwrap());
     let late = one(store.add_comment(id, ann.id, "too late", None)).await;
@@ -850,11 +855,11 @@ pub async fn footprint(store: &dyn Store) {
     let commented = new_project(store, &boss, "Commented then left").await;
     let left = add_member(store, commented, &user, Role::Viewer).await;
     one(store.add_comment(commented, user.id, "hello", None)).await.unwrap().unwrap();
-    assert!(one(store.remove_member(commented, left.id)).await.unwrap());
+    assert!(one(store.remove_member(commented, left.id, user.id)).await.unwrap().is_some());
     let chatted = new_project(store, &boss, "Chatted then left").await;
     let left = add_member(store, chatted, &user, Role::Viewer).await;
     one(store.add_message(chatted, user.id, "hello")).await.unwrap().unwrap();
-    assert!(one(store.remove_member(chatted, left.id)).await.unwrap());
+    assert!(one(store.remove_member(chatted, left.id, user.id)).await.unwrap().is_some());
     let unrelated = new_project(store, &boss, "Unrelated").await;
     add_member(store, unrelated, &m1, Role::Viewer).await;
 

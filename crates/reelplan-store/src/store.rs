@@ -132,8 +132,16 @@ pub trait Store: Send + Sync + 'static {
         member: MemberId,
         role: Role,
     ) -> StoreResult<Option<Member>>;
-    /// Removes a member; false when there is no such member of this project.
-    async fn remove_member(&self, project: ProjectId, member: MemberId) -> StoreResult<bool>;
+    /// Removes a member if `by` may: the member themself (leaving), the owner, or a manager
+    /// removing someone who is not a manager (checked in the same statement). Returns the
+    /// removed member's user; None when refused, or when there is no such member of this
+    /// project.
+    async fn remove_member(
+        &self,
+        project: ProjectId,
+        member: MemberId,
+        by: UserId,
+    ) -> StoreResult<Option<UserId>>;
 
     /// A page of comments, oldest first, with the access list; None when no such project.
     async fn comments_page(

@@ -131,23 +131,27 @@ pub async fn patch(
     Ok(member)
 }
 
-/// Removes a member (manager+; managers by the owner only), or lets a member leave.
-/// Three statements.
+/// Removes a member (manager+; managers by the owner only), or lets a member leave. Two
+/// statements: the delete (which checks who may), and the read-back.
 pub async fn remove(
     state: &AppState,
     caller: UserId,
     project: ProjectId,
     id: MemberId,
 ) -> Result<(), ApiError> {
-    let access = access(state, project).await?;
-    let caller_role = access.role_of(caller).ok_or_else(ApiError::no_project)?;
-    let target = access.member(id).ok_or(ApiError::NotFound("no such member"))?;
-    let leaving = target.user_id == caller;
-    if !leaving && !caller_role.may_manage_member(Some(target.role), None) {
-        return Err(ApiError::Forbidden);
-    }
-    if !state.store.remove_member(project, id).await? {
-        return Err(ApiError::NotFound("no such member"));
-    }
-    after_join_or_leave(state, project, target.user_id, &access).await
+    let Some(removed) = state.store.remove_member(project, id, caller).await? else {
+        // Refused or absent: the access list (on this path only) says which.
+        let access = access(state, project).await?;
+        let caller_role = access.role_of(caller).ok_or_else(ApiError::no_project)?;
+        let target = access.member(id).ok_or(ApiError::NotFound("no such member"))?;
+        let allowed =
+            target.user_id == caller || caller_role.may_manage_member(Some(target.role), None);
+        return Err(if allowed {
+            ApiError::NotFound("no such member")
+        } else {
+            ApiError::Forbidden
+        });
+    };
+    let nobody = ProjectAccess { owner_id: removed, members: Vec::new() };
+    after_join_or_leave(state, project, removed, &nobody).await
 }

@@ -109,7 +109,7 @@ async fn every_endpoint_runs_its_budgeted_statements() {
         ),
         ("DELETE comment", app.delete(&format!("{p}/feedback/comments/{comment}"), &ann).await, 3),
         ("DELETE memo", app.delete(&format!("{p}/memos/{memo}"), &ann).await, 2),
-        ("DELETE member", app.delete(&format!("{p}/members/{member}"), &ann).await, 3),
+        ("DELETE member", app.delete(&format!("{p}/members/{member}"), &ann).await, 2),
         // Access, the file keys (so the objects go too), the delete.
         ("DELETE project", app.delete(&p, &ann).await, 3),
     ];

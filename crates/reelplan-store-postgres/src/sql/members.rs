@@ -1,6 +1,6 @@
 //! Memberships: add, change role, remove. `projects.member_count` follows by trigger.
 
-use reelplan_domain::{MemberId, ProjectId, Role};
+use reelplan_domain::{MemberId, ProjectId, Role, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{Member, StoreResult, UserRef};
 use sqlx::PgPool;
@@ -21,8 +21,17 @@ WHERE m.id = $2::bigint AND m.project_id = $1::bigint AND u.id = m.user_id
 RETURNING json_build_object('id', m.id, 'user_id', m.user_id, 'email', u.email,
     'nickname', u.nickname, 'role', m.role, 'created', rp_us(m.created))::text";
 
-/// Removes membership $2 of project $1.
-pub const REMOVE: &str = "DELETE FROM members WHERE id = $2::bigint AND project_id = $1::bigint";
+/// Removes membership $2 of project $1 if user $3 may: the member themself, the owner, or a
+/// manager removing someone who is not a manager.
+pub const REMOVE: &str = "
+DELETE FROM members m
+WHERE m.id = $2::bigint AND m.project_id = $1::bigint AND (
+    m.user_id = $3::bigint
+    OR EXISTS (SELECT 1 FROM projects p WHERE p.id = $1::bigint AND p.owner_id = $3::bigint)
+    OR (m.role <> 'manager' AND EXISTS (
+        SELECT 1 FROM members c
+        WHERE c.project_id = $1::bigint AND c.user_id = $3::bigint AND c.role = 'manager')))
+RETURNING m.user_id";
 
 pub(crate) async fn add(
     pool: &PgPool,
@@ -65,7 +74,8 @@ pub(crate) async fn remove(
     pool: &PgPool,
     project: ProjectId,
     member: MemberId,
-) -> StoreResult<bool> {
-    let query = sqlx::query(REMOVE).bind(project.0).bind(member.0);
-    Ok(run(REMOVE, query.execute(pool)).await?.rows_affected() > 0)
+    by: UserId,
+) -> StoreResult<Option<UserId>> {
+    let query = sqlx::query_scalar::<_, i64>(REMOVE).bind(project.0).bind(member.0).bind(by.0);
+    Ok(run(REMOVE, query.fetch_optional(pool)).await?.map(UserId))
 }

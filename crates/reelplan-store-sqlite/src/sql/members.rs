@@ -108,10 +108,23 @@ pub async fn set_role(
     parse_opt(run(SET_ROLE, query.fetch_optional(pool)).await?)
 }
 
-const REMOVE: &str = "DELETE FROM members WHERE id = ?2 AND project_id = ?1";
+const REMOVE: &str = "
+    DELETE FROM members
+    WHERE id = ?2 AND project_id = ?1 AND (
+        user_id = ?3
+        OR EXISTS (SELECT 1 FROM projects p WHERE p.id = ?1 AND p.owner_id = ?3)
+        OR (role <> 'manager' AND EXISTS (
+            SELECT 1 FROM members c
+            WHERE c.project_id = ?1 AND c.user_id = ?3 AND c.role = 'manager')))
+    RETURNING user_id";
 
 /// Removes a member; false when there is no such member of this project.
-pub async fn remove(pool: &SqlitePool, project: ProjectId, member: MemberId) -> StoreResult<bool> {
-    let query = sqlx::query(REMOVE).bind(project.0).bind(member.0);
-    Ok(run(REMOVE, query.execute(pool)).await?.rows_affected() > 0)
+pub async fn remove(
+    pool: &SqlitePool,
+    project: ProjectId,
+    member: MemberId,
+    by: UserId,
+) -> StoreResult<Option<UserId>> {
+    let query = sqlx::query_scalar::<_, i64>(REMOVE).bind(project.0).bind(member.0).bind(by.0);
+    Ok(run(REMOVE, query.fetch_optional(pool)).await?.map(UserId))
 }
