@@ -143,8 +143,9 @@ impl Store for PgStore {
         project: ProjectId,
         user: &UserRef,
         role: Role,
-    ) -> StoreResult<Member> {
-        members::add(&self.pool, project, user, role).await
+        by: UserId,
+    ) -> StoreResult<Option<Member>> {
+        members::add(&self.pool, project, user, role, by).await
     }
 
     async fn set_member_role(

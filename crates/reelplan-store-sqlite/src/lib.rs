@@ -225,8 +225,9 @@ impl Store for SqliteStore {
         project: ProjectId,
         user: &UserRef,
         role: Role,
-    ) -> StoreResult<Member> {
-        sql::members::add(&self.pool, project, user, role).await
+        by: UserId,
+    ) -> StoreResult<Option<Member>> {
+        sql::members::add(&self.pool, project, user, role, by).await
     }
 
     async fn set_member_role(

@@ -118,8 +118,11 @@ async fn detail(store: &dyn Store, id: ProjectId) -> ProjectDetail {
     one(store.project_detail(id)).await.expect("project_detail").expect("the project exists")
 }
 
+/// Adds `user` to `project` on behalf of its owner.
 async fn add_member(store: &dyn Store, project: ProjectId, user: &User, role: Role) -> Member {
-    one(store.add_member(project, &user_ref(user), role)).await.expect("add_member")
+    let owner = one(store.access(project)).await.expect("access").expect("a project").owner_id;
+    let added = one(store.add_member(project, &user_ref(user), role, owner)).await;
+    added.expect("add_member").expect("the owner may add anyone")
 }
 
 async fn list_all(store: &dyn Store, viewer: &User, filter: &ProjectFilter) -> Vec<ProjectSummary> {
@@ -479,10 +482,14 @@ pub async fn members(store: &dyn Store) {
     assert!(m_bob.id > m_ann.id);
     assert_eq!(detail(store, id).await.core.member_count, 2);
 
-    let again = one(store.add_member(id, &user_ref(&ann), Role::Manager)).await;
+    let again = one(store.add_member(id, &user_ref(&ann), Role::Manager, owner.id)).await;
     assert!(matches!(again, Err(StoreError::Conflict { .. })), "duplicate member: {again:?}");
-    let ghost = one(store.add_member(ProjectId(MISSING), &user_ref(&ann), Role::Viewer)).await;
-    assert!(matches!(ghost, Err(StoreError::NotFound)), "unknown project: {ghost:?}");
+    let ghost =
+        one(store.add_member(ProjectId(MISSING), &user_ref(&ann), Role::Viewer, owner.id)).await;
+    assert!(matches!(ghost, Ok(None)), "unknown project: {ghost:?}");
+    let eve = new_user(store, "m-eve").await;
+    let by_editor = one(store.add_member(id, &user_ref(&eve), Role::Viewer, ann.id)).await;
+    assert!(matches!(by_editor, Ok(None)), "an editor may not add: {by_editor:?}");
 
     let d = detail(store, id).await;
     assert_eq!(d.core.member_count, 2);

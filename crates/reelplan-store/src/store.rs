@@ -118,13 +118,16 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a project and everything hanging off it; false when it did not exist.
     async fn delete_project(&self, id: ProjectId) -> StoreResult<bool>;
 
-    /// Adds a member; `Conflict` when they already are one.
+    /// Adds a member if `by` may grant `role` (the owner any role, a manager any but manager;
+    /// checked in the same statement); None otherwise, or when the project does not exist;
+    /// `Conflict` when they already are one.
     async fn add_member(
         &self,
         project: ProjectId,
         user: &UserRef,
         role: Role,
-    ) -> StoreResult<Member>;
+        by: UserId,
+    ) -> StoreResult<Option<Member>>;
     /// Changes a member's role; None when there is no such member of this project.
     async fn set_member_role(
         &self,

@@ -1,12 +1,12 @@
 //! Members: add, change role, remove (or leave). Only the owner touches managers.
 
 use reelplan_cache::Scope;
-use reelplan_domain::{validate, MemberId, ProjectId, Role, UserId, ValidationErrors};
+use reelplan_domain::{validate, Action, MemberId, ProjectId, Role, UserId, ValidationErrors};
 use reelplan_store::{Member, ProjectAccess};
 use serde::Deserialize;
 
 use super::project_docs::read_back;
-use super::{access, list_scopes};
+use super::{access, list_scopes, refused};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -94,15 +94,20 @@ pub async fn add(
     if access.role_of(user.id).is_some() {
         return Err(ApiError::Conflict("that user is already part of this project"));
     }
-    let member = state.store.add_member(project, &user, role).await.map_err(|e| {
-        match ApiError::from(e) {
-            ApiError::Conflict(_) => {
-                ApiError::Conflict("that user is already part of this project")
-            }
-            ApiError::NotFound(_) => ApiError::no_project(),
-            other => other,
-        }
-    })?;
+    let added =
+        state.store.add_member(project, &user, role, caller).await.map_err(
+            |e| match ApiError::from(e) {
+                ApiError::Conflict(_) => {
+                    ApiError::Conflict("that user is already part of this project")
+                }
+                ApiError::NotFound(_) => ApiError::no_project(),
+                other => other,
+            },
+        )?;
+    // Refused by the insert's own check: the caller's role changed since the first read.
+    let Some(member) = added else {
+        return Err(refused(state, project, caller, Action::Manage).await);
+    };
     after_join_or_leave(state, project, user.id, &access).await?;
     Ok(member)
 }

@@ -156,14 +156,16 @@ async fn the_budget_does_not_grow_with_the_data() {
         } else {
             crew.iter().take(9).chain([&ann_ref]).collect()
         };
-        for (i, member) in members.into_iter().enumerate() {
+        for (i, member) in members.iter().enumerate() {
             let role = [Role::Viewer, Role::Editor, Role::Manager][i % 3];
-            store.add_member(pid, member, role).await.unwrap();
+            store.add_member(pid, member, role, UserId(owner)).await.unwrap().expect("added");
         }
         for c in 0..40 {
-            store.add_comment(pid, crew[c % 10].id, "feedback", Some(c as f64)).await.unwrap();
+            let author = members[c % members.len()].id;
+            let comment = store.add_comment(pid, author, "feedback", Some(c as f64));
+            comment.await.unwrap().expect("a member comments");
         }
-        store.add_message(pid, crew[0].id, "hello").await.unwrap();
+        store.add_message(pid, members[0].id, "hello").await.unwrap().expect("a member writes");
         last = pid.0;
     }
     assert_eq!(big.store().access(ProjectId(last)).await.unwrap().unwrap().members.len(), 10);

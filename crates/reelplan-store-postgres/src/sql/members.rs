@@ -7,10 +7,15 @@ use sqlx::PgPool;
 
 use super::now;
 
-/// Adds user $2 to project $1 with role $3 at $4.
+/// Adds user $2 to project $1 with role $3 at $4, if user $5 is the owner, or a manager and
+/// the role is not manager.
 pub const ADD: &str = "
 INSERT INTO members (project_id, user_id, role, created)
-VALUES ($1::bigint, $2::bigint, $3::text, $4::timestamptz)
+SELECT $1::bigint, $2::bigint, $3::text, $4::timestamptz
+WHERE EXISTS (SELECT 1 FROM projects p WHERE p.id = $1::bigint AND p.owner_id = $5::bigint)
+   OR ($3::text <> 'manager' AND EXISTS (
+        SELECT 1 FROM members c
+        WHERE c.project_id = $1::bigint AND c.user_id = $5::bigint AND c.role = 'manager'))
 RETURNING id";
 
 /// Gives membership $2 of project $1 the role $3.
@@ -38,22 +43,26 @@ pub(crate) async fn add(
     project: ProjectId,
     user: &UserRef,
     role: Role,
-) -> StoreResult<Member> {
+    by: UserId,
+) -> StoreResult<Option<Member>> {
     let created = now();
     let query = sqlx::query_scalar::<_, i64>(ADD)
         .bind(project.0)
         .bind(user.id.0)
         .bind(role.as_str())
-        .bind(created);
-    let id = run(ADD, query.fetch_one(pool)).await?;
-    Ok(Member {
+        .bind(created)
+        .bind(by.0);
+    let Some(id) = run(ADD, query.fetch_optional(pool)).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Member {
         id: MemberId(id),
         user_id: user.id,
         email: user.email.clone(),
         nickname: user.nickname.clone(),
         role,
         created,
-    })
+    }))
 }
 
 pub(crate) async fn set_role(

@@ -60,30 +60,39 @@ pub async fn participants(pool: &SqlitePool, id: ProjectId) -> StoreResult<Vec<U
 }
 
 const ADD: &str = "
-    INSERT INTO members (project_id, user_id, role, created) VALUES (?1, ?2, ?3, ?4)
+    INSERT INTO members (project_id, user_id, role, created)
+    SELECT ?1, ?2, ?3, ?4
+    WHERE EXISTS (SELECT 1 FROM projects p WHERE p.id = ?1 AND p.owner_id = ?5)
+       OR (?3 <> 'manager' AND EXISTS (
+            SELECT 1 FROM members c WHERE c.project_id = ?1 AND c.user_id = ?5 AND c.role = 'manager'))
     RETURNING id, created";
 
-/// Adds a member: `Conflict` when already one, `NotFound` when the project or user is gone.
+/// Adds a member if `by` is the owner, or a manager and the role is not manager; None
+/// otherwise or when the project is gone; `Conflict` when already one.
 pub async fn add(
     pool: &SqlitePool,
     project: ProjectId,
     user: &UserRef,
     role: Role,
-) -> StoreResult<Member> {
+    by: UserId,
+) -> StoreResult<Option<Member>> {
     let query = sqlx::query_as::<_, (i64, i64)>(ADD)
         .bind(project.0)
         .bind(user.id.0)
         .bind(role.as_str())
-        .bind(now());
-    let (id, created) = run(ADD, query.fetch_one(pool)).await?;
-    Ok(Member {
+        .bind(now())
+        .bind(by.0);
+    let Some((id, created)) = run(ADD, query.fetch_optional(pool)).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Member {
         id: MemberId(id),
         user_id: user.id,
         email: user.email.clone(),
         nickname: user.nickname.clone(),
         role,
         created: time(created)?,
-    })
+    }))
 }
 
 const SET_ROLE: &str = "
