@@ -107,10 +107,6 @@ impl Store for PgStore {
         projects::invite_context(&self.pool, id, email).await
     }
 
-    async fn participants(&self, id: ProjectId) -> StoreResult<Vec<UserId>> {
-        projects::participants(&self.pool, id).await
-    }
-
     async fn create_project(&self, owner: UserId, project: &NewProject) -> StoreResult<ProjectId> {
         projects::create(&self.pool, owner, project).await
     }

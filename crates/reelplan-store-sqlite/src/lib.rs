@@ -189,10 +189,6 @@ impl Store for SqliteStore {
         sql::members::invite_context(&self.pool, id, email).await
     }
 
-    async fn participants(&self, id: ProjectId) -> StoreResult<Vec<UserId>> {
-        sql::members::participants(&self.pool, id).await
-    }
-
     async fn create_project(&self, owner: UserId, project: &NewProject) -> StoreResult<ProjectId> {
         sql::projects::create(&self.pool, owner, project).await
     }

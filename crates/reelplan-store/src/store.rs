@@ -93,8 +93,6 @@ pub trait Store: Send + Sync + 'static {
         id: ProjectId,
         email: &str,
     ) -> StoreResult<Option<(ProjectAccess, Option<UserRef>)>>;
-    /// The owner and members as they are now (read after a write has committed).
-    async fn participants(&self, id: ProjectId) -> StoreResult<Vec<UserId>>;
     /// Inserts a project owned by `owner`.
     async fn create_project(&self, owner: UserId, project: &NewProject) -> StoreResult<ProjectId>;
     /// Applies a patch if `by` is the project's owner or one of its managers (checked in the

@@ -119,15 +119,6 @@ pub const INVITE_CONTEXT: &str = concat!(
 FROM projects p WHERE p.id = $1::bigint"
 );
 
-/// The owner of project $1, then its members by membership id.
-pub const PARTICIPANTS: &str = "
-SELECT x.user_id FROM (
-    SELECT p.owner_id AS user_id, 0 AS rank, 0::bigint AS member_id
-    FROM projects p WHERE p.id = $1::bigint
-    UNION ALL
-    SELECT m.user_id, 1, m.id FROM members m WHERE m.project_id = $1::bigint
-) x ORDER BY x.rank, x.member_id";
-
 /// Inserts a project: $1 owner, $2-$6 fields, $7 now, $8-$23 the phase dates in phase order.
 pub const CREATE: &str = "
 INSERT INTO projects (owner_id, name, manager, consumer, description, color, created, updated,
@@ -267,12 +258,6 @@ pub(crate) async fn invite_context(
     let query = sqlx::query_scalar::<_, String>(INVITE_CONTEXT).bind(id.0).bind(email);
     let text = run(INVITE_CONTEXT, query.fetch_optional(pool)).await?;
     Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
-}
-
-pub(crate) async fn participants(pool: &PgPool, id: ProjectId) -> StoreResult<Vec<UserId>> {
-    let query = sqlx::query_scalar::<_, i64>(PARTICIPANTS).bind(id.0);
-    let ids = run(PARTICIPANTS, query.fetch_all(pool)).await?;
-    Ok(ids.into_iter().map(UserId).collect())
 }
 
 pub(crate) async fn create(

@@ -44,21 +44,6 @@ pub async fn invite_context(
     Ok(doc.map(|doc| (doc.access, doc.user)))
 }
 
-/// The owner first (sort key 0), then members by membership id.
-pub(crate) const PARTICIPANTS: &str = "
-    SELECT user_id FROM (
-        SELECT 0 AS k, owner_id AS user_id FROM projects WHERE id = ?1
-        UNION ALL
-        SELECT id, user_id FROM members WHERE project_id = ?1)
-    ORDER BY k";
-
-/// The owner and members now; empty when the project does not exist.
-pub async fn participants(pool: &SqlitePool, id: ProjectId) -> StoreResult<Vec<UserId>> {
-    let query = sqlx::query_scalar::<_, i64>(PARTICIPANTS).bind(id.0);
-    let ids = run(PARTICIPANTS, query.fetch_all(pool)).await?;
-    Ok(ids.into_iter().map(UserId).collect())
-}
-
 const ADD: &str = "
     INSERT INTO members (project_id, user_id, role, created)
     SELECT ?1, ?2, ?3, ?4

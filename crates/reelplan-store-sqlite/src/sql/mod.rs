@@ -43,7 +43,6 @@ mod tests {
             super::feedback::MESSAGES_PAGE,
             super::members::ACCESS,
             super::members::INVITE_CONTEXT,
-            super::members::PARTICIPANTS,
             super::users::FOOTPRINT,
         ] {
             let plan: Vec<(i64, i64, i64, String)> =
