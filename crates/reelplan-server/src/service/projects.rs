@@ -139,20 +139,24 @@ pub async fn detail(state: &AppState, caller: UserId, id: ProjectId) -> Result<B
         (Found::Hit(core, a), Found::Miss(tag)) => {
             record(Kind::ProjectDetail, a);
             let _flight = state.cache.flight(&feedback_key).await;
-            let feedback = match state.cache.held(&feedback_key, tag).await {
-                Some(feedback) => feedback,
+            match state.cache.held(&feedback_key, tag).await {
+                Some(feedback) => {
+                    record(Kind::DetailFeedback, Outcome::HitL1);
+                    (core, feedback, Outcome::HitL1)
+                }
                 None => {
                     record(Kind::DetailFeedback, Outcome::Miss);
                     let block = state.store.feedback_summary(id).await?;
                     let feedback = feedback_doc(&block.ok_or_else(ApiError::no_project)?)?;
                     state.cache.fill(vec![(feedback_key, tag, feedback.clone())]).await;
-                    feedback
+                    (core, feedback, Outcome::Miss)
                 }
-            };
-            (core, feedback, Outcome::Miss)
+            }
         }
         (Found::Miss(core_tag), feedback) => {
-            let _flight = state.cache.flight(&core_key).await;
+            // Both keys: a reader that finds the document this load fills but not yet its
+            // block waits on the block's flight rather than loading the block again.
+            let _flights = state.cache.flights(&[&core_key, &feedback_key]).await;
             let held = state.cache.held(&core_key, core_tag).await;
             let (held_feedback, feedback_tag) = match feedback {
                 Found::Hit(doc, tier) => {
@@ -162,7 +166,13 @@ pub async fn detail(state: &AppState, caller: UserId, id: ProjectId) -> Result<B
                 Found::Miss(tag) => (state.cache.held(&feedback_key, tag).await, Some(tag)),
             };
             match (held, held_feedback) {
-                (Some(core), Some(feedback)) => (core, feedback, Outcome::HitL1),
+                (Some(core), Some(feedback)) => {
+                    record(Kind::ProjectDetail, Outcome::HitL1);
+                    if feedback_tag.is_some() {
+                        record(Kind::DetailFeedback, Outcome::HitL1);
+                    }
+                    (core, feedback, Outcome::HitL1)
+                }
                 _ => {
                     record(Kind::ProjectDetail, Outcome::Miss);
                     let detail =
