@@ -131,6 +131,12 @@ pub struct ServeArgs {
     /// Uploads larger than this many bytes are cut off with 413 (default 2 GiB).
     #[arg(long, env = "REELPLAN_MAX_UPLOAD_BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
     pub max_upload_bytes: u64,
+    /// Memos one project may hold; more are 422 (default 1000).
+    #[arg(long, env = "REELPLAN_MAX_MEMOS_PER_PROJECT")]
+    pub max_memos_per_project: Option<u32>,
+    /// Files one project may hold, the video aside; more are 422 (default 1000).
+    #[arg(long, env = "REELPLAN_MAX_FILES_PER_PROJECT")]
+    pub max_files_per_project: Option<u32>,
     #[command(flatten)]
     pub hardening: HardeningArgs,
 }
@@ -285,6 +291,12 @@ impl ServeArgs {
         ttls.member_permissions = Duration::from_secs(self.ttl_member_permissions);
         config.objects.url = self.object_store.clone().filter(|url| !url.is_empty());
         config.objects.max_upload_bytes = self.max_upload_bytes;
+        if let Some(cap) = self.max_memos_per_project {
+            config.content.memos_per_project = cap;
+        }
+        if let Some(cap) = self.max_files_per_project {
+            config.content.files_per_project = cap;
+        }
         self.hardening.apply(&mut config)?;
         Ok(config)
     }

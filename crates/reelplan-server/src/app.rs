@@ -175,6 +175,7 @@ pub fn state_with_store(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
         store,
         cache,
         objects,
+        content: config.content,
         auth: Arc::new(auth),
         n_plus_one_warnings: Default::default(),
         live: Default::default(),

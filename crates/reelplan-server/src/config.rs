@@ -69,6 +69,22 @@ impl Default for ObjectsConfig {
     }
 }
 
+/// How much one project may hold, so no detail document (every member's read) grows without
+/// bound: past a cap the write is 422 `validation`.
+#[derive(Debug, Clone, Copy)]
+pub struct ContentConfig {
+    /// Memos per project (default 1,000).
+    pub memos_per_project: u32,
+    /// Files per project, the video aside (default 1,000).
+    pub files_per_project: u32,
+}
+
+impl Default for ContentConfig {
+    fn default() -> Self {
+        ContentConfig { memos_per_project: 1000, files_per_project: 1000 }
+    }
+}
+
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -82,6 +98,8 @@ pub struct Config {
     pub cache: CacheConfig,
     /// Uploaded files and the feedback video.
     pub objects: ObjectsConfig,
+    /// How many memos and files a project may hold.
+    pub content: ContentConfig,
     /// Concurrency limit, request timeout, shutdown grace.
     pub limits: crate::limits::LimitsConfig,
     /// Upload concurrency (global and per user), idle timeout and minimum rate.
@@ -110,6 +128,7 @@ impl Config {
             },
             cache: CacheConfig::default(),
             objects: ObjectsConfig::default(),
+            content: ContentConfig::default(),
             limits: crate::limits::LimitsConfig::default(),
             uploads: crate::uploads::UploadLimitsConfig::default(),
             security: crate::security::SecurityConfig::default(),

@@ -36,6 +36,8 @@ pub struct Shared {
     pub store: Arc<dyn Store>,
     /// The two-tier cache.
     pub cache: Cache<CachedDoc>,
+    /// How many memos and files a project may hold.
+    pub content: crate::config::ContentConfig,
     /// Where uploaded files and videos live, and the upload limit.
     pub objects: crate::objects::Objects,
     /// Tokens and passwords.

@@ -305,16 +305,22 @@ impl Store for SqliteStore {
         author: UserId,
         date: Timestamp,
         text: &str,
-    ) -> StoreResult<Memo> {
-        sql::memos::add(&self.pool, project, author, date, text).await
+        cap: u32,
+    ) -> StoreResult<Option<Memo>> {
+        sql::memos::add(&self.pool, project, author, date, text, cap).await
     }
 
     async fn delete_memo(&self, project: ProjectId, id: MemoId) -> StoreResult<bool> {
         sql::memos::delete(&self.pool, project, id).await
     }
 
-    async fn add_file(&self, project: ProjectId, file: &NewFile) -> StoreResult<FileMeta> {
-        sql::files::add(&self.pool, project, file).await
+    async fn add_file(
+        &self,
+        project: ProjectId,
+        file: &NewFile,
+        cap: u32,
+    ) -> StoreResult<Option<FileMeta>> {
+        sql::files::add(&self.pool, project, file, cap).await
     }
 
     async fn set_video(&self, project: ProjectId, file: &NewFile) -> StoreResult<VideoReplaced> {

@@ -80,6 +80,9 @@ fn page(limit: u32, after: Option<Cursor>) -> PageRequest {
     PageRequest { limit, after }
 }
 
+/// A per-project cap of memos or files no test here reaches.
+const CAP: u32 = 1000;
+
 /// An id no row has.
 const MISSING: i64 = i64::MAX - 7;
 
@@ -676,7 +679,8 @@ pub async fn memos(store: &dyn Store) {
     for (n, (d, author)) in [(5, &owner), (1, &ann), (5, &ann), (3, &owner)].into_iter().enumerate()
     {
         let text = format!("memo {n}: \"quoted\"\n{}", "é".repeat(n));
-        let memo = one(store.add_memo(id, author.id, day(d), &text)).await.expect("add_memo");
+        let memo = one(store.add_memo(id, author.id, day(d), &text, CAP)).await.expect("add_memo");
+        let memo = memo.expect("under the cap");
         assert_eq!(
             (memo.user_id, memo.date, memo.text.as_str()),
             (author.id, day(d), text.as_str())
@@ -684,8 +688,10 @@ pub async fn memos(store: &dyn Store) {
         assert_recent(memo.created, "memo.created");
         added.push(memo);
     }
-    let ghost = one(store.add_memo(ProjectId(MISSING), owner.id, day(1), "x")).await;
+    let ghost = one(store.add_memo(ProjectId(MISSING), owner.id, day(1), "x", CAP)).await;
     assert!(matches!(ghost, Err(StoreError::NotFound)), "unknown project: {ghost:?}");
+    let full = one(store.add_memo(id, owner.id, day(1), "one too many", 4)).await.unwrap();
+    assert_eq!(full, None, "a project holding its cap of memos takes no more");
 
     let order = |memos: &[Memo]| memos.iter().map(|m| m.id).collect::<Vec<_>>();
     let expected = vec![added[1].id, added[3].id, added[0].id, added[2].id];
@@ -728,13 +734,15 @@ pub async fn files(store: &dyn Store) {
 
     let b = new_file("b \"quoted\" — 日本語.pdf", "application/pdf", 10);
     let a = new_file("a.txt", "text/plain; charset=utf-8", 0);
-    let fb = one(store.add_file(id, &b)).await.expect("add_file");
+    let fb = one(store.add_file(id, &b, CAP)).await.expect("add_file").expect("under the cap");
     check(&fb, &b);
-    let fa = one(store.add_file(id, &a)).await.expect("add_file");
+    let fa = one(store.add_file(id, &a, CAP)).await.expect("add_file").expect("under the cap");
     check(&fa, &a);
     assert!(fa.id > fb.id);
-    let ghost = one(store.add_file(ProjectId(MISSING), &a)).await;
+    let ghost = one(store.add_file(ProjectId(MISSING), &a, CAP)).await;
     assert!(matches!(ghost, Err(StoreError::NotFound)), "unknown project: {ghost:?}");
+    let full = one(store.add_file(id, &a, 2)).await.unwrap();
+    assert_eq!(full, None, "a project holding its cap of files takes no more");
     let d = detail(store, id).await;
     assert_eq!(d.files, vec![fb.clone(), fa.clone()], "files by id");
     assert_eq!(d.feedback.video, None);
@@ -811,10 +819,10 @@ pub async fn cascade(store: &dyn Store) {
     let kept_member = add_member(store, kept, &ann, Role::Viewer).await;
     let comment = one(store.add_comment(id, ann.id, "bye", Some(1.0))).await.unwrap().unwrap();
     one(store.add_message(id, ann.id, "bye")).await.unwrap().unwrap();
-    let memo = one(store.add_memo(id, owner.id, day(1), "bye")).await.unwrap();
+    let memo = one(store.add_memo(id, owner.id, day(1), "bye", CAP)).await.unwrap().unwrap();
     one(store.add_comment(kept, ann.id, "stay", None)).await.unwrap().unwrap();
     one(store.add_message(kept, ann.id, "stay")).await.unwrap().unwrap();
-    one(store.add_memo(kept, owner.id, day(2), "stay")).await.unwrap();
+    one(store.add_memo(kept, owner.id, day(2), "stay", CAP)).await.unwrap().unwrap();
 
     assert!(one(store.delete_project(id)).await.unwrap());
     assert!(!one(store.delete_project(id)).await.unwrap(), "already gone");

@@ -189,20 +189,27 @@ pub trait Store: Send + Sync + 'static {
         text: &str,
     ) -> StoreResult<Option<Message>>;
 
-    /// Adds a memo.
+    /// Adds a memo unless the project holds `cap` already (None then); `NotFound` when the
+    /// project does not exist.
     async fn add_memo(
         &self,
         project: ProjectId,
         author: UserId,
         date: Timestamp,
         text: &str,
-    ) -> StoreResult<Memo>;
+        cap: u32,
+    ) -> StoreResult<Option<Memo>>;
     /// Deletes a memo; false when there was none on this project.
     async fn delete_memo(&self, project: ProjectId, id: MemoId) -> StoreResult<bool>;
 
-    /// Records a project file (kind 'file') whose object is complete; `NotFound` when the
-    /// project does not exist.
-    async fn add_file(&self, project: ProjectId, file: &NewFile) -> StoreResult<FileMeta>;
+    /// Records a project file (kind 'file') whose object is complete, unless the project holds
+    /// `cap` files already (None then); `NotFound` when the project does not exist.
+    async fn add_file(
+        &self,
+        project: ProjectId,
+        file: &NewFile,
+        cap: u32,
+    ) -> StoreResult<Option<FileMeta>>;
     /// Records the project's new feedback video and deletes the rows of the videos it
     /// replaces, returning their storage keys; `NotFound` when the project does not exist.
     async fn set_video(&self, project: ProjectId, file: &NewFile) -> StoreResult<VideoReplaced>;

@@ -72,8 +72,13 @@ where
         Some(value) => content_type(value)?,
     };
     let file = store_object(state, name, content_type, upload.content_length, upload.body).await?;
-    let meta = match state.store.add_file(project, &file).await {
-        Ok(meta) => meta,
+    let cap = state.content.files_per_project;
+    let meta = match state.store.add_file(project, &file, cap).await {
+        Ok(Some(meta)) => meta,
+        Ok(None) => {
+            state.objects.delete_or_log(&file.storage_key).await;
+            return Err(ApiError::invalid("files", &format!("a project holds at most {cap}")));
+        }
         Err(error) => {
             state.objects.delete_or_log(&file.storage_key).await;
             return Err(not_found_is_no_project(error.into()));

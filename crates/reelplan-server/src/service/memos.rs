@@ -36,11 +36,13 @@ pub async fn add(
     let (Some(date), Some(text)) = (date, text) else {
         return Err(ApiError::Internal);
     };
+    let cap = state.content.memos_per_project;
     let memo = state
         .store
-        .add_memo(project, caller, date, &text)
+        .add_memo(project, caller, date, &text, cap)
         .await
-        .map_err(|e| not_found_is_no_project(e.into()))?;
+        .map_err(|e| not_found_is_no_project(e.into()))?
+        .ok_or_else(|| ApiError::invalid("memos", &format!("a project holds at most {cap}")))?;
     state.cache.invalidate(&[Scope::Attachments(project.0)]).await;
     Ok(memo)
 }

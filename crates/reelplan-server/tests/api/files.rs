@@ -785,3 +785,33 @@ async fn concurrent_video_replacements_leave_one_video() {
     }
     finish(app, dir).await;
 }
+
+/// A project holds at most its cap of memos and files: the next one is 422 and changes
+/// nothing, so no detail document grows without bound.
+#[tokio::test]
+async fn memos_and_files_stop_at_their_cap() {
+    let app = crate::helpers::TestApp::spawn_with(|config| {
+        config.content.memos_per_project = 2;
+        config.content.files_per_project = 1;
+    })
+    .await;
+    let ann = app.user("ann").await;
+    let id = app.project(&ann, "capped").await;
+    let memo = serde_json::json!({"date": "2026-01-01T00:00:00Z", "text": "call"});
+    for _ in 0..2 {
+        let resp = app.post(&format!("/api/projects/{id}/memos"), &ann, memo.clone()).await;
+        assert_eq!(resp.status, axum::http::StatusCode::CREATED);
+    }
+    let over = app.post(&format!("/api/projects/{id}/memos"), &ann, memo).await;
+    assert_eq!(over.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY, "{:?}", over.body);
+    assert_eq!(over.body["fields"]["memos"], "a project holds at most 2");
+    let first = upload(&app, &ann, id, "a.txt", Some("text/plain"), b"one").await;
+    assert_eq!(first.status, axum::http::StatusCode::CREATED, "{:?}", first.body);
+    let second = upload(&app, &ann, id, "b.txt", Some("text/plain"), b"two").await;
+    assert_eq!(second.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY, "{:?}", second.body);
+    assert_eq!(second.body["fields"]["files"], "a project holds at most 1");
+    let detail = app.get(&format!("/api/projects/{id}"), &ann).await;
+    assert_eq!(detail.result()["memos"].as_array().map(Vec::len), Some(2));
+    assert_eq!(detail.result()["files"].as_array().map(Vec::len), Some(1));
+    app.finish().await;
+}

@@ -8,10 +8,12 @@ use sqlx::PgPool;
 
 use super::now;
 
-/// Records a file (kind 'file') of project $1: name $2, content type $3, size $4, key $5, at $6.
+/// Records a file (kind 'file') of project $1: name $2, content type $3, size $4, key $5, at
+/// $6, unless the project holds $7 files already.
 pub const ADD: &str = concat!(
     "INSERT INTO files AS f (project_id, kind, name, content_type, size, storage_key, created)
-VALUES ($1::bigint, 'file', $2::text, $3::text, $4::bigint, $5::text, $6::timestamptz)
+SELECT $1::bigint, 'file', $2::text, $3::text, $4::bigint, $5::text, $6::timestamptz
+WHERE (SELECT count(*) FROM files WHERE project_id = $1::bigint AND kind = 'file') < $7::bigint
 RETURNING ",
     file_doc!("f"),
     "::text"
@@ -92,9 +94,11 @@ pub(crate) async fn add(
     pool: &PgPool,
     project: ProjectId,
     file: &NewFile,
-) -> StoreResult<FileMeta> {
-    let doc = run(ADD, new_file_row(ADD, project, file).fetch_one(pool)).await?;
-    Ok(serde_json::from_str(&doc)?)
+    cap: u32,
+) -> StoreResult<Option<FileMeta>> {
+    let query = new_file_row(ADD, project, file).bind(i64::from(cap));
+    let doc = run(ADD, query.fetch_optional(pool)).await?;
+    Ok(doc.map(|d| serde_json::from_str(&d)).transpose()?)
 }
 
 pub(crate) async fn set_video(

@@ -7,10 +7,11 @@ use sqlx::PgPool;
 
 use super::now;
 
-/// Adds a memo to project $1 by $2: date $3, text $4, at $5.
+/// Adds a memo to project $1 by $2: date $3, text $4, at $5, unless it holds $6 already.
 pub const ADD: &str = concat!(
     "INSERT INTO memos AS mo (project_id, user_id, date, text, created)
-VALUES ($1::bigint, $2::bigint, $3::timestamptz, $4::text, $5::timestamptz)
+SELECT $1::bigint, $2::bigint, $3::timestamptz, $4::text, $5::timestamptz
+WHERE (SELECT count(*) FROM memos WHERE project_id = $1::bigint) < $6::bigint
 RETURNING ",
     memo_doc!("mo"),
     "::text"
@@ -25,15 +26,17 @@ pub(crate) async fn add(
     author: UserId,
     date: Timestamp,
     text: &str,
-) -> StoreResult<Memo> {
+    cap: u32,
+) -> StoreResult<Option<Memo>> {
     let query = sqlx::query_scalar::<_, String>(ADD)
         .bind(project.0)
         .bind(author.0)
         .bind(date)
         .bind(text)
-        .bind(now());
-    let doc = run(ADD, query.fetch_one(pool)).await?;
-    Ok(serde_json::from_str(&doc)?)
+        .bind(now())
+        .bind(i64::from(cap));
+    let doc = run(ADD, query.fetch_optional(pool)).await?;
+    Ok(doc.map(|d| serde_json::from_str(&d)).transpose()?)
 }
 
 pub(crate) async fn delete(pool: &PgPool, project: ProjectId, id: MemoId) -> StoreResult<bool> {

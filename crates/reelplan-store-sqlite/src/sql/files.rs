@@ -10,7 +10,8 @@ use crate::{now, time};
 
 pub(crate) const ADD: &str = "
     INSERT INTO files (project_id, kind, name, content_type, size, storage_key, created)
-    VALUES (?1, 'file', ?2, ?3, ?4, ?5, ?6)
+    SELECT ?1, 'file', ?2, ?3, ?4, ?5, ?6
+    WHERE (SELECT count(*) FROM files WHERE project_id = ?1 AND kind = 'file') < ?7
     RETURNING id, created";
 
 fn meta(project: ProjectId, id: i64, file: &NewFile, created: i64) -> StoreResult<FileMeta> {
@@ -42,11 +43,19 @@ where
         .bind(now())
 }
 
-/// Records a file (kind 'file'); `NotFound` when the project does not exist.
-pub async fn add(pool: &SqlitePool, project: ProjectId, file: &NewFile) -> StoreResult<FileMeta> {
-    let query = new_file_row::<(i64, i64)>(ADD, project, file);
-    let (id, created) = run(ADD, query.fetch_one(pool)).await?;
-    meta(project, id, file, created)
+/// Records a file (kind 'file') unless the project holds `cap` already (None); `NotFound`
+/// when the project does not exist.
+pub async fn add(
+    pool: &SqlitePool,
+    project: ProjectId,
+    file: &NewFile,
+    cap: u32,
+) -> StoreResult<Option<FileMeta>> {
+    let query = new_file_row::<(i64, i64)>(ADD, project, file).bind(i64::from(cap));
+    let Some((id, created)) = run(ADD, query.fetch_optional(pool)).await? else {
+        return Ok(None);
+    };
+    meta(project, id, file, created).map(Some)
 }
 
 /// The new video row carries the keys of the videos it replaces; the `files_one_video` trigger

@@ -8,31 +8,37 @@ use sqlx::SqlitePool;
 use crate::{micros, now, time};
 
 const ADD: &str = "
-    INSERT INTO memos (project_id, user_id, date, text, created) VALUES (?1, ?2, ?3, ?4, ?5)
+    INSERT INTO memos (project_id, user_id, date, text, created)
+    SELECT ?1, ?2, ?3, ?4, ?5 WHERE (SELECT count(*) FROM memos WHERE project_id = ?1) < ?6
     RETURNING id, created";
 
-/// Adds a memo; `NotFound` when the project (or author) does not exist.
+/// Adds a memo unless the project holds `cap` already (None); `NotFound` when the project (or
+/// author) does not exist.
 pub async fn add(
     pool: &SqlitePool,
     project: ProjectId,
     author: UserId,
     date: Timestamp,
     text: &str,
-) -> StoreResult<Memo> {
+    cap: u32,
+) -> StoreResult<Option<Memo>> {
     let query = sqlx::query_as::<_, (i64, i64)>(ADD)
         .bind(project.0)
         .bind(author.0)
         .bind(micros(date))
         .bind(text)
-        .bind(now());
-    let (id, created) = run(ADD, query.fetch_one(pool)).await?;
-    Ok(Memo {
+        .bind(now())
+        .bind(i64::from(cap));
+    let Some((id, created)) = run(ADD, query.fetch_optional(pool)).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Memo {
         id: MemoId(id),
         user_id: author,
         date: time(micros(date))?,
         text: text.to_owned(),
         created: time(created)?,
-    })
+    }))
 }
 
 const DELETE: &str = "DELETE FROM memos WHERE id = ?2 AND project_id = ?1";
