@@ -38,7 +38,8 @@ pub fn list_envelope<T: Serialize>(
     to_bytes(&ListEnvelope { result: items, next_cursor })
 }
 
-fn to_bytes<T: Serialize>(value: &T) -> Result<Bytes, ApiError> {
+/// `value` as JSON bytes; a failure is logged and answered as a hidden 500.
+pub(crate) fn to_bytes<T: Serialize>(value: &T) -> Result<Bytes, ApiError> {
     serde_json::to_vec(value).map(Bytes::from).map_err(|error| {
         tracing::error!(%error, "cannot serialize a response");
         ApiError::Internal

@@ -69,9 +69,7 @@ pub(crate) async fn page(
     let mut wants = vec![memberships.clone()];
     wants.extend(guess.iter().map(|e| summary_want(e.project_id)));
     let Some(mut found) = state.cache.lookup(&wants).await else {
-        set_cache_outcome(Outcome::Bypass.as_str());
-        let loaded = state.store.memberships_page(caller, page).await?;
-        return respond_loaded(&loaded, page);
+        return bypass(state, caller, page).await;
     };
     let guessed = found.split_off(1);
     let (entries, mut outcome) = match found.pop() {
@@ -93,11 +91,7 @@ pub(crate) async fn page(
         let wants: Vec<Want> = shown.iter().map(|e| summary_want(e.project_id)).collect();
         match state.cache.lookup(&wants).await {
             Some(found) => found,
-            None => {
-                set_cache_outcome(Outcome::Bypass.as_str());
-                let loaded = state.store.memberships_page(caller, page).await?;
-                return respond_loaded(&loaded, page);
-            }
+            None => return bypass(state, caller, page).await,
         }
     };
     let bodies = match summaries_or_load(state, shown, summaries, &mut outcome).await? {
@@ -201,6 +195,13 @@ async fn reload(state: &AppState, caller: UserId, page: PageRequest) -> Result<B
         state.cache.fill(vec![(want.key, tag[0], doc)]).await;
     }
     set_cache_outcome(Outcome::Miss.as_str());
+    respond_loaded(&loaded, page)
+}
+
+/// The cache cannot be used: the page straight from the database (one statement).
+async fn bypass(state: &AppState, caller: UserId, page: PageRequest) -> Result<Bytes, ApiError> {
+    set_cache_outcome(Outcome::Bypass.as_str());
+    let loaded = state.store.memberships_page(caller, page).await?;
     respond_loaded(&loaded, page)
 }
 

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use crate::cached::CachedDoc;
 use crate::error::ApiError;
+use crate::response::to_bytes;
 use crate::state::AppState;
 
 /// The summary of project `id`, as a list shows it.
@@ -47,21 +48,14 @@ struct DetailCore<'a> {
     files: &'a [FileMeta],
 }
 
-fn json(value: &impl Serialize) -> Result<Bytes, ApiError> {
-    serde_json::to_vec(value).map(Bytes::from).map_err(|error| {
-        tracing::error!(%error, "cannot serialize a cached document");
-        ApiError::Internal
-    })
-}
-
 /// A project's summary document.
 pub(crate) fn summary_doc(core: &ProjectCore) -> Result<CachedDoc, ApiError> {
-    Ok(CachedDoc { body: json(core)?, ..CachedDoc::default() })
+    Ok(CachedDoc { body: to_bytes(core)?, ..CachedDoc::default() })
 }
 
 /// A detail's feedback block document.
 pub(crate) fn feedback_doc(feedback: &FeedbackSummary) -> Result<CachedDoc, ApiError> {
-    Ok(CachedDoc { body: json(feedback)?, ..CachedDoc::default() })
+    Ok(CachedDoc { body: to_bytes(feedback)?, ..CachedDoc::default() })
 }
 
 /// The three documents of one project, built from its whole detail.
@@ -85,7 +79,7 @@ impl ProjectDocs {
         Ok(ProjectDocs {
             summary: summary_doc(&detail.core)?,
             core: CachedDoc {
-                body: json(&core)?,
+                body: to_bytes(&core)?,
                 access: Some(Arc::new(detail.access())),
                 ..CachedDoc::default()
             },
@@ -138,7 +132,7 @@ pub(crate) fn list_body<'a>(
         out.put_u8(b'}');
     }
     out.put_slice(b"],\"next_cursor\":");
-    out.put_slice(&json(&next_cursor)?);
+    out.put_slice(&to_bytes(&next_cursor)?);
     out.put_u8(b'}');
     Ok(out.freeze())
 }
