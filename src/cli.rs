@@ -9,6 +9,7 @@ use reelplan_server::auth::PasswordCost;
 use reelplan_server::config::Secret;
 use reelplan_server::listener::ConnectionLimits;
 use reelplan_server::ratelimit::LoginLimitConfig;
+use reelplan_server::sweep::SweepConfig;
 use reelplan_server::uploads::UploadLimitsConfig;
 use reelplan_server::Config;
 
@@ -38,6 +39,22 @@ pub enum Command {
     Seed(SeedArgs),
     /// Run BENCHMARK.md's load mix against running instances and print the success metrics.
     Loadtest(reelplan_bench::LoadtestOptions),
+    /// Remove stored objects that no file row names and that are older than the minimum age.
+    Sweep(SweepArgs),
+}
+
+/// Flags of `sweep`.
+#[derive(Args, Clone)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Where uploaded files live (as `serve`'s flag of the same name).
+    #[arg(long, env = "REELPLAN_OBJECT_STORE")]
+    pub object_store: Option<String>,
+    /// Objects younger than this many seconds are kept, named or not.
+    #[arg(long, env = "REELPLAN_SWEEP_MIN_AGE_SECS",
+          default_value_t = SweepConfig::default().min_age.as_secs())]
+    pub min_age_secs: u64,
 }
 
 /// Where the data lives.
@@ -137,6 +154,14 @@ pub struct ServeArgs {
     /// Files one project may hold, the video aside; more are 422 (default 1000).
     #[arg(long, env = "REELPLAN_MAX_FILES_PER_PROJECT")]
     pub max_files_per_project: Option<u32>,
+    /// Seconds between two sweeps of objects no row names (0: never).
+    #[arg(long, env = "REELPLAN_SWEEP_INTERVAL_SECS",
+          default_value_t = SweepConfig::default().interval.as_secs())]
+    pub sweep_interval_secs: u64,
+    /// Objects younger than this many seconds are kept by the sweep, named or not.
+    #[arg(long, env = "REELPLAN_SWEEP_MIN_AGE_SECS",
+          default_value_t = SweepConfig::default().min_age.as_secs())]
+    pub sweep_min_age_secs: u64,
     #[command(flatten)]
     pub hardening: HardeningArgs,
 }
@@ -291,6 +316,10 @@ impl ServeArgs {
         ttls.member_permissions = Duration::from_secs(self.ttl_member_permissions);
         config.objects.url = self.object_store.clone().filter(|url| !url.is_empty());
         config.objects.max_upload_bytes = self.max_upload_bytes;
+        config.objects.sweep = SweepConfig {
+            interval: Duration::from_secs(self.sweep_interval_secs),
+            min_age: Duration::from_secs(self.sweep_min_age_secs),
+        };
         if let Some(cap) = self.max_memos_per_project {
             config.content.memos_per_project = cap;
         }
@@ -333,6 +362,27 @@ pub async fn migrate(args: StoreArgs) -> anyhow::Result<()> {
     let store = reelplan_server::open_store(&config.database).await?;
     store.migrate().await?;
     tracing::info!(backend = store.backend(), "migrations applied");
+    Ok(())
+}
+
+/// `reelplan sweep`.
+pub async fn sweep(args: SweepArgs) -> anyhow::Result<()> {
+    let mut config = Config::embedded(args.store.data_dir.clone());
+    args.store.apply(&mut config);
+    config.objects.url = args.object_store.clone().filter(|url| !url.is_empty());
+    let store = reelplan_server::open_store(&config.database).await?;
+    store.migrate().await?;
+    let objects = reelplan_server::objects::Objects::open(&config.objects, &config.data_dir)?;
+    let min_age = Duration::from_secs(args.min_age_secs);
+    let report = reelplan_server::sweep::sweep(&*store, &objects, min_age).await?;
+    tracing::info!(
+        objects = objects.description(),
+        examined = report.examined,
+        removed = report.removed,
+        failed = report.failed,
+        "sweep done"
+    );
+    anyhow::ensure!(report.failed == 0, "{} objects could not be removed", report.failed);
     Ok(())
 }
 

@@ -1,4 +1,5 @@
-//! `reelplan`: serve the API (default), migrate the database, seed it, or load-test it.
+//! `reelplan`: serve the API (default), migrate the database, seed it, load-test it, or sweep
+//! its object store.
 
 mod cli;
 
@@ -20,5 +21,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate(args) => cli::migrate(args).await,
         Command::Seed(args) => cli::seed(args).await,
         Command::Loadtest(options) => cli::loadtest(options).await,
+        Command::Sweep(args) => cli::sweep(args).await,
     }
 }

@@ -176,6 +176,7 @@ pub fn state_with_store(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
         cache,
         objects,
         content: config.content,
+        sweep: config.objects.sweep,
         auth: Arc::new(auth),
         n_plus_one_warnings: Default::default(),
         live: Default::default(),
@@ -190,7 +191,8 @@ pub fn state_with_store(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
 /// in-flight requests finish for up to the shutdown grace (`REELPLAN_SHUTDOWN_GRACE_SECS`),
 /// and closes the database pool. Connections have a header-read timeout, a keep-alive idle
 /// timeout and a maximum count ([`crate::listener`]); client addresses reach the handlers
-/// (`ConnectInfo`) for rate limiting.
+/// (`ConnectInfo`) for rate limiting. Objects no row names are swept periodically
+/// ([`crate::sweep`]).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -199,6 +201,7 @@ pub async fn serve(
     let grace = state.limits.config.shutdown_grace;
     let connections = state.limits.config.connections;
     let store = state.store.clone();
+    let sweeper = crate::sweep::spawn_periodic(store.clone(), state.objects.clone(), state.sweep);
     let app = crate::routes::router(state);
     let signalled = Arc::new(tokio::sync::Notify::new());
     let notify = signalled.clone();
@@ -212,6 +215,9 @@ pub async fn serve(
         () = async { signalled.notified().await; tokio::time::sleep(grace).await } => {
             tracing::warn!(grace_secs = grace.as_secs_f64(), "shutdown grace over; dropping the requests still in flight");
         }
+    }
+    if let Some(sweeper) = sweeper {
+        sweeper.abort();
     }
     store.close().await;
     Ok(())

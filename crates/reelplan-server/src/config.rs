@@ -61,11 +61,17 @@ pub struct ObjectsConfig {
     pub url: Option<String>,
     /// Uploads larger than this are cut off with 413 (default 2 GiB).
     pub max_upload_bytes: u64,
+    /// The sweep of objects no row names.
+    pub sweep: crate::sweep::SweepConfig,
 }
 
 impl Default for ObjectsConfig {
     fn default() -> Self {
-        ObjectsConfig { url: None, max_upload_bytes: 2 * 1024 * 1024 * 1024 }
+        ObjectsConfig {
+            url: None,
+            max_upload_bytes: 2 * 1024 * 1024 * 1024,
+            sweep: crate::sweep::SweepConfig::default(),
+        }
     }
 }
 

@@ -19,6 +19,7 @@ pub mod routes;
 pub mod security;
 pub mod service;
 pub mod state;
+pub mod sweep;
 pub mod telemetry;
 pub mod uploads;
 

@@ -276,9 +276,17 @@ impl Objects {
         }
     }
 
-    /// Every key in the store (for tests and tools: the store is never listed while serving).
+    /// Every key in the store (for tests and tools: only the sweep lists it while serving).
     pub async fn keys(&self) -> Result<Vec<String>, object_store::Error> {
-        self.store.list(None).map_ok(|meta| meta.location.to_string()).try_collect().await
+        self.listing().map_ok(|(key, _)| key).try_collect().await
+    }
+
+    /// Every object's key with the time it was last written, as the store lists them.
+    pub fn listing(
+        &self,
+    ) -> impl futures::Stream<Item = Result<(String, std::time::SystemTime), object_store::Error>>
+    {
+        self.store.list(None).map_ok(|meta| (meta.location.to_string(), meta.last_modified.into()))
     }
 }
 

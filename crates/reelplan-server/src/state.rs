@@ -40,6 +40,8 @@ pub struct Shared {
     pub content: crate::config::ContentConfig,
     /// Where uploaded files and videos live, and the upload limit.
     pub objects: crate::objects::Objects,
+    /// When `serve` sweeps objects no row names.
+    pub sweep: crate::sweep::SweepConfig,
     /// Tokens and passwords.
     pub auth: Arc<Auth>,
     /// Requests that ran too many statements or repeated one (N+1 suspects), since start.

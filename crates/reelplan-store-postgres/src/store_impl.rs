@@ -130,7 +130,7 @@ impl Store for PgStore {
         projects::set_phase(&self.pool, id, phase, dates, by).await
     }
 
-    async fn delete_project(&self, id: ProjectId) -> StoreResult<bool> {
+    async fn delete_project(&self, id: ProjectId) -> StoreResult<Option<Vec<String>>> {
         projects::delete(&self.pool, id).await
     }
 
@@ -255,5 +255,9 @@ impl Store for PgStore {
 
     async fn project_file_keys(&self, project: ProjectId) -> StoreResult<Vec<String>> {
         files::project_keys(&self.pool, project).await
+    }
+
+    async fn named_storage_keys(&self, keys: &[String]) -> StoreResult<Vec<String>> {
+        files::named_keys(&self.pool, keys).await
     }
 }

@@ -38,3 +38,40 @@ async fn detail_reads_files_and_the_newest_video() {
     assert_eq!(video.url, format!("/api/projects/{}/files/{}", project.0, ids[3]));
     db.drop_database().await;
 }
+
+/// A file row committed while the project's delete runs (its upload won the race for the
+/// project's row lock) is deleted with its key returned, so its object can go too: the delete
+/// may not cascade it away unseen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_recorded_during_the_project_delete_is_returned_by_it() {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        println!("skipped: DATABASE_URL not set");
+        return;
+    };
+    let (store, db) = connect_isolated_for_tests(&url).await.unwrap();
+    let owner = store.create_user("owner@example.com", "Owner", "h").await.unwrap();
+    let new = NewProject { name: "Racing".into(), ..NewProject::default() };
+    let project = store.create_project(owner.id, &new).await.unwrap();
+    let insert = "INSERT INTO files (project_id, kind, name, content_type, size, storage_key,
+                  created) VALUES ($1, 'file', $2, 'text/plain', 1, $2, now())";
+    sqlx::query(insert).bind(project.0).bind("before").execute(store.pool()).await.unwrap();
+
+    let mut upload = store.pool().begin().await.unwrap();
+    sqlx::query(insert).bind(project.0).bind("racing").execute(&mut *upload).await.unwrap();
+    let deleting = tokio::spawn({
+        let store = store.clone();
+        async move { store.delete_project(project).await }
+    });
+    // The delete is now waiting on the upload's lock of the project row.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!deleting.is_finished(), "the delete waits for the upload");
+    upload.commit().await.unwrap();
+
+    let mut keys = deleting.await.unwrap().unwrap().expect("the project existed");
+    keys.sort();
+    assert_eq!(keys, ["before", "racing"], "every file's key, the racing one included");
+    let count = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM files");
+    let left = count.fetch_one(store.pool()).await.unwrap();
+    assert_eq!(left, 0);
+    db.drop_database().await;
+}

@@ -212,7 +212,7 @@ impl Store for SqliteStore {
         sql::projects::set_phase(&self.pool, id, phase, dates, by).await
     }
 
-    async fn delete_project(&self, id: ProjectId) -> StoreResult<bool> {
+    async fn delete_project(&self, id: ProjectId) -> StoreResult<Option<Vec<String>>> {
         sql::projects::delete(&self.pool, id).await
     }
 
@@ -337,5 +337,9 @@ impl Store for SqliteStore {
 
     async fn project_file_keys(&self, project: ProjectId) -> StoreResult<Vec<String>> {
         sql::files::project_keys(&self.pool, project).await
+    }
+
+    async fn named_storage_keys(&self, keys: &[String]) -> StoreResult<Vec<String>> {
+        sql::files::named_keys(&self.pool, keys).await
     }
 }

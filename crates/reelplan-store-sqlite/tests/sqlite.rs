@@ -69,7 +69,7 @@ async fn detail_reads_files_and_the_newest_video() {
     assert_eq!((shown.id, shown.name.as_str()), (video, "cut2.mp4"));
     assert_eq!(shown.url, format!("/api/projects/{id}/files/{video}"));
 
-    assert!(store.delete_project(id).await.unwrap());
+    assert!(store.delete_project(id).await.unwrap().is_some());
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM files WHERE project_id = ?1")
         .bind(id.0)
         .fetch_one(store.pool())

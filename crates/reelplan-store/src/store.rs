@@ -113,8 +113,10 @@ pub trait Store: Send + Sync + 'static {
         dates: PhaseDates,
         by: UserId,
     ) -> StoreResult<bool>;
-    /// Deletes a project and everything hanging off it; false when it did not exist.
-    async fn delete_project(&self, id: ProjectId) -> StoreResult<bool>;
+    /// Deletes a project and everything hanging off it, returning the storage keys of the
+    /// files whose rows went with it (taken in the delete itself, so none is missed); None
+    /// when it did not exist.
+    async fn delete_project(&self, id: ProjectId) -> StoreResult<Option<Vec<String>>>;
 
     /// Adds a member if `by` may grant `role` (the owner any role, a manager any but manager;
     /// checked in the same statement); None otherwise, or when the project does not exist;
@@ -219,6 +221,8 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a file's row (either kind), returning its storage key; None when there was none
     /// on this project.
     async fn delete_file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<String>>;
-    /// The storage keys of every file of a project (read before deleting it).
+    /// The storage keys of every file of a project (for tests and tools).
     async fn project_file_keys(&self, project: ProjectId) -> StoreResult<Vec<String>>;
+    /// Those of `keys` that some file row names: the sweep removes the others' objects.
+    async fn named_storage_keys(&self, keys: &[String]) -> StoreResult<Vec<String>>;
 }

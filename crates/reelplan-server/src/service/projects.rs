@@ -20,12 +20,18 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Name contains, case-insensitive; at most [`MAX_QUERY_CHARS`] characters (else 400).
+    #[param(max_length = 200)]
     q: Option<String>,
     active_from: Option<String>,
     active_to: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
 }
+
+/// Longest `?q=` accepted, in characters: as long as the longest project name (and it goes into
+/// the cache key of the filtered page).
+pub const MAX_QUERY_CHARS: usize = 200;
 
 /// One phase's dates as sent.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -97,6 +103,10 @@ pub async fn list(state: &AppState, caller: UserId, query: ListQuery) -> Result<
     // PostgreSQL cannot even compare a text with U+0000 in it (and no name holds one).
     if q.as_deref().is_some_and(|q| q.contains('\0')) {
         return Err(ApiError::BadRequest("q must not contain NUL characters".to_owned()));
+    }
+    if q.as_deref().is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
+        let problem = format!("q must be at most {MAX_QUERY_CHARS} characters");
+        return Err(ApiError::BadRequest(problem));
     }
     let filter = ProjectFilter {
         q,
@@ -345,15 +355,14 @@ pub async fn put_phase(
     answer_after_write(state, caller, id, vec![Scope::Project(id.0)]).await
 }
 
-/// Deletes a project (owner only), then its files' objects. Three statements: access, the
-/// objects' keys (read first: the rows go with the project), delete.
+/// Deletes a project (owner only), then the objects of the files the delete returned. Two
+/// statements on PostgreSQL (access, delete), three on SQLite (its delete takes two).
 pub async fn delete(state: &AppState, caller: UserId, id: ProjectId) -> Result<(), ApiError> {
     let access = access(state, id).await?;
     require(&access, caller, Action::Delete)?;
-    let keys = state.store.project_file_keys(id).await?;
-    if !state.store.delete_project(id).await? {
+    let Some(keys) = state.store.delete_project(id).await? else {
         return Err(ApiError::no_project());
-    }
+    };
     // The project's own scope is what refuses it everywhere, even in the memberships of a
     // participant this delete did not know of (they miss its summary and reload).
     let mut scopes = vec![Scope::Project(id.0), Scope::Thread(id.0), Scope::Access(id.0)];

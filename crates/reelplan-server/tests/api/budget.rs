@@ -110,8 +110,9 @@ async fn every_endpoint_runs_its_budgeted_statements() {
         ("DELETE comment", app.delete(&format!("{p}/feedback/comments/{comment}"), &ann).await, 3),
         ("DELETE memo", app.delete(&format!("{p}/memos/{memo}"), &ann).await, 2),
         ("DELETE member", app.delete(&format!("{p}/members/{member}"), &ann).await, 2),
-        // Access, the file keys (so the objects go too), the delete.
-        ("DELETE project", app.delete(&p, &ann).await, 3),
+        // Access and the delete, which returns its files' keys (so the objects go too); on
+        // SQLite that delete is two statements (files first, for their keys, then project).
+        ("DELETE project", app.delete(&p, &ann).await, if app.is_postgres() { 2 } else { 3 }),
     ];
     for (name, resp, budget) in &more {
         assert!(resp.status.is_success(), "{name}: {:?}", resp.body);

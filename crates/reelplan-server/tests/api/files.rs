@@ -12,6 +12,7 @@
 //! table gives "wrong content type" to 400 and has no 415 (`service/files.rs` says the same).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
@@ -814,4 +815,42 @@ async fn memos_and_files_stop_at_their_cap() {
     assert_eq!(detail.result()["memos"].as_array().map(Vec::len), Some(2));
     assert_eq!(detail.result()["files"].as_array().map(Vec::len), Some(1));
     app.finish().await;
+}
+
+/// The sweep removes objects no row names once they are old enough (here: any age), keeps
+/// every named object, and keeps unnamed ones younger than its minimum age (an upload
+/// between its object and its row).
+#[tokio::test]
+async fn the_sweep_removes_only_old_objects_no_row_names() {
+    let (app, dir) = spawn(None).await;
+    let ann = app.user("ann").await;
+    let id = app.project(&ann, "Swept").await;
+    upload(&app, &ann, id, "kept", None, b"kept").await;
+    put_video(&app, &ann, id, Some("video/mp4"), b"video").await;
+    let objects = &app.state.objects;
+    let orphans = ["ab/orphan-one", "cd/orphan-two"];
+    for key in orphans {
+        let body = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(b"x"))]);
+        objects.upload(key, body, 10).await.unwrap();
+    }
+    let named = row_keys(&app, id).await;
+    assert_eq!(files_in(&dir).len(), 4);
+
+    let store = app.store();
+    let young = reelplan_server::sweep::sweep(&*store, objects, Duration::from_secs(3600));
+    let report = young.await.unwrap();
+    assert_eq!((report.examined, report.removed), (0, 0), "everything is younger than an hour");
+    assert_eq!(files_in(&dir).len(), 4);
+
+    let report = reelplan_server::sweep::sweep(&*store, objects, Duration::ZERO).await.unwrap();
+    assert_eq!((report.examined, report.removed, report.failed), (4, 2, 0));
+    let mut left = files_in(&dir);
+    let mut named = named;
+    left.sort();
+    named.sort();
+    assert_eq!(left, named, "the orphans are gone, the file and the video stay");
+    let detail = detail_twice(&app, &ann, id).await;
+    let kept = download(&app, &ann, detail["files"][0]["url"].as_str().unwrap(), None).await;
+    assert_eq!((kept.status, &kept.body[..]), (StatusCode::OK, &b"kept"[..]));
+    finish(app, dir).await;
 }

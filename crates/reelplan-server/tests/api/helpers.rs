@@ -97,6 +97,11 @@ impl Instance {
         self.state.store.clone()
     }
 
+    /// Whether this run tests PostgreSQL (else SQLite).
+    pub fn is_postgres(&self) -> bool {
+        self.state.store.backend() == "postgres"
+    }
+
     /// Moves on every cache scope of `user` and `project`, so each of their documents is cold
     /// (writes fill what they read back, so a fresh project starts warm).
     pub async fn chill(&self, user: &TestUser, project: i64) {

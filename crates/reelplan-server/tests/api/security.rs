@@ -341,3 +341,22 @@ async fn a_non_members_404_is_a_missing_projects_404() {
     }
     app.finish().await;
 }
+
+/// `?q=` goes into the filtered list's cache key: past 200 characters it is 400, so no caller
+/// can make keys (or ILIKE patterns) of any size; 200 characters (a full name) still works.
+#[tokio::test]
+async fn a_search_longer_than_200_characters_is_400() {
+    let app = TestApp::spawn().await;
+    let ann = app.user("ann").await;
+    let name = "é".repeat(200);
+    let resp = app.post("/api/projects", &ann, serde_json::json!({"name": name})).await;
+    assert_eq!(resp.status.as_u16(), 201, "{:?}", resp.body);
+    let found = app.get(&format!("/api/projects?q={}", "%C3%A9".repeat(200)), &ann).await;
+    assert_eq!(found.status.as_u16(), 200, "{:?}", found.body);
+    assert_eq!(found.ids().len(), 1, "a full name is found");
+    let long = app.get(&format!("/api/projects?q={}", "x".repeat(201)), &ann).await;
+    long.assert_error(400, "bad_request");
+    let huge = app.get(&format!("/api/projects?q={}", "x".repeat(5_000)), &ann).await;
+    huge.assert_error(400, "bad_request");
+    app.finish().await;
+}

@@ -75,6 +75,9 @@ pub const DELETE: &str =
 pub const PROJECT_KEYS: &str =
     "SELECT storage_key FROM files WHERE project_id = $1::bigint ORDER BY id";
 
+/// Those of the storage keys $1 that a file row names (by the index `files_storage_key`).
+pub const NAMED_KEYS: &str = "SELECT storage_key FROM files WHERE storage_key = ANY($1::text[])";
+
 /// `sql` ([`ADD`] or [`SET_VIDEO`]) with a new file's row as its parameters $1-$6.
 fn new_file_row<'q>(
     sql: &'static str,
@@ -141,4 +144,9 @@ pub(crate) async fn delete(
 pub(crate) async fn project_keys(pool: &PgPool, project: ProjectId) -> StoreResult<Vec<String>> {
     let query = sqlx::query_scalar::<_, String>(PROJECT_KEYS).bind(project.0);
     run(PROJECT_KEYS, query.fetch_all(pool)).await
+}
+
+pub(crate) async fn named_keys(pool: &PgPool, keys: &[String]) -> StoreResult<Vec<String>> {
+    let query = sqlx::query_scalar::<_, String>(NAMED_KEYS).bind(keys);
+    run(NAMED_KEYS, query.fetch_all(pool)).await
 }

@@ -4,7 +4,7 @@ use reelplan_domain::{Phase, PhaseDates, ProjectId, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{
     FeedbackSummary, MembershipPage, NewProject, PageRequest, ProjectAccess, ProjectCore,
-    ProjectDetail, ProjectFilter, ProjectPatch, ProjectSummary, StoreResult, UserRef,
+    ProjectDetail, ProjectFilter, ProjectPatch, ProjectSummary, StoreError, StoreResult, UserRef,
 };
 use sqlx::PgPool;
 
@@ -176,8 +176,15 @@ pub const SET_PHASE: [&str; 8] = [
     set_phase!("video_delivery"),
 ];
 
-/// Deletes project $1; members, feedback, memos and files go by cascade.
-pub const DELETE: &str = "DELETE FROM projects WHERE id = $1::bigint";
+/// Deletes project $1 and returns the storage keys of its files (NULL when it had none) and
+/// whether it existed. The files' rows go in the same statement, their keys taken as they go;
+/// members, feedback and memos by cascade. Files do not cascade: a file row committed while
+/// this ran (so invisible to it) fails it with a foreign-key violation rather than vanish
+/// without its key; see [`delete`].
+pub const DELETE: &str = "\
+WITH gone AS (DELETE FROM projects WHERE id = $1::bigint RETURNING id),
+objects AS (DELETE FROM files f USING gone WHERE f.project_id = gone.id RETURNING f.storage_key)
+SELECT (SELECT array_agg(storage_key) FROM objects), EXISTS (SELECT 1 FROM gone)";
 
 /// `%q%` for ILIKE, with the pattern characters of `q` escaped.
 pub fn contains_pattern(q: &str) -> String {
@@ -315,7 +322,28 @@ pub(crate) async fn set_phase(
     Ok(run(sql, query.execute(pool)).await?.rows_affected() > 0)
 }
 
-pub(crate) async fn delete(pool: &PgPool, id: ProjectId) -> StoreResult<bool> {
-    let query = sqlx::query(DELETE).bind(id.0);
-    Ok(run(DELETE, query.execute(pool)).await?.rows_affected() > 0)
+/// Rounds of [`DELETE`] while uploads keep recording files into the project.
+const DELETE_ATTEMPTS: u32 = 8;
+
+/// Runs [`DELETE`], again when a file was recorded while it ran (the statement sees it the
+/// next time): one statement unless an upload races the delete.
+pub(crate) async fn delete(pool: &PgPool, id: ProjectId) -> StoreResult<Option<Vec<String>>> {
+    let mut attempt = 1;
+    loop {
+        let query = sqlx::query_as::<_, (Option<Vec<String>>, bool)>(DELETE).bind(id.0);
+        match run(DELETE, query.fetch_one(pool)).await {
+            // The statement always answers one row: NotFound is the files' foreign key.
+            Err(StoreError::NotFound) if attempt < DELETE_ATTEMPTS => {
+                attempt += 1;
+                tracing::debug!(attempt, "a file was recorded during a project delete; again");
+            }
+            Err(StoreError::NotFound) => {
+                return Err(StoreError::Conflict { constraint: "files_project_id_fkey".into() })
+            }
+            outcome => {
+                let (keys, existed) = outcome?;
+                return Ok(existed.then(|| keys.unwrap_or_default()));
+            }
+        }
+    }
 }

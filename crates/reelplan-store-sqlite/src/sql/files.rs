@@ -114,10 +114,21 @@ pub async fn delete(
     run(DELETE, query.fetch_optional(pool)).await
 }
 
+/// Those of the storage keys in the JSON array ?1 that a file row names (by the index
+/// `files_storage_key`).
+pub const NAMED_KEYS: &str =
+    "SELECT storage_key FROM files WHERE storage_key IN (SELECT value FROM json_each(?1))";
+
 const PROJECT_KEYS: &str = "SELECT storage_key FROM files WHERE project_id = ?1 ORDER BY id";
 
 /// The storage keys of every file of a project.
 pub async fn project_keys(pool: &SqlitePool, project: ProjectId) -> StoreResult<Vec<String>> {
     let query = sqlx::query_scalar::<_, String>(PROJECT_KEYS).bind(project.0);
     run(PROJECT_KEYS, query.fetch_all(pool)).await
+}
+
+pub async fn named_keys(pool: &SqlitePool, keys: &[String]) -> StoreResult<Vec<String>> {
+    let keys = serde_json::to_string(keys)?;
+    let query = sqlx::query_scalar::<_, String>(NAMED_KEYS).bind(keys);
+    run(NAMED_KEYS, query.fetch_all(pool)).await
 }

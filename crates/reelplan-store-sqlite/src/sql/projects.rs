@@ -270,12 +270,24 @@ pub async fn set_phase(
     Ok(run(sql, query.execute(pool)).await?.rows_affected() > 0)
 }
 
+const DELETE_FILES: &str = "DELETE FROM files WHERE project_id = ?1 RETURNING storage_key";
 const DELETE: &str = "DELETE FROM projects WHERE id = ?1";
 
-/// Deletes a project; members, feedback, memos and files follow by `ON DELETE CASCADE`.
-pub async fn delete(pool: &SqlitePool, id: ProjectId) -> StoreResult<bool> {
-    let query = sqlx::query(DELETE).bind(id.0);
-    Ok(run(DELETE, query.execute(pool)).await?.rows_affected() > 0)
+/// Deletes a project and returns its files' storage keys; None when it did not exist.
+///
+/// The one write of this store that takes two statements: SQLite's `RETURNING` sees only the
+/// table it deletes from (and runs after the cascade), so the files go first, with their keys,
+/// then the project, whose members, feedback and memos follow by `ON DELETE CASCADE`. One
+/// transaction holds SQLite's single write lock over both, so no file can be recorded in
+/// between and be left without its object removed.
+pub async fn delete(pool: &SqlitePool, id: ProjectId) -> StoreResult<Option<Vec<String>>> {
+    let mut transaction = pool.begin().await?;
+    let files = sqlx::query_scalar::<_, String>(DELETE_FILES).bind(id.0);
+    let keys = run(DELETE_FILES, files.fetch_all(&mut *transaction)).await?;
+    let project = sqlx::query(DELETE).bind(id.0);
+    let existed = run(DELETE, project.execute(&mut *transaction)).await?.rows_affected() > 0;
+    transaction.commit().await?;
+    Ok(existed.then_some(keys))
 }
 
 #[cfg(test)]
