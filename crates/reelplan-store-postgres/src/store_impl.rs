@@ -149,8 +149,9 @@ impl Store for PgStore {
         project: ProjectId,
         member: MemberId,
         role: Role,
+        by: UserId,
     ) -> StoreResult<Option<Member>> {
-        members::set_role(&self.pool, project, member, role).await
+        members::set_role(&self.pool, project, member, role, by).await
     }
 
     async fn remove_member(

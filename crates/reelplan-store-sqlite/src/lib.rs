@@ -231,8 +231,9 @@ impl Store for SqliteStore {
         project: ProjectId,
         member: MemberId,
         role: Role,
+        by: UserId,
     ) -> StoreResult<Option<Member>> {
-        sql::members::set_role(&self.pool, project, member, role).await
+        sql::members::set_role(&self.pool, project, member, role, by).await
     }
 
     async fn remove_member(

@@ -531,11 +531,22 @@ pub async fn members(store: &dyn Store) {
     let people = one(store.access(id)).await.unwrap().expect("access").participants();
     assert_eq!(sorted(people), sorted(vec![owner.id, ann.id, bob.id]));
 
-    // Role changes.
-    let changed = one(store.set_member_role(id, m_ann.id, Role::Manager)).await.unwrap();
+    // Role changes, each checking in its own statement who may make it.
+    let stranger = new_user(store, "m-stranger").await;
+    let set_role = |member: MemberId, role: Role, by: UserId| async move {
+        one(store.set_member_role(id, member, role, by)).await.unwrap().map(|m| m.role)
+    };
+    assert_eq!(set_role(m_bob.id, Role::Editor, stranger.id).await, None, "not a member");
+    assert_eq!(set_role(m_bob.id, Role::Editor, ann.id).await, None, "an editor");
+    let changed = one(store.set_member_role(id, m_ann.id, Role::Manager, owner.id)).await.unwrap();
     assert_eq!(changed, Some(Member { role: Role::Manager, ..m_ann.clone() }));
-    assert_eq!(one(store.set_member_role(other, m_ann.id, Role::Viewer)).await.unwrap(), None);
-    let missing = one(store.set_member_role(id, MemberId(MISSING), Role::Viewer)).await;
+    assert_eq!(set_role(m_bob.id, Role::Editor, ann.id).await, Some(Role::Editor), "a manager");
+    assert_eq!(set_role(m_bob.id, Role::Manager, ann.id).await, None, "only the owner promotes");
+    assert_eq!(set_role(m_ann.id, Role::Viewer, ann.id).await, None, "nor demotes a manager");
+    assert_eq!(set_role(m_bob.id, Role::Viewer, ann.id).await, Some(Role::Viewer));
+    let elsewhere = one(store.set_member_role(other, m_ann.id, Role::Viewer, owner.id)).await;
+    assert_eq!(elsewhere.unwrap(), None, "another project's member");
+    let missing = one(store.set_member_role(id, MemberId(MISSING), Role::Viewer, owner.id)).await;
     assert_eq!(missing.unwrap(), None);
     let ann_list = list_all(store, &ann, &ProjectFilter::default()).await;
     let row = ann_list.iter().find(|p| p.core.id == id).expect("listed");
@@ -547,7 +558,6 @@ pub async fn members(store: &dyn Store) {
     // Removal.
     let wrong = one(store.remove_member(other, m_bob.id, owner.id)).await.unwrap();
     assert_eq!(wrong, None, "wrong project");
-    let stranger = new_user(store, "m-stranger").await;
     let refused = one(store.remove_member(id, m_bob.id, stranger.id)).await.unwrap();
     assert_eq!(refused, None, "neither the owner, a manager nor the member themself");
     assert_eq!(one(store.remove_member(id, m_bob.id, owner.id)).await.unwrap(), Some(bob.id));
@@ -851,7 +861,10 @@ pub async fn cascade(store: &dyn Store) {
     assert_eq!(one(store.comment_author(id, comment.id)).await.unwrap(), None);
     assert!(!one(store.delete_comment(id, comment.id)).await.unwrap());
     assert!(!one(store.delete_memo(id, memo.id)).await.unwrap());
-    assert_eq!(one(store.set_member_role(id, member.id, Role::Viewer)).await.unwrap(), None);
+    assert_eq!(
+        one(store.set_member_role(id, member.id, Role::Viewer, owner.id)).await.unwrap(),
+        None
+    );
     assert_eq!(one(store.remove_member(id, member.id, owner.id)).await.unwrap(), None);
     assert!(!one(store.update_project(id, &ProjectPatch::default(), owner.id)).await.unwrap());
     assert!(!one(store.set_phase(id, Phase::Filming, dates(1, 2), owner.id)).await.unwrap());

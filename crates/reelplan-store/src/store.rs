@@ -128,12 +128,14 @@ pub trait Store: Send + Sync + 'static {
         role: Role,
         by: UserId,
     ) -> StoreResult<Option<Member>>;
-    /// Changes a member's role; None when there is no such member of this project.
+    /// Changes a member's role if `by` may: the owner, or a manager when neither the member's
+    /// current role nor `role` is manager. None when refused or when there is no such member.
     async fn set_member_role(
         &self,
         project: ProjectId,
         member: MemberId,
         role: Role,
+        by: UserId,
     ) -> StoreResult<Option<Member>>;
     /// Removes a member if `by` may: the member themself (leaving), the owner, or a manager
     /// removing someone who is not a manager (checked in the same statement). Returns the

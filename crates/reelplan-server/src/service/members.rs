@@ -112,7 +112,8 @@ pub async fn add(
     Ok(member)
 }
 
-/// Changes a member's role (manager+; managers by the owner only). Two statements.
+/// Changes a member's role (manager+; managers by the owner only). One statement, the update,
+/// which checks who may make the change; a refusal reads the access list to say why.
 pub async fn patch(
     state: &AppState,
     caller: UserId,
@@ -120,18 +121,21 @@ pub async fn patch(
     id: MemberId,
     body: PatchMember,
 ) -> Result<Member, ApiError> {
-    let access = access(state, project).await?;
-    let caller_role = access.role_of(caller).ok_or_else(ApiError::no_project)?;
-    let target = access.member(id).ok_or(ApiError::NotFound("no such member"))?;
-    let role = member_role(body.role.as_deref()).map_err(|p| ApiError::invalid("role", p))?;
-    if !caller_role.may_manage_member(Some(target.role), Some(role)) {
+    let role = match member_role(body.role.as_deref()) {
+        Ok(role) => role,
+        Err(problem) => {
+            // A non-member learns nothing from the body's validation.
+            access(state, project).await?.role_of(caller).ok_or_else(ApiError::no_project)?;
+            return Err(ApiError::invalid("role", problem));
+        }
+    };
+    let Some(member) = state.store.set_member_role(project, id, role, caller).await? else {
+        let access = access(state, project).await?;
+        access.role_of(caller).ok_or_else(ApiError::no_project)?;
+        // The member exists, so the update refused the caller (at the moment it ran).
+        access.member(id).ok_or(ApiError::NotFound("no such member"))?;
         return Err(ApiError::Forbidden);
-    }
-    let member = state
-        .store
-        .set_member_role(project, id, role)
-        .await?
-        .ok_or(ApiError::NotFound("no such member"))?;
+    };
     state.cache.invalidate(&membership_scopes(project, member.user_id)).await;
     Ok(member)
 }

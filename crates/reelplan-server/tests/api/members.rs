@@ -183,3 +183,53 @@ async fn role_matrix() {
     assert_eq!(app.delete(&p, &owner).await.status, StatusCode::NO_CONTENT);
     app.finish().await;
 }
+
+/// A manager demoted while their role change waits for the members table is refused: the
+/// update itself checks the caller's role, under the snapshot it writes with, so no access
+/// list read before the demotion lets one more change through. PostgreSQL only: the test holds
+/// the table lock from a connection of its own.
+#[tokio::test]
+async fn a_manager_demoted_while_their_change_waits_is_refused() {
+    let app = TestApp::spawn().await;
+    if !app.is_postgres() {
+        println!("skipped: needs PostgreSQL (DATABASE_URL)");
+        return app.finish().await;
+    }
+    let (ann, mia, vic) = (app.user("ann").await, app.user("mia").await, app.user("vic").await);
+    let id = app.project(&ann, "Race").await;
+    app.add_member(&ann, id, &mia, "manager").await;
+    let vic_member = app.add_member(&ann, id, &vic, "viewer").await;
+
+    let db = sqlx::PgPool::connect(&app.config.database.url).await.unwrap();
+    let mut owner_session = db.begin().await.unwrap();
+    sqlx::query("LOCK TABLE members IN EXCLUSIVE MODE").execute(&mut *owner_session).await.unwrap();
+    let path = format!("/api/projects/{id}/members/{vic_member}");
+    let change = app.patch(&path, &mia, json!({"role": "editor"}));
+    let demote = async {
+        let waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted \
+                       AND relation = 'members'::regclass";
+        for _ in 0..500 {
+            if sqlx::query_scalar::<_, i64>(waiting).fetch_one(&db).await.unwrap() > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        sqlx::query("UPDATE members SET role = 'viewer' WHERE project_id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(mia.id)
+            .execute(&mut *owner_session)
+            .await
+            .unwrap();
+        owner_session.commit().await.unwrap();
+    };
+    let (resp, ()) = tokio::join!(change, demote);
+    resp.assert_error(403, "forbidden");
+    let role = sqlx::query_scalar::<_, String>("SELECT role FROM members WHERE id = $1")
+        .bind(vic_member)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(role, "viewer", "the demoted manager changed nothing");
+    db.close().await;
+    app.finish().await;
+}

@@ -18,11 +18,16 @@ WHERE EXISTS (SELECT 1 FROM projects p WHERE p.id = $1::bigint AND p.owner_id = 
         WHERE c.project_id = $1::bigint AND c.user_id = $5::bigint AND c.role = 'manager'))
 RETURNING id";
 
-/// Gives membership $2 of project $1 the role $3.
+/// Gives membership $2 of project $1 the role $3 if user $4 may: the owner, or a manager when
+/// neither the member's current role nor the new one is manager.
 pub const SET_ROLE: &str = "
 UPDATE members m SET role = $3::text
 FROM users u
-WHERE m.id = $2::bigint AND m.project_id = $1::bigint AND u.id = m.user_id
+WHERE m.id = $2::bigint AND m.project_id = $1::bigint AND u.id = m.user_id AND (
+    EXISTS (SELECT 1 FROM projects p WHERE p.id = $1::bigint AND p.owner_id = $4::bigint)
+    OR ($3::text <> 'manager' AND m.role <> 'manager' AND EXISTS (
+        SELECT 1 FROM members c
+        WHERE c.project_id = $1::bigint AND c.user_id = $4::bigint AND c.role = 'manager')))
 RETURNING json_build_object('id', m.id, 'user_id', m.user_id, 'email', u.email,
     'nickname', u.nickname, 'role', m.role, 'created', rp_us(m.created))::text";
 
@@ -70,11 +75,13 @@ pub(crate) async fn set_role(
     project: ProjectId,
     member: MemberId,
     role: Role,
+    by: UserId,
 ) -> StoreResult<Option<Member>> {
     let query = sqlx::query_scalar::<_, String>(SET_ROLE)
         .bind(project.0)
         .bind(member.0)
-        .bind(role.as_str());
+        .bind(role.as_str())
+        .bind(by.0);
     let text = run(SET_ROLE, query.fetch_optional(pool)).await?;
     Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
 }

@@ -81,24 +81,32 @@ pub async fn add(
 }
 
 const SET_ROLE: &str = "
-    UPDATE members SET role = ?3 WHERE id = ?2 AND project_id = ?1
+    UPDATE members SET role = ?3
+    WHERE id = ?2 AND project_id = ?1 AND (
+        EXISTS (SELECT 1 FROM projects p WHERE p.id = ?1 AND p.owner_id = ?4)
+        OR (?3 <> 'manager' AND role <> 'manager' AND EXISTS (
+            SELECT 1 FROM members c
+            WHERE c.project_id = ?1 AND c.user_id = ?4 AND c.role = 'manager')))
     RETURNING json_object(
         'id', id, 'user_id', user_id,
         'email', (SELECT email FROM users WHERE users.id = members.user_id),
         'nickname', (SELECT nickname FROM users WHERE users.id = members.user_id),
         'role', role, 'created', created)";
 
-/// Changes a member's role; None when there is no such member of this project.
+/// Changes a member's role if `by` may (the owner, or a manager when neither the current
+/// role nor the new one is manager); None otherwise or when there is no such member.
 pub async fn set_role(
     pool: &SqlitePool,
     project: ProjectId,
     member: MemberId,
     role: Role,
+    by: UserId,
 ) -> StoreResult<Option<Member>> {
     let query = sqlx::query_scalar::<_, String>(SET_ROLE)
         .bind(project.0)
         .bind(member.0)
-        .bind(role.as_str());
+        .bind(role.as_str())
+        .bind(by.0);
     parse_opt(run(SET_ROLE, query.fetch_optional(pool)).await?)
 }
 
