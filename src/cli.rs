@@ -112,6 +112,10 @@ pub struct ServeArgs {
     /// L1 (in-process) cache budget in MiB.
     #[arg(long, env = "REELPLAN_CACHE_L1_MIB", default_value_t = 64)]
     pub cache_l1_mib: u64,
+    /// KiB one cached value may weigh at most; heavier ones are served but not cached.
+    #[arg(long, env = "REELPLAN_CACHE_MAX_VALUE_KIB",
+          default_value_t = reelplan_cache::DEFAULT_MAX_VALUE_BYTES / 1024)]
+    pub cache_max_value_kib: usize,
     /// `redis://host:port` for the shared L2 tier.
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
@@ -300,6 +304,7 @@ impl ServeArgs {
             other => anyhow::bail!("REELPLAN_CACHE must be on or off, not {other:?}"),
         };
         config.cache.l1_bytes = self.cache_l1_mib * 1024 * 1024;
+        config.cache.max_value_bytes = self.cache_max_value_kib * 1024;
         config.cache.redis_url.clone_from(&self.redis_url);
         config.cache.redis_timeout = Duration::from_millis(self.redis_timeout_ms);
         if let Some(prefix) = self.redis_namespace.clone().filter(|p| !p.is_empty()) {

@@ -101,6 +101,10 @@ impl Ttls {
     }
 }
 
+/// The heaviest value the cache keeps by default: 1 MiB, a few hundred times a typical detail,
+/// so only a project grown to its memo and file caps with long texts reaches it.
+pub const DEFAULT_MAX_VALUE_BYTES: usize = 1024 * 1024;
+
 /// Everything the cache is configured with.
 #[derive(Debug, Clone)]
 pub struct CacheConfig {
@@ -108,6 +112,9 @@ pub struct CacheConfig {
     pub enabled: bool,
     /// L1 byte budget.
     pub l1_bytes: u64,
+    /// Values weighing more are served but never stored, in either tier, so one huge document
+    /// can neither crowd out the rest of L1 nor fill Redis.
+    pub max_value_bytes: usize,
     /// TTLs per kind.
     pub ttls: Ttls,
     /// `redis://...` for the L2 tier and shared generations.
@@ -127,6 +134,7 @@ impl Default for CacheConfig {
         CacheConfig {
             enabled: true,
             l1_bytes: 64 * 1024 * 1024,
+            max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
             ttls: Ttls::default(),
             redis_url: None,
             redis_timeout: Duration::from_millis(250),

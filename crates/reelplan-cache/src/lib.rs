@@ -34,7 +34,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use moka::future::Cache as MokaCache;
 
-pub use config::{CacheConfig, Kind, Ttls};
+pub use config::{CacheConfig, Kind, Ttls, DEFAULT_MAX_VALUE_BYTES};
 pub use key::{Key, Scope, Tag, Want};
 use local::{LocalGenerations, Tombstones};
 use redis_tier::RedisTier;
@@ -229,8 +229,17 @@ impl<V: CacheValue> Cache<V> {
     }
 
     /// Stores values loaded under the tags a lookup (or [`Cache::tags`]) gave, in both tiers
-    /// (one Redis round trip for all).
-    pub async fn fill(&self, values: Vec<(Key, Tag, V)>) {
+    /// (one Redis round trip for all). Values heavier than the configured maximum are left
+    /// out (and counted): their readers load them each time.
+    pub async fn fill(&self, mut values: Vec<(Key, Tag, V)>) {
+        let max = self.inner.config.max_value_bytes;
+        values.retain(|(_, _, value)| {
+            let fits = value.weight() <= max;
+            if !fits {
+                metrics::counter!("reelplan_cache_oversized_total").increment(1);
+            }
+            fits
+        });
         if values.is_empty() {
             return;
         }
@@ -467,6 +476,37 @@ mod tests {
         assert!(matches!(found[0], Found::Hit(1, Outcome::HitL1)));
         assert!(matches!(found[1], Found::Miss(_)));
         assert!(matches!(found[2], Found::Hit(3, Outcome::HitL1)));
+    }
+
+    impl CacheValue for Vec<u8> {
+        fn weight(&self) -> usize {
+            self.len()
+        }
+        fn encode(&self) -> Bytes {
+            Bytes::copy_from_slice(self)
+        }
+        fn decode(bytes: Bytes) -> Option<Self> {
+            Some(bytes.to_vec())
+        }
+    }
+
+    /// A value over the maximum weight is served to its reader but stored in no tier, so the
+    /// next read loads it again; lighter ones are cached as usual.
+    #[tokio::test]
+    async fn a_value_over_the_maximum_weight_is_never_stored() {
+        let config = CacheConfig { max_value_bytes: 1000, ..CacheConfig::default() };
+        let cache = Cache::<Vec<u8>>::new(config).unwrap();
+        let load = |len: usize| move || async move { Ok::<_, ()>(vec![7; len]) };
+        for (id, len) in [(1, 1001), (2, 1000)] {
+            let key = Want::new(Key::new(Kind::ProjectDetail, id), Scope::Project(id));
+            let (first, outcome) = cache.read(key.clone(), load(len)).await.unwrap();
+            assert_eq!((first.len(), outcome), (len, Outcome::Miss));
+            let (_, again) = cache.read(key, load(len)).await.unwrap();
+            let expected = if len > 1000 { Outcome::Miss } else { Outcome::HitL1 };
+            assert_eq!(again, expected, "{len} bytes");
+        }
+        cache.inner.l1.run_pending_tasks().await;
+        assert_eq!(cache.l1_usage().1, 1, "only the value within the maximum is held");
     }
 
     /// A fill under a tag taken before a later invalidation is never served.

@@ -516,3 +516,31 @@ async fn a_comment_fills_its_thread_and_the_feedback_block() {
     }
     pair.finish().await;
 }
+
+/// A detail heavier than `max_value_bytes` is served whole on every read but never cached, so a
+/// project grown to its caps cannot take the cache's memory; a light one is cached as usual.
+#[tokio::test]
+async fn a_document_over_the_maximum_weight_is_served_but_not_cached() {
+    let app = TestApp::spawn_with(|config| config.cache.max_value_bytes = 4096).await;
+    let ann = app.user("ann").await;
+    let heavy = app.project(&ann, "Heavy").await;
+    let light = app.project(&ann, "Light").await;
+    let memo = json!({"date": "2026-02-01T00:00:00Z", "text": "x".repeat(2000)});
+    for _ in 0..3 {
+        let resp = app.post(&format!("/api/projects/{heavy}/memos"), &ann, memo.clone()).await;
+        assert_eq!(resp.status, StatusCode::CREATED, "{:?}", resp.body);
+    }
+    for (id, cached) in [(heavy, false), (light, true)] {
+        app.chill(&ann, id).await;
+        let path = format!("/api/projects/{id}");
+        let first = app.get(&path, &ann).await;
+        assert_eq!(first.cache(), "MISS");
+        let second = app.get(&path, &ann).await;
+        assert_eq!(second.body, first.body, "the same document either way");
+        let expected = if cached { ("HIT", 0) } else { ("MISS", 1) };
+        assert_eq!((second.cache(), second.queries()), expected, "project {id}");
+    }
+    let heavy_memos = app.get(&format!("/api/projects/{heavy}"), &ann).await;
+    assert_eq!(heavy_memos.result()["memos"].as_array().map(Vec::len), Some(3));
+    app.finish().await;
+}
