@@ -171,6 +171,18 @@ pub fn state_with_store(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
     )?;
     let cache = Cache::new(config.cache.clone()).context("bad REDIS_URL")?;
     let objects = crate::objects::Objects::open(&config.objects, &config.data_dir)?;
+    let shared_budgets = match &config.cache.redis_url {
+        Some(url) => Some(
+            crate::ratelimit::SharedBudgets::new(
+                url,
+                &config.cache.namespace,
+                config.cache.redis_timeout,
+            )
+            .context("bad REDIS_URL")?,
+        ),
+        None => None,
+    };
+    let login_limiter = crate::ratelimit::LoginLimiter::new(config.security.login, shared_budgets);
     Ok(AppState::new(crate::state::Shared {
         store,
         cache,
@@ -182,7 +194,7 @@ pub fn state_with_store(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
         live: Default::default(),
         limits: Arc::new(crate::limits::Limits::new(config.limits)),
         uploads: Arc::new(crate::uploads::UploadSlots::new(config.uploads)),
-        login_limiter: Arc::new(crate::ratelimit::LoginLimiter::new(config.security.login)),
+        login_limiter: Arc::new(login_limiter),
         security: Arc::new(config.security.clone()),
     }))
 }

@@ -86,6 +86,30 @@ async fn failed_logins_are_limited_per_email() {
     app.finish().await;
 }
 
+/// With Redis, instances share the login budgets: guesses spread over two instances spend
+/// one budget, so the fourth answers 429 on either. Per-instance counters would allow six.
+#[tokio::test]
+async fn instances_sharing_redis_share_the_login_budgets() {
+    if std::env::var("REDIS_URL").is_err() {
+        println!("skipped: REDIS_URL not set");
+        return;
+    }
+    let app = TestApp::spawn_with(|c| c.security.login.per_email = 3).await;
+    let other = app.second_instance().await;
+    app.user("ann").await;
+    let mut statuses = Vec::new();
+    for n in 0..4 {
+        let instance = if n % 2 == 0 { &*app } else { &other };
+        let guess = login_request("ann@example.com", "wrong-password", None);
+        statuses.push(instance.send(guess).await.status);
+    }
+    assert_eq!(statuses[..3], [StatusCode::UNAUTHORIZED; 3], "{statuses:?}");
+    assert_eq!(statuses[3], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    let right = app.send(login_request("ann@example.com", "password-ann", None)).await;
+    right.assert_error(429, "rate_limited");
+    app.finish().await;
+}
+
 #[tokio::test]
 async fn failed_logins_are_limited_per_client_address() {
     let app = TestApp::spawn_with(|c| {
@@ -285,7 +309,8 @@ async fn ipv6_addresses_are_limited_by_their_64() {
 /// adds none, a valid one adds exactly one.
 #[tokio::test]
 async fn malformed_login_emails_are_401_and_never_limiter_keys() {
-    let app = TestApp::spawn().await;
+    // The process's own counters, which can be counted (Redis ones are keyed the same way).
+    let app = TestApp::spawn_with(|c| c.cache.redis_url = None).await;
     app.user("ann").await;
     let limiter = &app.state.login_limiter;
     let before = limiter.keys();

@@ -16,11 +16,18 @@
 //! most 254 characters, API.md's rule, normalised as signup stores it); anything else cannot
 //! name an account, still answers 401 like any wrong login, and is counted against its
 //! address alone. IPv6 addresses are grouped by /64 (one customer's allocation), IPv4-mapped
-//! ones taken as IPv4. Counters are per instance.
+//! ones taken as IPv4.
+//!
+//! With Redis configured the budgets live there ([`shared`]), so instances behind one load
+//! balancer share them; an exchange Redis does not answer in time is counted in this
+//! instance's own budgets instead, so an outage weakens the limits to per instance, never
+//! lifts them.
 //!
 //! The client address is the TCP peer (`ConnectInfo`, present when the server runs through
 //! [`crate::serve`]), or, with `REELPLAN_TRUST_FORWARDED_FOR=true`, the last `X-Forwarded-For`
 //! entry: the one the trusted proxy in front appended.
+
+mod shared;
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -34,6 +41,9 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use reelplan_domain::validate;
+
+use shared::Place;
+pub use shared::SharedBudgets;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -123,6 +133,7 @@ struct Counters {
 #[derive(Debug)]
 pub struct LoginLimiter {
     counters: Mutex<Counters>,
+    shared: Option<SharedBudgets>,
 }
 
 /// A login attempt that holds a place in its budgets; [`LoginLimiter::refund`] gives it back.
@@ -130,33 +141,89 @@ pub struct LoginLimiter {
 pub struct Attempt {
     email: Option<String>,
     address: Option<IpAddr>,
+    /// The Redis budgets it holds places in; empty when it was counted locally.
+    shared: Vec<Place>,
+}
+
+impl<K> Budgets<K> {
+    fn place(&self, key: String) -> Place {
+        Place { key, interval: self.interval, period: self.period }
+    }
+}
+
+/// Which budget said "wait", for `reelplan_login_rate_limited_total{by}`.
+fn limited_by(by: &'static str) {
+    metrics::counter!("reelplan_login_rate_limited_total", "by" => by).increment(1);
 }
 
 impl LoginLimiter {
-    /// A limiter with these budgets.
-    pub fn new(config: LoginLimitConfig) -> Self {
+    /// A limiter with these budgets, kept in `shared` when given, else in this process.
+    pub fn new(config: LoginLimitConfig, shared: Option<SharedBudgets>) -> Self {
         let counters = Counters {
             per_email: Budgets::new(config.per_email, config.period),
             per_address: Budgets::new(config.per_address, config.period),
             signups: Budgets::new(config.signups_per_address, config.period),
         };
-        LoginLimiter { counters: Mutex::new(counters) }
+        LoginLimiter { counters: Mutex::new(counters), shared }
+    }
+
+    /// The Redis places of a login attempt, with the label of each budget.
+    fn login_places(
+        &self,
+        shared: &SharedBudgets,
+        email: Option<&str>,
+        address: Option<IpAddr>,
+    ) -> Vec<(Place, &'static str)> {
+        let counters = self.lock();
+        let by_email = counters
+            .per_email
+            .as_ref()
+            .zip(email)
+            .map(|(budgets, email)| (budgets.place(shared.key("email", email)), "email"));
+        let by_address = counters.per_address.as_ref().zip(address).map(|(budgets, address)| {
+            (budgets.place(shared.key("address", &address.to_string())), "address")
+        });
+        by_email.into_iter().chain(by_address).collect()
+    }
+
+    /// Takes a place for a login attempt in the email's and the address's budgets (both or
+    /// neither), or says how long to wait when either is spent: in Redis when configured
+    /// and answering, else in this instance. `email` must already be normalised
+    /// ([`login_key`]).
+    pub async fn attempt(
+        &self,
+        email: Option<&str>,
+        address: Option<IpAddr>,
+    ) -> Result<Attempt, Duration> {
+        let address = address.map(network);
+        if let Some(shared) = &self.shared {
+            let labelled = self.login_places(shared, email, address);
+            let places: Vec<Place> = labelled.iter().map(|(place, _)| place.clone()).collect();
+            match shared.take(&places).await {
+                Some(Ok(())) => {
+                    let email = email.map(str::to_owned);
+                    return Ok(Attempt { email, address, shared: places });
+                }
+                Some(Err((wait, spent))) => {
+                    limited_by(labelled[spent].1);
+                    return Err(wait);
+                }
+                None => {}
+            }
+        }
+        self.attempt_locally(email, address)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Counters> {
         self.counters.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Takes a place for a login attempt in the email's and the address's budgets (both or
-    /// neither), or says how long to wait when either is spent. `email` must already be
-    /// normalised ([`login_key`]).
-    pub fn attempt(
+    fn attempt_locally(
         &self,
         email: Option<&str>,
         address: Option<IpAddr>,
     ) -> Result<Attempt, Duration> {
         let now = Instant::now();
-        let address = address.map(network);
         let mut counters = self.lock();
         let email = email.filter(|_| counters.per_email.is_some()).map(str::to_owned);
         let address = address.filter(|_| counters.per_address.is_some());
@@ -172,7 +239,7 @@ impl LoginLimiter {
             .into_iter()
             .filter_map(|(outcome, by)| match outcome {
                 Some(Err(wait)) => {
-                    metrics::counter!("reelplan_login_rate_limited_total", "by" => by).increment(1);
+                    limited_by(by);
                     Some(*wait)
                 }
                 _ => None,
@@ -191,11 +258,14 @@ impl LoginLimiter {
         {
             budgets.take(key, tat, now);
         }
-        Ok(Attempt { email, address })
+        Ok(Attempt { email, address, shared: Vec::new() })
     }
 
     /// Gives an attempt's places back: the login did not fail.
-    pub fn refund(&self, attempt: Attempt) {
+    pub async fn refund(&self, attempt: Attempt) {
+        if let Some(shared) = self.shared.as_ref().filter(|_| !attempt.shared.is_empty()) {
+            return shared.give_back(&attempt.shared).await;
+        }
         let now = Instant::now();
         let mut counters = self.lock();
         if let (Some(budgets), Some(key)) = (counters.per_email.as_mut(), &attempt.email) {
@@ -206,16 +276,35 @@ impl LoginLimiter {
         }
     }
 
-    /// Counts a signup from `address`, or says how long to wait.
-    pub fn signup(&self, address: Option<IpAddr>) -> Result<(), Duration> {
+    /// Counts a signup from `address`, or says how long to wait (in Redis when configured
+    /// and answering, else in this instance).
+    pub async fn signup(&self, address: Option<IpAddr>) -> Result<(), Duration> {
+        let address = address.map(network);
+        if let Some(shared) = &self.shared {
+            let place = {
+                let counters = self.lock();
+                counters.signups.as_ref().zip(address).map(|(budgets, address)| {
+                    budgets.place(shared.key("signup", &address.to_string()))
+                })
+            };
+            let Some(place) = place else {
+                return Ok(());
+            };
+            match shared.take(std::slice::from_ref(&place)).await {
+                Some(Ok(())) => return Ok(()),
+                Some(Err((wait, _))) => {
+                    limited_by("signup");
+                    return Err(wait);
+                }
+                None => {}
+            }
+        }
         let now = Instant::now();
         let mut counters = self.lock();
-        let (Some(budgets), Some(key)) = (counters.signups.as_mut(), address.map(network)) else {
+        let (Some(budgets), Some(key)) = (counters.signups.as_mut(), address) else {
             return Ok(());
         };
-        let tat = budgets.next(&key, now).inspect_err(|_| {
-            metrics::counter!("reelplan_login_rate_limited_total", "by" => "signup").increment(1);
-        })?;
+        let tat = budgets.next(&key, now).inspect_err(|_| limited_by("signup"))?;
         budgets.take(key, tat, now);
         Ok(())
     }
@@ -299,13 +388,13 @@ pub async fn login_guard(State(state): State<AppState>, req: Request, next: Next
         .ok()
         .and_then(|v| v.get("email")?.as_str().and_then(login_key));
     let limiter = &state.login_limiter;
-    let attempt = match limiter.attempt(email.as_deref(), address) {
+    let attempt = match limiter.attempt(email.as_deref(), address).await {
         Ok(attempt) => attempt,
         Err(wait) => return rate_limited("too many failed logins; try again later", wait),
     };
     let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
     if response.status() != StatusCode::UNAUTHORIZED {
-        limiter.refund(attempt);
+        limiter.refund(attempt).await;
     }
     response
 }
@@ -314,7 +403,7 @@ pub async fn login_guard(State(state): State<AppState>, req: Request, next: Next
 /// before anything else (the password hash is the expensive part), 429 when spent.
 pub async fn signup_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let address = client_address(&req, state.security.trust_forwarded_for);
-    match state.login_limiter.signup(address) {
+    match state.login_limiter.signup(address).await {
         Ok(()) => next.run(req).await,
         Err(wait) => rate_limited("too many signups from this address; try again later", wait),
     }
@@ -339,6 +428,21 @@ mod tests {
         assert!(budgets.next(&1, now).is_ok(), "a refund frees a place");
         assert!(budgets.next(&1, now + Duration::from_secs(20)).is_ok());
         assert!(Budgets::<u8>::new(0, Duration::from_secs(60)).is_none(), "0: no limit");
+    }
+
+    /// A Redis that does not answer leaves the limits to this instance's own counters.
+    #[tokio::test]
+    async fn without_an_answering_redis_the_budgets_are_counted_locally() {
+        let config = LoginLimitConfig { per_email: 2, ..LoginLimitConfig::default() };
+        let unreachable =
+            SharedBudgets::new("redis://127.0.0.1:1", "rp", Duration::from_millis(200));
+        let limiter = LoginLimiter::new(config, Some(unreachable.unwrap()));
+        for _ in 0..2 {
+            limiter.attempt(Some("ann@example.com"), None).await.expect("within the budget");
+        }
+        let wait = limiter.attempt(Some("ann@example.com"), None).await.unwrap_err();
+        assert!(wait > Duration::ZERO);
+        assert!(limiter.keys() > 0, "counted in this process");
     }
 
     #[test]
