@@ -41,6 +41,8 @@ pub enum Command {
     Loadtest(reelplan_bench::LoadtestOptions),
     /// Remove stored objects that no file row names and that are older than the minimum age.
     Sweep(SweepArgs),
+    /// Print the OpenAPI document that `/openapi.json` serves (for client generators), then exit.
+    Openapi,
 }
 
 /// Flags of `sweep`.

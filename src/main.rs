@@ -22,5 +22,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Seed(args) => cli::seed(args).await,
         Command::Loadtest(options) => cli::loadtest(options).await,
         Command::Sweep(args) => cli::sweep(args).await,
+        Command::Openapi => {
+            println!("{}", reelplan_server::routes::openapi_json());
+            Ok(())
+        }
     }
 }

@@ -6,6 +6,7 @@ mod files;
 mod members;
 mod memos;
 mod ops;
+pub use ops::openapi_json;
 mod projects;
 
 use axum::extract::DefaultBodyLimit;

@@ -2,6 +2,7 @@
 
 mod dashboard;
 mod openapi;
+pub use openapi::document_json as openapi_json;
 pub(in crate::routes) mod schemas;
 
 use axum::extract::State;

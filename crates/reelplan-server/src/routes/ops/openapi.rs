@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 
 use axum::http::header;
 use axum::response::IntoResponse;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::server::Server;
 use utoipa::openapi::{OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
@@ -50,15 +51,25 @@ use crate::routes::{account, feedback, members, memos, projects};
 )]
 struct ApiDoc;
 
-/// The bearer scheme, and the failures every `/api` operation can answer with, added once
-/// here rather than repeated on each handler.
+/// The bearer schemes, the failures every `/api` operation can answer with, and what tooling
+/// wants of every operation (a unique `operationId`, a declared `security`, a server), added
+/// once here rather than repeated on each handler.
 struct CommonResponses;
+
+/// The operations endpoints behind `REELPLAN_OPS_TOKEN` when it is set.
+const OPS_GUARDED: [&str; 3] = ["/metrics", "/dashboard", "/dashboard/stats.json"];
 
 impl Modify for CommonResponses {
     fn modify(&self, doc: &mut Document) {
         let components = doc.components.get_or_insert_with(Default::default);
         let bearer = Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build();
         components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+        let ops = Http::builder()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("`REELPLAN_OPS_TOKEN`, when one is set."))
+            .build();
+        components.add_security_scheme("ops_token", SecurityScheme::Http(ops));
+        doc.servers = Some(vec![Server::new("/")]);
         let error = |text: &str| {
             utoipa::openapi::ResponseBuilder::new()
                 .description(text)
@@ -71,31 +82,49 @@ impl Modify for CommonResponses {
                 .build()
         };
         for (path, item) in doc.paths.paths.iter_mut() {
-            if !path.starts_with("/api/") {
-                continue;
-            }
             let operations =
                 [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
             for operation in operations.into_iter().flatten() {
-                let responses = &mut operation.responses.responses;
-                let mut add = |status: &str, text: &str| {
-                    responses.entry(status.to_owned()).or_insert_with(|| error(text).into());
-                };
-                add(
-                    "400",
-                    "Malformed JSON, wrong content type, unknown field or bad query parameter.",
-                );
-                if operation.security.is_some() {
-                    add("401", "Missing, malformed, expired or forged token.");
+                // Handler names repeat across resources (`add`, `patch`, `delete`).
+                let tag = operation.tags.as_ref().and_then(|tags| tags.first()).cloned();
+                if let (Some(tag), Some(id)) = (tag, operation.operation_id.as_mut()) {
+                    *id = format!("{tag}_{id}");
                 }
-                if operation.request_body.is_some() {
-                    add("413", "The request body is over the limit.");
+                if path.starts_with("/api/") {
+                    add_api_failures(operation, &error);
+                } else if OPS_GUARDED.contains(&path.as_str()) {
+                    let token = SecurityRequirement::new("ops_token", Vec::<String>::new());
+                    operation.security = Some(vec![SecurityRequirement::default(), token]);
+                    let text = "`REELPLAN_OPS_TOKEN` is set and the request does not carry it.";
+                    operation.responses.responses.insert("401".to_owned(), error(text).into());
                 }
-                add("500", "A bug; the message carries no internal details.");
-                add("503", "The database cannot be reached.");
+                // Public operations say so, rather than leaving `security` undeclared.
+                operation.security.get_or_insert_with(Vec::new);
             }
         }
     }
+}
+
+/// The failures every `/api` operation can answer with.
+fn add_api_failures(
+    operation: &mut utoipa::openapi::path::Operation,
+    error: &dyn Fn(&str) -> utoipa::openapi::Response,
+) {
+    let authenticated = operation.security.is_some();
+    let has_body = operation.request_body.is_some();
+    let responses = &mut operation.responses.responses;
+    let mut add = |status: &str, text: &str| {
+        responses.entry(status.to_owned()).or_insert_with(|| error(text).into());
+    };
+    add("400", "Malformed JSON, wrong content type, unknown field or bad query parameter.");
+    if authenticated {
+        add("401", "Missing, malformed, expired or forged token.");
+    }
+    if has_body {
+        add("413", "The request body is over the limit.");
+    }
+    add("500", "A bug; the message carries no internal details.");
+    add("503", "The database cannot be reached.");
 }
 
 /// The document, built once.
@@ -104,10 +133,14 @@ pub(crate) fn document() -> &'static Document {
     DOC.get_or_init(ApiDoc::openapi)
 }
 
+/// The document as JSON, as `/openapi.json` serves it.
+pub fn document_json() -> String {
+    document().to_json().unwrap_or_else(|_| "{}".to_owned())
+}
+
 /// `GET /openapi.json`.
 pub(super) async fn openapi_json() -> impl IntoResponse {
-    let body = document().to_json().unwrap_or_else(|_| "{}".to_owned());
-    ([(header::CONTENT_TYPE, "application/json")], body)
+    ([(header::CONTENT_TYPE, "application/json")], document_json())
 }
 
 // Doc-only operations: the handlers live elsewhere (files) or take no annotations (ops).
