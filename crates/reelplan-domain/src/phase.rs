@@ -79,20 +79,9 @@ pub struct PhaseDates {
     pub end_date: Option<Timestamp>,
 }
 
-/// First non-null start date in phase order.
-pub fn earliest_start(phases: &[PhaseDates; 8]) -> Option<Timestamp> {
-    phases.iter().find_map(|p| p.start_date)
-}
-
-/// First non-null end date in reverse phase order.
-pub fn latest_end(phases: &[PhaseDates; 8]) -> Option<Timestamp> {
-    phases.iter().rev().find_map(|p| p.end_date)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Utc};
 
     #[test]
     fn names_round_trip_in_order() {
@@ -109,18 +98,5 @@ mod tests {
             let known = Phase::ALL.iter().any(|p| p.as_str() == s);
             proptest::prop_assert_eq!(Phase::parse(&s).is_ok(), known);
         }
-    }
-
-    #[test]
-    fn fallbacks_skip_empty_phases() {
-        let day = |d| Some(Utc.with_ymd_and_hms(2026, 3, d, 0, 0, 0).unwrap());
-        let mut phases = [PhaseDates::default(); 8];
-        assert_eq!(earliest_start(&phases), None);
-        phases[2].start_date = day(5);
-        phases[3].start_date = day(9);
-        phases[1].end_date = day(7);
-        phases[4].end_date = day(20);
-        assert_eq!(earliest_start(&phases), day(5));
-        assert_eq!(latest_end(&phases), day(20));
     }
 }

@@ -1,4 +1,4 @@
-//! Project files and the feedback video (issue 6): `POST /api/projects/{id}/files`,
+//! Project files and the feedback video: `POST /api/projects/{id}/files`,
 //! `GET|DELETE /api/projects/{id}/files/{file_id}`, `PUT /api/projects/{id}/feedback/video`.
 //!
 //! Bodies are raw bytes streamed to the object store, so these routes lift the router's 1 MiB

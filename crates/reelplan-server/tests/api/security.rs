@@ -1,4 +1,4 @@
-//! Security policy of issue 7: headers on every response, the production secret check, login
+//! Security policy: headers on every response, the production secret check, login
 //! rate limiting per email and per client address, the ops token, CORS off by default.
 
 use std::net::SocketAddr;
