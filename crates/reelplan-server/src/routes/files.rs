@@ -14,6 +14,8 @@ use axum::Router;
 use reelplan_domain::{FileId, ProjectId};
 use serde::Deserialize;
 
+use super::ops::schemas::{Binary, ErrorBody, FileResult};
+
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller};
 use crate::response::{created, ok, JsonBytes};
@@ -53,7 +55,26 @@ fn upload_of(
     }
 }
 
-async fn upload(
+#[utoipa::path(
+    operation_id = "upload_file",
+    post,
+    path = "/api/projects/{id}/files",
+    tag = "files",
+    summary = "Uploads a file (editor+), streamed to the object store.",
+    params(
+        ("id" = i64, Path, description = "The project's id."),
+        ("name" = String, Query, description = "The file's name."),
+    ),
+    request_body(content = inline(Binary), content_type = "*/*", description = "The raw bytes; `Content-Type` is stored with them."),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The stored file.", body = FileResult),
+        (status = 403, description = "The caller's role does not allow this.", body = ErrorBody),
+        (status = 404, description = "No such project, or not a member.", body = ErrorBody),
+        (status = 413, description = "Over the configured upload limit (default 2 GiB).", body = ErrorBody),
+    ),
+)]
+pub(super) async fn upload(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<ProjectId>,
@@ -64,7 +85,23 @@ async fn upload(
     created(&files::add(&state, caller, id, upload_of(query, &headers, body)).await?)
 }
 
-async fn put_video(
+#[utoipa::path(
+    put,
+    path = "/api/projects/{id}/feedback/video",
+    tag = "feedback",
+    summary = "Replaces the project's review video (editor+).",
+    params(("id" = i64, Path, description = "The project's id.")),
+    request_body(content = inline(Binary), content_type = "video/*", description = "The raw video bytes."),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The stored video.", body = FileResult),
+        (status = 400, description = "The Content-Type is not a video/* type.", body = ErrorBody),
+        (status = 403, description = "The caller's role does not allow this.", body = ErrorBody),
+        (status = 404, description = "No such project, or not a member.", body = ErrorBody),
+        (status = 413, description = "Over the configured upload limit.", body = ErrorBody),
+    ),
+)]
+pub(super) async fn put_video(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<ProjectId>,
@@ -75,7 +112,23 @@ async fn put_video(
     ok(&files::put_video(&state, caller, id, upload_of(query, &headers, body)).await?)
 }
 
-async fn download(
+#[utoipa::path(
+    operation_id = "get_file",
+    get,
+    path = "/api/projects/{id}/files/{file_id}",
+    tag = "files",
+    summary = "Downloads a file's bytes (members only), with its stored content type.",
+    params(
+        ("id" = i64, Path, description = "The project's id."),
+        ("file_id" = i64, Path, description = "The file's id."),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The bytes.", body = inline(Binary), content_type = "application/octet-stream"),
+        (status = 404, description = "No such project or file, or not a member.", body = ErrorBody),
+    ),
+)]
+pub(super) async fn download(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath((id, file)): ApiPath<(ProjectId, FileId)>,
@@ -130,7 +183,24 @@ async fn download(
     response
 }
 
-async fn delete(
+#[utoipa::path(
+    operation_id = "delete_file",
+    delete,
+    path = "/api/projects/{id}/files/{file_id}",
+    tag = "files",
+    summary = "Deletes a file (editor+).",
+    params(
+        ("id" = i64, Path, description = "The project's id."),
+        ("file_id" = i64, Path, description = "The file's id."),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "The caller's role does not allow this.", body = ErrorBody),
+        (status = 404, description = "No such project or file, or not a member.", body = ErrorBody),
+    ),
+)]
+pub(super) async fn delete(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath((id, file)): ApiPath<(ProjectId, FileId)>,

@@ -21,6 +21,9 @@ const PAGE: &str = include_str!("dashboard.html");
 const POINTS: u64 = 150;
 
 /// `GET /dashboard`.
+#[utoipa::path(operation_id = "dashboard", get, path = "/dashboard", tag = "operations",
+    summary = "A live HTML page of the figures in `/metrics`.",
+    responses((status = 200, description = "The page.", body = String, content_type = "text/html")))]
 pub(super) async fn page() -> impl IntoResponse {
     ([(header::CACHE_CONTROL, "no-store")], Html(PAGE))
 }
@@ -37,6 +40,13 @@ pub(super) struct StatsQuery {
 }
 
 /// `GET /dashboard/stats.json`: the live series, the pool and the process, now.
+#[utoipa::path(operation_id = "dashboard_stats", get, path = "/dashboard/stats.json", tag = "operations",
+    summary = "The dashboard's data: per-point series over the last minutes and per-route figures.",
+    params(
+        ("window" = Option<u64>, Query, description = "Seconds to cover, at most 600 (default 300)."),
+        ("step" = Option<u64>, Query, description = "Seconds per point (default window / 150)."),
+    ),
+    responses((status = 200, description = "Series and totals.", body = Object)))]
 pub(super) async fn stats(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<StatsQuery>,

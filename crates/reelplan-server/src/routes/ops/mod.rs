@@ -26,11 +26,20 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/openapi.json", get(openapi::openapi_json))
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    summary = "Liveness: 200 while the process runs.",
+    responses((status = 200, description = "`{\"status\": \"ok\"}`")))]
 async fn healthz() -> impl IntoResponse {
     axum::Json(json!({"status": "ok"}))
 }
 
 /// 200 when the database (and Redis, when configured) answer; 503 naming what failed.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    summary = "Readiness: the database (and Redis, when configured) answer.",
+    responses(
+        (status = 200, description = "`{\"ready\": true, \"checks\": {...}}`"),
+        (status = 503, description = "`{\"ready\": false, \"checks\": {...}}` naming what failed."),
+    ))]
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let database = state.store.ping().await.err().map(|e| e.to_string());
     let redis = state.cache.ping().await.err();
@@ -51,6 +60,9 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    summary = "Prometheus text format (behind the operations token when one is set).",
+    responses((status = 200, description = "Metrics.", body = String, content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     telemetry::record_gauges(&state);
     let body = telemetry::prometheus().render();

@@ -1,8 +1,5 @@
 //! `/openapi.json`: the OpenAPI 3.1 document, generated from the handlers' annotations and
 //! the models' `ToSchema` derives.
-//!
-//! The file routes (owned by `routes/files.rs`) and the operations endpoints are documented
-//! here by doc-only functions, so the document covers every path of API.md from one place.
 
 use std::sync::OnceLock;
 
@@ -14,7 +11,7 @@ use utoipa::openapi::{OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::schemas::{Binary, ErrorBody, FileResult};
-use crate::routes::{account, feedback, members, memos, projects};
+use crate::routes::{account, feedback, files, members, memos, projects};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,8 +31,9 @@ use crate::routes::{account, feedback, members, memos, projects};
         feedback::comments, feedback::comment, feedback::delete_comment,
         feedback::messages, feedback::message,
         memos::add, memos::delete,
-        upload_file, get_file, delete_file, put_video,
-        healthz, readyz, metrics, dashboard, dashboard_stats, openapi_json_doc,
+        files::upload, files::download, files::delete, files::put_video,
+        super::healthz, super::readyz, super::metrics, super::dashboard::page,
+        super::dashboard::stats, openapi_json,
     ),
     components(schemas(ErrorBody)),
     modifiers(&CommonResponses),
@@ -139,6 +137,9 @@ pub fn document_json() -> String {
 }
 
 /// `GET /openapi.json`.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    summary = "This document.",
+    responses((status = 200, description = "OpenAPI 3.1.", body = Object)))]
 pub(super) async fn openapi_json() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], document_json())
 }
