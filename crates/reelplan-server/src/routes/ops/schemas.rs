@@ -91,6 +91,7 @@ pub(in crate::routes) enum ErrorCode {
     method_not_allowed,
     conflict,
     payload_too_large,
+    range_not_satisfiable,
     validation,
     rate_limited,
     internal,
