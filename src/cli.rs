@@ -8,10 +8,22 @@ use clap::{Args, Parser, Subcommand};
 use reelplan_server::auth::PasswordCost;
 use reelplan_server::config::Secret;
 use reelplan_server::listener::ConnectionLimits;
-use reelplan_server::ratelimit::LoginLimitConfig;
 use reelplan_server::sweep::SweepConfig;
 use reelplan_server::uploads::UploadLimitsConfig;
 use reelplan_server::Config;
+
+/// Every flag's default is the typed config's own, so each default is written once.
+static DEFAULTS: std::sync::LazyLock<Config> =
+    std::sync::LazyLock::new(|| Config::embedded(PathBuf::from(DATA_DIR)));
+
+/// The data folder, relative to where the server starts.
+const DATA_DIR: &str = "data";
+
+const MIB: u64 = 1024 * 1024;
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
 
 /// reelplan: the backend of a video-production project tracker.
 #[derive(Parser)]
@@ -55,7 +67,7 @@ pub struct SweepArgs {
     pub object_store: Option<String>,
     /// Objects younger than this many seconds are kept, named or not.
     #[arg(long, env = "REELPLAN_SWEEP_MIN_AGE_SECS",
-          default_value_t = SweepConfig::default().min_age.as_secs())]
+          default_value_t = DEFAULTS.objects.sweep.min_age.as_secs())]
     pub min_age_secs: u64,
 }
 
@@ -63,7 +75,7 @@ pub struct SweepArgs {
 #[derive(Args, Clone)]
 pub struct StoreArgs {
     /// Folder of the embedded database and generated secret.
-    #[arg(long, env = "REELPLAN_DATA_DIR", default_value = "data")]
+    #[arg(long, env = "REELPLAN_DATA_DIR", default_value = DATA_DIR)]
     pub data_dir: PathBuf,
     /// `sqlite://...` or `postgres://...` (default: sqlite in the data folder).
     #[arg(long, env = "DATABASE_URL")]
@@ -71,17 +83,20 @@ pub struct StoreArgs {
     /// Database pool size. 10 suits a 2-core server: about 2 x cores busy connections plus
     /// room for ones waiting on the network; with several instances keep pool size x instances
     /// under 80% of PostgreSQL's max_connections.
-    #[arg(long, env = "REELPLAN_DB_POOL_MAX", default_value_t = 10)]
+    #[arg(long, env = "REELPLAN_DB_POOL_MAX", default_value_t = DEFAULTS.database.pool_max)]
     pub db_pool_max: u32,
     /// Milliseconds a request waits for a pooled connection (or for the database to accept
     /// one) before a 503; under 2000 so an unreachable database answers within 2 s.
-    #[arg(long, env = "REELPLAN_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 1500)]
+    #[arg(long, env = "REELPLAN_DB_ACQUIRE_TIMEOUT_MS",
+          default_value_t = millis(DEFAULTS.database.acquire_timeout))]
     pub db_acquire_timeout_ms: u64,
     /// PostgreSQL statement timeout in milliseconds.
-    #[arg(long, env = "REELPLAN_DB_STATEMENT_TIMEOUT_MS", default_value_t = 5000)]
+    #[arg(long, env = "REELPLAN_DB_STATEMENT_TIMEOUT_MS",
+          default_value_t = millis(DEFAULTS.database.statement_timeout))]
     pub db_statement_timeout_ms: u64,
     /// Statements slower than this many milliseconds are logged.
-    #[arg(long, env = "REELPLAN_SLOW_QUERY_MS", default_value_t = 500)]
+    #[arg(long, env = "REELPLAN_SLOW_QUERY_MS",
+          default_value_t = millis(DEFAULTS.database.slow_statement))]
     pub slow_query_ms: u64,
 }
 
@@ -100,73 +115,86 @@ pub struct ServeArgs {
     #[arg(long, env = "REELPLAN_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
     /// Token lifetime in seconds.
-    #[arg(long, env = "REELPLAN_TOKEN_TTL_SECS", default_value_t = 86_400)]
+    #[arg(long, env = "REELPLAN_TOKEN_TTL_SECS",
+          default_value_t = DEFAULTS.auth.token_ttl.as_secs())]
     pub token_ttl_secs: u64,
     /// argon2id memory cost in KiB.
-    #[arg(long, env = "REELPLAN_ARGON2_MEMORY_KIB", default_value_t = 19_456)]
+    #[arg(long, env = "REELPLAN_ARGON2_MEMORY_KIB",
+          default_value_t = DEFAULTS.auth.password_cost.memory_kib)]
     pub argon2_memory_kib: u32,
     /// argon2id passes.
-    #[arg(long, env = "REELPLAN_ARGON2_ITERATIONS", default_value_t = 2)]
+    #[arg(long, env = "REELPLAN_ARGON2_ITERATIONS",
+          default_value_t = DEFAULTS.auth.password_cost.iterations)]
     pub argon2_iterations: u32,
     /// `on` or `off`: off sends every read to the database.
     #[arg(long, env = "REELPLAN_CACHE", default_value = "on")]
     pub cache: String,
     /// L1 (in-process) cache budget in MiB.
-    #[arg(long, env = "REELPLAN_CACHE_L1_MIB", default_value_t = 64)]
+    #[arg(long, env = "REELPLAN_CACHE_L1_MIB",
+          default_value_t = DEFAULTS.cache.l1_bytes / MIB)]
     pub cache_l1_mib: u64,
     /// KiB one cached value may weigh at most; heavier ones are served but not cached.
     #[arg(long, env = "REELPLAN_CACHE_MAX_VALUE_KIB",
-          default_value_t = reelplan_cache::DEFAULT_MAX_VALUE_BYTES / 1024)]
+          default_value_t = DEFAULTS.cache.max_value_bytes / 1024)]
     pub cache_max_value_kib: usize,
     /// `redis://host:port` for the shared L2 tier.
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
     /// Milliseconds one Redis operation may take before the cache is bypassed.
-    #[arg(long, env = "REELPLAN_REDIS_TIMEOUT_MS", default_value_t = 250)]
+    #[arg(long, env = "REELPLAN_REDIS_TIMEOUT_MS",
+          default_value_t = millis(DEFAULTS.cache.redis_timeout))]
     pub redis_timeout_ms: u64,
     /// Prefix of this deployment's Redis keys, before the database's deployment id
     /// (default `rp`).
     #[arg(long, env = "REELPLAN_REDIS_NAMESPACE")]
     pub redis_namespace: Option<String>,
-    /// Milliseconds a write keeps retrying an invalidation Redis refused before it answers
-    /// (default 1000).
-    #[arg(long, env = "REELPLAN_REDIS_BUMP_DEADLINE_MS")]
-    pub redis_bump_deadline_ms: Option<u64>,
+    /// Milliseconds a write keeps retrying an invalidation Redis refused before it answers.
+    #[arg(long, env = "REELPLAN_REDIS_BUMP_DEADLINE_MS",
+          default_value_t = millis(DEFAULTS.cache.bump_deadline))]
+    pub redis_bump_deadline_ms: u64,
     /// TTL of cached user profiles, seconds.
-    #[arg(long, env = "REELPLAN_TTL_USER_PROFILE", default_value_t = 300)]
+    #[arg(long, env = "REELPLAN_TTL_USER_PROFILE",
+          default_value_t = DEFAULTS.cache.ttls.user_profile.as_secs())]
     pub ttl_user_profile: u64,
     /// TTL of cached project lists, seconds.
-    #[arg(long, env = "REELPLAN_TTL_PROJECT_LIST", default_value_t = 600)]
+    #[arg(long, env = "REELPLAN_TTL_PROJECT_LIST",
+          default_value_t = DEFAULTS.cache.ttls.project_list.as_secs())]
     pub ttl_project_list: u64,
     /// TTL of cached project details, seconds.
-    #[arg(long, env = "REELPLAN_TTL_PROJECT_DETAIL", default_value_t = 300)]
+    #[arg(long, env = "REELPLAN_TTL_PROJECT_DETAIL",
+          default_value_t = DEFAULTS.cache.ttls.project_detail.as_secs())]
     pub ttl_project_detail: u64,
     /// TTL of cached feedback thread pages, seconds.
-    #[arg(long, env = "REELPLAN_TTL_FEEDBACK_THREAD", default_value_t = 60)]
+    #[arg(long, env = "REELPLAN_TTL_FEEDBACK_THREAD",
+          default_value_t = DEFAULTS.cache.ttls.feedback_thread.as_secs())]
     pub ttl_feedback_thread: u64,
     /// TTL of cached member permissions, seconds.
-    #[arg(long, env = "REELPLAN_TTL_MEMBER_PERMISSIONS", default_value_t = 900)]
+    #[arg(long, env = "REELPLAN_TTL_MEMBER_PERMISSIONS",
+          default_value_t = DEFAULTS.cache.ttls.member_permissions.as_secs())]
     pub ttl_member_permissions: u64,
     /// Where uploaded files live: `s3://bucket/prefix` (credentials, region and endpoint from
     /// the usual `AWS_*` variables) or `file:///path` (default: `<data dir>/objects`).
     #[arg(long, env = "REELPLAN_OBJECT_STORE")]
     pub object_store: Option<String>,
     /// Uploads larger than this many bytes are cut off with 413 (default 2 GiB).
-    #[arg(long, env = "REELPLAN_MAX_UPLOAD_BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
+    #[arg(long, env = "REELPLAN_MAX_UPLOAD_BYTES",
+          default_value_t = DEFAULTS.objects.max_upload_bytes)]
     pub max_upload_bytes: u64,
-    /// Memos one project may hold; more are 422 (default 1000).
-    #[arg(long, env = "REELPLAN_MAX_MEMOS_PER_PROJECT")]
-    pub max_memos_per_project: Option<u32>,
-    /// Files one project may hold, the video aside; more are 422 (default 1000).
-    #[arg(long, env = "REELPLAN_MAX_FILES_PER_PROJECT")]
-    pub max_files_per_project: Option<u32>,
+    /// Memos one project may hold; more are 422.
+    #[arg(long, env = "REELPLAN_MAX_MEMOS_PER_PROJECT",
+          default_value_t = DEFAULTS.content.memos_per_project)]
+    pub max_memos_per_project: u32,
+    /// Files one project may hold, the video aside; more are 422.
+    #[arg(long, env = "REELPLAN_MAX_FILES_PER_PROJECT",
+          default_value_t = DEFAULTS.content.files_per_project)]
+    pub max_files_per_project: u32,
     /// Seconds between two sweeps of objects no row names (0: never).
     #[arg(long, env = "REELPLAN_SWEEP_INTERVAL_SECS",
-          default_value_t = SweepConfig::default().interval.as_secs())]
+          default_value_t = DEFAULTS.objects.sweep.interval.as_secs())]
     pub sweep_interval_secs: u64,
     /// Objects younger than this many seconds are kept by the sweep, named or not.
     #[arg(long, env = "REELPLAN_SWEEP_MIN_AGE_SECS",
-          default_value_t = SweepConfig::default().min_age.as_secs())]
+          default_value_t = DEFAULTS.objects.sweep.min_age.as_secs())]
     pub sweep_min_age_secs: u64,
     #[command(flatten)]
     pub hardening: HardeningArgs,
@@ -179,13 +207,16 @@ pub struct HardeningArgs {
     #[arg(long = "env", env = "REELPLAN_ENV", default_value = "development")]
     pub environment: String,
     /// Requests handled at once; more are shed with 503 `unavailable`.
-    #[arg(long, env = "REELPLAN_MAX_CONCURRENT_REQUESTS", default_value_t = 256)]
+    #[arg(long, env = "REELPLAN_MAX_CONCURRENT_REQUESTS",
+          default_value_t = DEFAULTS.limits.max_concurrent_requests)]
     pub max_concurrent_requests: usize,
     /// Seconds one request may take before a 503 (uploads exempt).
-    #[arg(long, env = "REELPLAN_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
+    #[arg(long, env = "REELPLAN_REQUEST_TIMEOUT_SECS",
+          default_value_t = DEFAULTS.limits.request_timeout.as_secs())]
     pub request_timeout_secs: u64,
     /// Seconds in-flight requests may take to finish after SIGTERM.
-    #[arg(long, env = "REELPLAN_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    #[arg(long, env = "REELPLAN_SHUTDOWN_GRACE_SECS",
+          default_value_t = DEFAULTS.limits.shutdown_grace.as_secs())]
     pub shutdown_grace_secs: u64,
     /// Bearer token required by /metrics and /dashboard (unset: open).
     #[arg(long, env = "REELPLAN_OPS_TOKEN", hide_env_values = true)]
@@ -194,49 +225,52 @@ pub struct HardeningArgs {
     #[arg(long, env = "REELPLAN_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
     /// Key login rate limits on the last X-Forwarded-For entry (only behind a trusted proxy).
-    #[arg(long, env = "REELPLAN_TRUST_FORWARDED_FOR", default_value_t = false)]
+    #[arg(long, env = "REELPLAN_TRUST_FORWARDED_FOR",
+          default_value_t = DEFAULTS.security.trust_forwarded_for)]
     pub trust_forwarded_for: bool,
     /// Failed logins per minute for one email before 429 (0: no limit).
-    #[arg(long, env = "REELPLAN_LOGIN_FAILURES_PER_EMAIL", default_value_t = 5)]
+    #[arg(long, env = "REELPLAN_LOGIN_FAILURES_PER_EMAIL",
+          default_value_t = DEFAULTS.security.login.per_email)]
     pub login_failures_per_email: u32,
     /// Failed logins per minute from one client address before 429 (0: no limit).
-    #[arg(long, env = "REELPLAN_LOGIN_FAILURES_PER_ADDRESS", default_value_t = 20)]
+    #[arg(long, env = "REELPLAN_LOGIN_FAILURES_PER_ADDRESS",
+          default_value_t = DEFAULTS.security.login.per_address)]
     pub login_failures_per_address: u32,
     /// Signups per minute from one client address before 429 (0: no limit).
     #[arg(long, env = "REELPLAN_SIGNUPS_PER_ADDRESS",
-          default_value_t = LoginLimitConfig::default().signups_per_address)]
+          default_value_t = DEFAULTS.security.login.signups_per_address)]
     pub signups_per_address: u32,
     /// Password hashes (signup, login) running at once; more answer 503 (default 2 x cores).
     #[arg(long, env = "REELPLAN_MAX_CONCURRENT_HASHES",
-          default_value_t = reelplan_server::auth::default_max_concurrent_hashes())]
+          default_value_t = DEFAULTS.auth.max_concurrent_hashes)]
     pub max_concurrent_hashes: usize,
     /// Uploads streaming at once, all users together; more answer 503.
     #[arg(long, env = "REELPLAN_MAX_CONCURRENT_UPLOADS",
-          default_value_t = UploadLimitsConfig::default().max_concurrent)]
+          default_value_t = DEFAULTS.uploads.max_concurrent)]
     pub max_concurrent_uploads: usize,
     /// Uploads streaming at once for one user; more answer 503.
     #[arg(long, env = "REELPLAN_MAX_UPLOADS_PER_USER",
-          default_value_t = UploadLimitsConfig::default().max_per_user)]
+          default_value_t = DEFAULTS.uploads.max_per_user)]
     pub max_uploads_per_user: usize,
     /// Seconds an upload may send nothing before it is cut off.
     #[arg(long, env = "REELPLAN_UPLOAD_IDLE_TIMEOUT_SECS",
-          default_value_t = UploadLimitsConfig::default().idle_timeout.as_secs())]
+          default_value_t = DEFAULTS.uploads.idle_timeout.as_secs())]
     pub upload_idle_timeout_secs: u64,
     /// Slowest upload accepted, in bytes per second (0: no minimum).
     #[arg(long, env = "REELPLAN_UPLOAD_MIN_BYTES_PER_SEC",
-          default_value_t = UploadLimitsConfig::default().min_bytes_per_sec)]
+          default_value_t = DEFAULTS.uploads.min_bytes_per_sec)]
     pub upload_min_bytes_per_sec: u64,
     /// Seconds a client has to send a complete request head.
     #[arg(long, env = "REELPLAN_HEADER_READ_TIMEOUT_SECS",
-          default_value_t = ConnectionLimits::default().header_read_timeout.as_secs())]
+          default_value_t = DEFAULTS.limits.connections.header_read_timeout.as_secs())]
     pub header_read_timeout_secs: u64,
     /// Seconds a connection may stay open with no request and no byte moving.
     #[arg(long, env = "REELPLAN_KEEP_ALIVE_TIMEOUT_SECS",
-          default_value_t = ConnectionLimits::default().keep_alive_timeout.as_secs())]
+          default_value_t = DEFAULTS.limits.connections.keep_alive_timeout.as_secs())]
     pub keep_alive_timeout_secs: u64,
     /// Open connections at most; one more is closed at once.
     #[arg(long, env = "REELPLAN_MAX_CONNECTIONS",
-          default_value_t = ConnectionLimits::default().max_connections)]
+          default_value_t = DEFAULTS.limits.connections.max_connections)]
     pub max_connections: usize,
 }
 
@@ -305,16 +339,14 @@ impl ServeArgs {
             "off" => false,
             other => anyhow::bail!("REELPLAN_CACHE must be on or off, not {other:?}"),
         };
-        config.cache.l1_bytes = self.cache_l1_mib * 1024 * 1024;
+        config.cache.l1_bytes = self.cache_l1_mib * MIB;
         config.cache.max_value_bytes = self.cache_max_value_kib * 1024;
         config.cache.redis_url.clone_from(&self.redis_url);
         config.cache.redis_timeout = Duration::from_millis(self.redis_timeout_ms);
         if let Some(prefix) = self.redis_namespace.clone().filter(|p| !p.is_empty()) {
             config.cache.namespace = prefix;
         }
-        if let Some(ms) = self.redis_bump_deadline_ms {
-            config.cache.bump_deadline = Duration::from_millis(ms);
-        }
+        config.cache.bump_deadline = Duration::from_millis(self.redis_bump_deadline_ms);
         let ttls = &mut config.cache.ttls;
         ttls.user_profile = Duration::from_secs(self.ttl_user_profile);
         ttls.project_list = Duration::from_secs(self.ttl_project_list);
@@ -327,12 +359,8 @@ impl ServeArgs {
             interval: Duration::from_secs(self.sweep_interval_secs),
             min_age: Duration::from_secs(self.sweep_min_age_secs),
         };
-        if let Some(cap) = self.max_memos_per_project {
-            config.content.memos_per_project = cap;
-        }
-        if let Some(cap) = self.max_files_per_project {
-            config.content.files_per_project = cap;
-        }
+        config.content.memos_per_project = self.max_memos_per_project;
+        config.content.files_per_project = self.max_files_per_project;
         self.hardening.apply(&mut config)?;
         Ok(config)
     }
@@ -454,6 +482,19 @@ mod tests {
         let cli = Cli::try_parse_from(std::iter::once("reelplan").chain(args.iter().copied()))
             .expect("flags parse");
         cli.serve.config().expect("config")
+    }
+
+    /// With no flag and no variable, the flags give exactly the typed config's defaults: each
+    /// default is written once, in the config, and the flags cannot drift from it.
+    #[test]
+    fn the_flags_default_to_the_configs_defaults() {
+        use clap::{CommandFactory, FromArgMatches};
+        // The environment is ignored (CI sets DATABASE_URL and REDIS_URL).
+        let command = Cli::command().mut_args(|arg| arg.env(None));
+        let matches = command.try_get_matches_from(["reelplan"]).expect("no flags parse");
+        let cli = Cli::from_arg_matches(&matches).expect("matches");
+        let parsed = cli.serve.config().expect("the defaults are valid");
+        assert_eq!(format!("{parsed:?}"), format!("{:?}", *DEFAULTS));
     }
 
     #[test]
