@@ -86,6 +86,8 @@ impl FromRequestParts<AppState> for Caller {
             .ok()
             .and_then(|h| h.strip_prefix("Bearer "))
             .ok_or(ApiError::Unauthenticated("malformed Authorization header"))?;
-        state.auth.verify(token.trim()).map(Caller)
+        let user = state.auth.verify(token.trim())?;
+        tracing::Span::current().record("user", user.0);
+        Ok(Caller(user))
     }
 }

@@ -9,6 +9,7 @@ use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use reelplan_store::stats::{RequestStats, StatementLog};
+use tracing::Instrument;
 
 use crate::state::AppState;
 
@@ -19,7 +20,9 @@ pub const MAX_REPEATS: u32 = 3;
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Outer layer: opens the request's statement log, then writes the headers, metrics and log.
+/// Outer layer: opens the request's statement log and its span (`request`, with the request
+/// id, method, route and, once authenticated, the user: every log line of the request names
+/// it), then writes the headers, metrics and the request's log line.
 pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id =
@@ -30,7 +33,14 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     let method = method_label(req.method());
     let stats = RequestStats::new("unmatched".to_owned());
     req.extensions_mut().insert(stats.clone());
-    let mut response = stats.scope(next.run(req)).await;
+    let span = tracing::info_span!(
+        "request",
+        id = %request_id.to_str().unwrap_or(""),
+        method = %method,
+        route = tracing::field::Empty,
+        user = tracing::field::Empty,
+    );
+    let mut response = stats.scope(next.run(req)).instrument(span.clone()).await;
     let log = stats.snapshot();
     let elapsed = started.elapsed();
 
@@ -77,18 +87,17 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     });
     state.live.sample_pool(state.store.pool_status());
 
-    warn_on_n_plus_one(&state, &log);
-    tracing::info!(
-        target: "reelplan::request",
-        method,
-        route = %route,
-        status,
-        duration_ms = elapsed.as_secs_f64() * 1000.0,
-        statements = log.count,
-        cache,
-        request_id = request_id.to_str().unwrap_or(""),
-        "request"
-    );
+    span.in_scope(|| {
+        warn_on_n_plus_one(&state, &log);
+        tracing::info!(
+            target: "reelplan::request",
+            status,
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            statements = log.count,
+            cache,
+            "request"
+        );
+    });
     response
 }
 
@@ -114,6 +123,7 @@ pub async fn name_route(req: Request, next: Next) -> Response {
         (req.extensions().get::<MatchedPath>(), req.extensions().get::<RequestStats>())
     {
         stats.set_route(path.as_str());
+        tracing::Span::current().record("route", tracing::field::display(path.as_str()));
     }
     next.run(req).await
 }

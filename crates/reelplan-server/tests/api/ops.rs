@@ -500,3 +500,45 @@ async fn made_up_methods_add_no_label_values() {
     assert!(!junk.iter().any(|name| stats.raw.contains(name.as_str())), "{}", stats.raw);
     app.finish().await;
 }
+
+/// Every log line of a request is inside its `request` span, which names the request id, the
+/// route and the authenticated user, so a slow-statement or error line can be traced back.
+#[tokio::test]
+async fn log_lines_name_their_request_route_and_user() {
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let app = TestApp::spawn().await;
+    let ann = app.user("ann").await;
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    // This thread's subscriber only (the test runtime runs the request on this thread).
+    let resp = {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        app.get("/api/me", &ann).await
+    };
+    assert_eq!(resp.status, StatusCode::OK);
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let line = logs.lines().find(|l| l.contains("reelplan::request")).expect("a request line");
+    let id = resp.header("x-request-id");
+    for field in [format!("id={id}"), "route=/api/me".to_owned(), format!("user={}", ann.id)] {
+        assert!(line.contains(&field), "{field} missing from {line}");
+    }
+    app.finish().await;
+}
