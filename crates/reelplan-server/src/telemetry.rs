@@ -73,7 +73,8 @@ fn describe() {
         Unit::Bytes,
         "Resident memory of the process."
     );
-    for op in reelplan_cache::REDIS_OPERATIONS {
+    let rate_limit = crate::ratelimit::REDIS_OPERATION;
+    for op in reelplan_cache::REDIS_OPERATIONS.into_iter().chain([rate_limit]) {
         metrics::counter!("reelplan_redis_errors_total", "op" => op).increment(0);
     }
 }

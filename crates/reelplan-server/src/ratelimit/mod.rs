@@ -43,7 +43,7 @@ use axum::response::{IntoResponse, Response};
 use reelplan_domain::validate;
 
 use shared::Place;
-pub use shared::SharedBudgets;
+pub use shared::{SharedBudgets, REDIS_OPERATION};
 
 use crate::error::ApiError;
 use crate::state::AppState;

@@ -7,6 +7,9 @@ use std::time::Duration;
 use redis::aio::ConnectionManager;
 use redis::Script;
 
+/// The `op` label of a failed exchange in `reelplan_redis_errors_total`.
+pub const REDIS_OPERATION: &str = "rate_limit";
+
 /// One budget an attempt takes a place in: its Redis key and its GCRA parameters.
 #[derive(Debug, Clone)]
 pub(super) struct Place {
@@ -127,7 +130,7 @@ impl SharedBudgets {
             Ok(Err(error)) => error.to_string(),
             Err(_) => "timed out".to_owned(),
         };
-        metrics::counter!("reelplan_redis_errors_total", "op" => "rate_limit").increment(1);
+        metrics::counter!("reelplan_redis_errors_total", "op" => REDIS_OPERATION).increment(1);
         tracing::warn!(error = %outcome, "redis rate limit exchange failed; counting locally");
         None
     }
