@@ -505,6 +505,11 @@ async fn made_up_methods_add_no_label_values() {
 /// route and the authenticated user, so a slow-statement or error line can be traced back.
 #[tokio::test]
 async fn log_lines_name_their_request_route_and_user() {
+    // Callsite interest is process-wide: other tests' threads logging at the same callsites
+    // while this one installs its subscriber could make it miss a line.
+    if !alone("ops::log_lines_name_their_request_route_and_user").await {
+        return;
+    }
     use std::sync::{Arc, Mutex};
 
     #[derive(Clone, Default)]
