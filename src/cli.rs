@@ -168,10 +168,6 @@ pub struct ServeArgs {
     #[arg(long, env = "REELPLAN_TTL_FEEDBACK_THREAD",
           default_value_t = DEFAULTS.cache.ttls.feedback_thread.as_secs())]
     pub ttl_feedback_thread: u64,
-    /// TTL of cached member permissions, seconds.
-    #[arg(long, env = "REELPLAN_TTL_MEMBER_PERMISSIONS",
-          default_value_t = DEFAULTS.cache.ttls.member_permissions.as_secs())]
-    pub ttl_member_permissions: u64,
     /// Where uploaded files live: `s3://bucket/prefix` (credentials, region and endpoint from
     /// the usual `AWS_*` variables) or `file:///path` (default: `<data dir>/objects`).
     #[arg(long, env = "REELPLAN_OBJECT_STORE")]
@@ -352,7 +348,6 @@ impl ServeArgs {
         ttls.project_list = Duration::from_secs(self.ttl_project_list);
         ttls.project_detail = Duration::from_secs(self.ttl_project_detail);
         ttls.feedback_thread = Duration::from_secs(self.ttl_feedback_thread);
-        ttls.member_permissions = Duration::from_secs(self.ttl_member_permissions);
         config.objects.url = self.object_store.clone().filter(|url| !url.is_empty());
         config.objects.max_upload_bytes = self.max_upload_bytes;
         config.objects.sweep = SweepConfig {

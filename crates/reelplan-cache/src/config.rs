@@ -19,13 +19,11 @@ pub enum Kind {
     DetailFeedback,
     /// A page of comments or messages.
     FeedbackThread,
-    /// A project's access list.
-    MemberPermissions,
 }
 
 impl Kind {
     /// Every kind, in declaration order (`kind as usize` indexes it).
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 7] = [
         Kind::UserProfile,
         Kind::Memberships,
         Kind::ProjectSummary,
@@ -33,7 +31,6 @@ impl Kind {
         Kind::ProjectDetail,
         Kind::DetailFeedback,
         Kind::FeedbackThread,
-        Kind::MemberPermissions,
     ];
 
     /// Metrics label and key segment.
@@ -46,7 +43,6 @@ impl Kind {
             Kind::ProjectDetail => "project_detail",
             Kind::DetailFeedback => "detail_feedback",
             Kind::FeedbackThread => "feedback_thread",
-            Kind::MemberPermissions => "member_permissions",
         }
     }
 }
@@ -62,8 +58,6 @@ pub struct Ttls {
     pub project_detail: Duration,
     /// Default 60 s.
     pub feedback_thread: Duration,
-    /// Default 900 s.
-    pub member_permissions: Duration,
 }
 
 impl Default for Ttls {
@@ -74,7 +68,6 @@ impl Default for Ttls {
             project_list: s(600),
             project_detail: s(300),
             feedback_thread: s(60),
-            member_permissions: s(900),
         }
     }
 }
@@ -87,7 +80,6 @@ impl Ttls {
             Kind::Memberships | Kind::ProjectSummary | Kind::ProjectList => self.project_list,
             Kind::ProjectDetail | Kind::DetailFeedback => self.project_detail,
             Kind::FeedbackThread => self.feedback_thread,
-            Kind::MemberPermissions => self.member_permissions,
         }
     }
 
@@ -95,7 +87,7 @@ impl Ttls {
     pub fn longest(&self) -> Duration {
         [self.user_profile, self.project_list, self.project_detail]
             .into_iter()
-            .chain([self.feedback_thread, self.member_permissions])
+            .chain([self.feedback_thread])
             .max()
             .unwrap_or_default()
     }
