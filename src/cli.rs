@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use reelplan_server::auth::PasswordCost;
 use reelplan_server::config::Secret;
 use reelplan_server::listener::ConnectionLimits;
@@ -71,6 +71,44 @@ pub struct SweepArgs {
     pub min_age_secs: u64,
 }
 
+/// `on` or `off`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
+}
+
+impl From<bool> for Switch {
+    fn from(on: bool) -> Self {
+        if on {
+            Switch::On
+        } else {
+            Switch::Off
+        }
+    }
+}
+
+/// `REELPLAN_ENV`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    /// Generates a secret when none is given.
+    Development,
+    /// Refuses a missing, short or default secret.
+    Production,
+}
+
+impl From<bool> for Environment {
+    fn from(production: bool) -> Self {
+        if production {
+            Environment::Production
+        } else {
+            Environment::Development
+        }
+    }
+}
+
 /// Where the data lives.
 #[derive(Args, Clone)]
 pub struct StoreArgs {
@@ -126,9 +164,10 @@ pub struct ServeArgs {
     #[arg(long, env = "REELPLAN_ARGON2_ITERATIONS",
           default_value_t = DEFAULTS.auth.password_cost.iterations)]
     pub argon2_iterations: u32,
-    /// `on` or `off`: off sends every read to the database.
-    #[arg(long, env = "REELPLAN_CACHE", default_value = "on")]
-    pub cache: String,
+    /// `off` sends every read to the database.
+    #[arg(long, env = "REELPLAN_CACHE", value_enum,
+          default_value_t = Switch::from(DEFAULTS.cache.enabled))]
+    pub cache: Switch,
     /// L1 (in-process) cache budget in MiB.
     #[arg(long, env = "REELPLAN_CACHE_L1_MIB",
           default_value_t = DEFAULTS.cache.l1_bytes / MIB)]
@@ -199,9 +238,10 @@ pub struct ServeArgs {
 /// Load limits and security flags of `serve`.
 #[derive(Args, Clone)]
 pub struct HardeningArgs {
-    /// `development` or `production` (production refuses a missing, short or default secret).
-    #[arg(long = "env", env = "REELPLAN_ENV", default_value = "development")]
-    pub environment: String,
+    /// Production refuses a missing, short or default secret.
+    #[arg(long = "env", env = "REELPLAN_ENV", value_enum,
+          default_value_t = Environment::from(DEFAULTS.security.production))]
+    pub environment: Environment,
     /// Requests handled at once; more are shed with 503 `unavailable`.
     #[arg(long, env = "REELPLAN_MAX_CONCURRENT_REQUESTS",
           default_value_t = DEFAULTS.limits.max_concurrent_requests)]
@@ -272,11 +312,7 @@ pub struct HardeningArgs {
 
 impl HardeningArgs {
     fn apply(&self, config: &mut Config) -> anyhow::Result<()> {
-        config.security.production = match self.environment.as_str() {
-            "production" => true,
-            "development" => false,
-            other => anyhow::bail!("REELPLAN_ENV must be development or production, not {other:?}"),
-        };
+        config.security.production = self.environment == Environment::Production;
         config.security.ops_token = self.ops_token.clone().filter(|t| !t.is_empty()).map(Secret);
         config.security.cors_origins = self
             .cors_origins
@@ -330,11 +366,7 @@ impl ServeArgs {
             iterations: self.argon2_iterations,
             ..PasswordCost::default()
         };
-        config.cache.enabled = match self.cache.as_str() {
-            "on" => true,
-            "off" => false,
-            other => anyhow::bail!("REELPLAN_CACHE must be on or off, not {other:?}"),
-        };
+        config.cache.enabled = self.cache == Switch::On;
         config.cache.l1_bytes = self.cache_l1_mib * MIB;
         config.cache.max_value_bytes = self.cache_max_value_kib * 1024;
         config.cache.redis_url.clone_from(&self.redis_url);
@@ -551,8 +583,13 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_cache_switch_is_refused() {
-        let cli = Cli::try_parse_from(["reelplan", "--cache", "maybe"]).expect("flags parse");
-        assert!(cli.serve.config().is_err());
+    fn a_bad_cache_switch_or_environment_is_refused_by_the_parser() {
+        for args in [["reelplan", "--cache", "maybe"], ["reelplan", "--env", "prod"]] {
+            let error = Cli::try_parse_from(args).err().expect("refused");
+            assert_eq!(error.kind(), clap::error::ErrorKind::InvalidValue, "{args:?}");
+        }
+        let production = Cli::try_parse_from(["reelplan", "--env", "production", "--cache", "off"]);
+        let config = production.expect("flags parse").serve.config().expect("config");
+        assert!(config.security.production && !config.cache.enabled);
     }
 }
