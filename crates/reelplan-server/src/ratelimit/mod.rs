@@ -146,8 +146,8 @@ pub struct Attempt {
 }
 
 impl<K> Budgets<K> {
-    fn place(&self, key: String) -> Place {
-        Place { key, interval: self.interval, period: self.period }
+    fn place(&self, key: String, by: &'static str) -> Place {
+        Place { key, interval: self.interval, period: self.period, by }
     }
 }
 
@@ -167,23 +167,32 @@ impl LoginLimiter {
         LoginLimiter { counters: Mutex::new(counters), shared }
     }
 
-    /// The Redis places of a login attempt, with the label of each budget.
+    /// The Redis places of a login attempt.
     fn login_places(
         &self,
         shared: &SharedBudgets,
         email: Option<&str>,
         address: Option<IpAddr>,
-    ) -> Vec<(Place, &'static str)> {
+    ) -> Vec<Place> {
         let counters = self.lock();
         let by_email = counters
             .per_email
             .as_ref()
             .zip(email)
-            .map(|(budgets, email)| (budgets.place(shared.key("email", email)), "email"));
+            .map(|(budgets, email)| budgets.place(shared.key("email", email), "email"));
         let by_address = counters.per_address.as_ref().zip(address).map(|(budgets, address)| {
-            (budgets.place(shared.key("address", &address.to_string())), "address")
+            budgets.place(shared.key("address", &address.to_string()), "address")
         });
         by_email.into_iter().chain(by_address).collect()
+    }
+
+    /// Takes `places` in Redis (all or none), counting a spent budget under its label; None
+    /// when Redis did not answer, so the caller counts locally instead.
+    async fn take_shared(shared: &SharedBudgets, places: &[Place]) -> Option<Result<(), Duration>> {
+        Some(shared.take(places).await?.map_err(|(wait, by)| {
+            limited_by(by);
+            wait
+        }))
     }
 
     /// Takes a place for a login attempt in the email's and the address's budgets (both or
@@ -197,18 +206,10 @@ impl LoginLimiter {
     ) -> Result<Attempt, Duration> {
         let address = address.map(network);
         if let Some(shared) = &self.shared {
-            let labelled = self.login_places(shared, email, address);
-            let places: Vec<Place> = labelled.iter().map(|(place, _)| place.clone()).collect();
-            match shared.take(&places).await {
-                Some(Ok(())) => {
-                    let email = email.map(str::to_owned);
-                    return Ok(Attempt { email, address, shared: places });
-                }
-                Some(Err((wait, spent))) => {
-                    limited_by(labelled[spent].1);
-                    return Err(wait);
-                }
-                None => {}
+            let places = self.login_places(shared, email, address);
+            if let Some(taken) = Self::take_shared(shared, &places).await {
+                let email = email.map(str::to_owned);
+                return taken.map(|()| Attempt { email, address, shared: places });
             }
         }
         self.attempt_locally(email, address)
@@ -281,22 +282,14 @@ impl LoginLimiter {
     pub async fn signup(&self, address: Option<IpAddr>) -> Result<(), Duration> {
         let address = address.map(network);
         if let Some(shared) = &self.shared {
-            let place = {
-                let counters = self.lock();
-                counters.signups.as_ref().zip(address).map(|(budgets, address)| {
-                    budgets.place(shared.key("signup", &address.to_string()))
-                })
-            };
-            let Some(place) = place else {
-                return Ok(());
-            };
-            match shared.take(std::slice::from_ref(&place)).await {
-                Some(Ok(())) => return Ok(()),
-                Some(Err((wait, _))) => {
-                    limited_by("signup");
-                    return Err(wait);
+            let place = self.lock().signups.as_ref().zip(address).map(|(budgets, address)| {
+                budgets.place(shared.key("signup", &address.to_string()), "signup")
+            });
+            // No budget or no address: the local path below lets it through too.
+            if let Some(place) = place {
+                if let Some(taken) = Self::take_shared(shared, std::slice::from_ref(&place)).await {
+                    return taken;
                 }
-                None => {}
             }
         }
         let now = Instant::now();

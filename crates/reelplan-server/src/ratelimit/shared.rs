@@ -10,12 +10,14 @@ use redis::Script;
 /// The `op` label of a failed exchange in `reelplan_redis_errors_total`.
 pub const REDIS_OPERATION: &str = "rate_limit";
 
-/// One budget an attempt takes a place in: its Redis key and its GCRA parameters.
+/// One budget an attempt takes a place in: its Redis key, its GCRA parameters, and its label
+/// in `reelplan_login_rate_limited_total{by}`.
 #[derive(Debug, Clone)]
 pub(super) struct Place {
     pub key: String,
     pub interval: Duration,
     pub period: Duration,
+    pub by: &'static str,
 }
 
 /// Takes one place in every budget of KEYS (ARGV: interval and period in ms, per key), all or
@@ -99,16 +101,22 @@ impl SharedBudgets {
         format!("{}:{budget}:{key}", self.prefix)
     }
 
-    /// Takes a place in each of `places` (all or none): Ok, or the wait and the index of the
-    /// spent budget. None when Redis did not answer in time.
-    pub(super) async fn take(&self, places: &[Place]) -> Option<Result<(), (Duration, usize)>> {
+    /// Takes a place in each of `places` (all or none): Ok, or the wait and the spent budget's
+    /// label. None when Redis did not answer in time.
+    pub(super) async fn take(
+        &self,
+        places: &[Place],
+    ) -> Option<Result<(), (Duration, &'static str)>> {
         let mut invocation = self.take.prepare_invoke();
         for place in places {
             invocation.key(&place.key).arg(millis(place.interval)).arg(millis(place.period));
         }
         let mut conn = self.conn.clone();
         let (wait, which): (u64, usize) = self.exchange(invocation.invoke_async(&mut conn)).await?;
-        Some(if which == 0 { Ok(()) } else { Err((Duration::from_millis(wait), which - 1)) })
+        Some(match which.checked_sub(1) {
+            None => Ok(()),
+            Some(spent) => Err((Duration::from_millis(wait), places[spent].by)),
+        })
     }
 
     /// Gives a place back in each of `places`.
