@@ -50,21 +50,23 @@ pub async fn run_all(store: &dyn Store) {
 
 /// Awaits `statement` and asserts that it ran exactly one SQL statement.
 pub async fn one<F: Future>(statement: F) -> F::Output {
+    statements(1, statement).await
+}
+
+/// Awaits `call` and asserts that it ran exactly `count` SQL statements.
+async fn statements<F: Future>(count: u32, call: F) -> F::Output {
     let stats = RequestStats::new("conformance".into());
-    let output = stats.scope(statement).await;
+    let output = stats.scope(call).await;
     let log = stats.snapshot();
-    assert_eq!(log.count, 1, "a Store method must run exactly one statement: {:?}", log.shapes);
+    assert_eq!(log.count, count, "a Store method's statements: {:?}", log.shapes);
     output
 }
 
 /// Deletes a project, asserting its statement count: one on PostgreSQL (a CTE), two in one
 /// transaction on SQLite, whose `RETURNING` cannot see the file rows a cascade removes.
 async fn delete_project(store: &dyn Store, id: ProjectId) -> Option<Vec<String>> {
-    let stats = RequestStats::new("conformance".into());
-    let output = stats.scope(store.delete_project(id)).await;
-    let expected = if store.backend() == "sqlite" { 2 } else { 1 };
-    assert_eq!(stats.snapshot().count, expected, "{:?}", stats.snapshot().shapes);
-    output.unwrap()
+    let count = if store.backend() == "sqlite" { 2 } else { 1 };
+    statements(count, store.delete_project(id)).await.unwrap()
 }
 
 /// A suffix no other run of the suite uses.
