@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use reelplan_server::auth::PasswordCost;
+use reelplan_server::config::PasswordCost;
 use reelplan_server::config::Secret;
-use reelplan_server::listener::ConnectionLimits;
-use reelplan_server::sweep::SweepConfig;
-use reelplan_server::uploads::UploadLimitsConfig;
+use reelplan_server::config::ConnectionLimits;
+use reelplan_server::config::SweepConfig;
+use reelplan_server::config::UploadLimitsConfig;
 use reelplan_server::Config;
 
 /// Every flag's default is the typed config's own, so each default is written once.

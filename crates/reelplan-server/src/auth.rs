@@ -22,23 +22,7 @@ use reelplan_domain::UserId;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-
-/// argon2id cost parameters.
-#[derive(Debug, Clone, Copy)]
-pub struct PasswordCost {
-    /// Memory in KiB (default 19,456: OWASP's recommendation).
-    pub memory_kib: u32,
-    /// Passes (default 2).
-    pub iterations: u32,
-    /// Lanes (default 1).
-    pub parallelism: u32,
-}
-
-impl Default for PasswordCost {
-    fn default() -> Self {
-        PasswordCost { memory_kib: 19_456, iterations: 2, parallelism: 1 }
-    }
-}
+use crate::config::PasswordCost;
 
 /// Signs and checks tokens; hashes and verifies passwords.
 pub struct Auth {
@@ -51,12 +35,6 @@ pub struct Auth {
     max_hashes: usize,
     /// Hashing memory kept for reuse: at most one buffer per slot.
     memory: std::sync::Mutex<Vec<Vec<Block>>>,
-}
-
-/// The default of `REELPLAN_MAX_CONCURRENT_HASHES`: two per core, which keeps every core busy
-/// while bounding memory to `2 x cores x` the argon2 memory cost.
-pub fn default_max_concurrent_hashes() -> usize {
-    2 * std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 const HASHES_BUSY: ApiError =

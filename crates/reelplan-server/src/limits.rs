@@ -7,7 +7,6 @@
 //! in exactly the stack the real app runs.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -20,34 +19,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::uploads::is_upload;
-
-/// Load limits, from `REELPLAN_MAX_CONCURRENT_REQUESTS`, `REELPLAN_REQUEST_TIMEOUT_SECS` and
-/// `REELPLAN_SHUTDOWN_GRACE_SECS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LimitsConfig {
-    /// Requests handled at once; more are answered 503 at once (default 256: with a pool of 10
-    /// connections and a 1.5 s acquire timeout, more in flight would only wait to fail).
-    pub max_concurrent_requests: usize,
-    /// How long one request may take to produce its response before a 503 (default 10 s;
-    /// uploads, which stream up to their own size limit, are exempt).
-    pub request_timeout: Duration,
-    /// After SIGTERM, how long in-flight requests may take to finish before the server exits
-    /// anyway (default 20 s, inside the usual 30 s an orchestrator waits before SIGKILL).
-    pub shutdown_grace: Duration,
-    /// Header-read timeout, keep-alive idle timeout and maximum open connections.
-    pub connections: crate::listener::ConnectionLimits,
-}
-
-impl Default for LimitsConfig {
-    fn default() -> Self {
-        LimitsConfig {
-            max_concurrent_requests: 256,
-            request_timeout: Duration::from_secs(10),
-            shutdown_grace: Duration::from_secs(20),
-            connections: crate::listener::ConnectionLimits::default(),
-        }
-    }
-}
+use crate::config::LimitsConfig;
 
 /// The live limits: the configuration and the permits of the concurrency limit.
 #[derive(Debug)]

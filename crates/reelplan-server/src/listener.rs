@@ -33,27 +33,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
-
-/// Connection limits (see the module documentation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConnectionLimits {
-    /// Time to send a complete request head (default 10 s).
-    pub header_read_timeout: Duration,
-    /// Time a connection may sit with no request running and no byte moving (default 60 s).
-    pub keep_alive_timeout: Duration,
-    /// Open connections at most (default 1000, under the usual limit of 1024 descriptors).
-    pub max_connections: usize,
-}
-
-impl Default for ConnectionLimits {
-    fn default() -> Self {
-        ConnectionLimits {
-            header_read_timeout: Duration::from_secs(10),
-            keep_alive_timeout: Duration::from_secs(60),
-            max_connections: 1000,
-        }
-    }
-}
+use crate::config::ConnectionLimits;
 
 /// No request head has started arriving.
 const NONE: u64 = u64::MAX;

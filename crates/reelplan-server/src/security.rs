@@ -16,27 +16,8 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::config::{Config, Secret};
 use crate::error::ApiError;
-use crate::ratelimit::LoginLimitConfig;
 use crate::state::AppState;
-
-/// Security settings, from `REELPLAN_ENV`, `REELPLAN_OPS_TOKEN`, `REELPLAN_CORS_ORIGINS`,
-/// `REELPLAN_TRUST_FORWARDED_FOR` and the login limits.
-#[derive(Debug, Clone, Default)]
-pub struct SecurityConfig {
-    /// `REELPLAN_ENV=production`: refuse to start with a missing, short or well-known secret.
-    pub production: bool,
-    /// When set, `/metrics` and `/dashboard` need `Authorization: Bearer <token>` (or
-    /// `?token=<token>`, for a browser opening the dashboard).
-    pub ops_token: Option<Secret>,
-    /// Origins allowed to call the API from a browser (exact `scheme://host[:port]`); empty:
-    /// CORS is off and browsers keep other origins out.
-    pub cors_origins: Vec<String>,
-    /// Take the client address of rate limiting from the last `X-Forwarded-For` entry (set
-    /// only behind a proxy that appends it; otherwise clients could pick their own address).
-    pub trust_forwarded_for: bool,
-    /// Failed logins allowed per email and per client address.
-    pub login: LoginLimitConfig,
-}
+use crate::config::SecurityConfig;
 
 /// Secrets that appear in docs, examples and tests: never acceptable in production.
 const WELL_KNOWN_SECRETS: &[&str] = &[

@@ -41,7 +41,7 @@ pub struct Shared {
     /// Where uploaded files and videos live, and the upload limit.
     pub objects: crate::objects::Objects,
     /// When `serve` sweeps objects no row names.
-    pub sweep: crate::sweep::SweepConfig,
+    pub sweep: crate::config::SweepConfig,
     /// Tokens and passwords.
     pub auth: Arc<Auth>,
     /// Requests that ran too many statements or repeated one (N+1 suspects), since start.
@@ -55,5 +55,5 @@ pub struct Shared {
     /// Failed-login counters (429 `rate_limited`).
     pub login_limiter: Arc<crate::ratelimit::LoginLimiter>,
     /// Ops token, CORS origins, forwarded-for trust.
-    pub security: Arc<crate::security::SecurityConfig>,
+    pub security: Arc<crate::config::SecurityConfig>,
 }

@@ -14,26 +14,10 @@ use futures::TryStreamExt;
 use reelplan_store::Store;
 
 use crate::objects::Objects;
+use crate::config::SweepConfig;
 
 /// Objects asked about in one statement.
 const BATCH: usize = 500;
-
-/// When the sweep runs and what it removes.
-#[derive(Debug, Clone, Copy)]
-pub struct SweepConfig {
-    /// Time between two sweeps of `serve` (`REELPLAN_SWEEP_INTERVAL_SECS`, default an hour;
-    /// zero: never).
-    pub interval: Duration,
-    /// Objects younger than this are kept, row or not (`REELPLAN_SWEEP_MIN_AGE_SECS`, default
-    /// an hour).
-    pub min_age: Duration,
-}
-
-impl Default for SweepConfig {
-    fn default() -> Self {
-        SweepConfig { interval: Duration::from_secs(3600), min_age: Duration::from_secs(3600) }
-    }
-}
 
 /// What one sweep found.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -31,31 +31,7 @@ use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
 
 use crate::state::AppState;
-
-/// Upload limits (see the module documentation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UploadLimitsConfig {
-    /// Uploads streaming at once, all users together (default 16: each holds up to about
-    /// 15 MiB of parts in flight, see `objects.rs`).
-    pub max_concurrent: usize,
-    /// Uploads streaming at once for one user (default 4).
-    pub max_per_user: usize,
-    /// Longest wait for the next body chunk (default 30 s).
-    pub idle_timeout: Duration,
-    /// Slowest accepted transfer rate, bytes per second of waiting (default 4096; 0: off).
-    pub min_bytes_per_sec: u64,
-}
-
-impl Default for UploadLimitsConfig {
-    fn default() -> Self {
-        UploadLimitsConfig {
-            max_concurrent: 16,
-            max_per_user: 4,
-            idle_timeout: Duration::from_secs(30),
-            min_bytes_per_sec: 4096,
-        }
-    }
-}
+use crate::config::UploadLimitsConfig;
 
 /// The live upload slots.
 #[derive(Debug)]

@@ -14,7 +14,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use reelplan_server::auth::PasswordCost;
+use reelplan_server::config::PasswordCost;
 use reelplan_server::config::Secret;
 use reelplan_server::Config;
 use serde_json::{json, Value};

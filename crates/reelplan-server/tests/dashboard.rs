@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use reelplan_server::auth::PasswordCost;
+use reelplan_server::config::PasswordCost;
 use reelplan_server::config::Secret;
 use reelplan_server::Config;
 use reelplan_store_postgres::TestDatabase;

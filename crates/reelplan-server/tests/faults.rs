@@ -12,7 +12,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reelplan_server::auth::PasswordCost;
+use reelplan_server::config::PasswordCost;
 use reelplan_server::config::Secret;
 use reelplan_server::{AppState, Config};
 use serde_json::{json, Value};

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::StreamExt;
 use reelplan_domain::ProjectId;
-use reelplan_server::auth::PasswordCost;
+use reelplan_server::config::PasswordCost;
 use reelplan_server::config::Secret;
 use reelplan_server::{AppState, Config};
 use reelplan_store_postgres::TestDatabase;

@@ -47,31 +47,7 @@ pub use shared::{SharedBudgets, REDIS_OPERATION};
 
 use crate::error::ApiError;
 use crate::state::AppState;
-
-/// Login and signup budgets (`REELPLAN_LOGIN_FAILURES_PER_EMAIL`, `..._PER_ADDRESS`,
-/// `REELPLAN_SIGNUPS_PER_ADDRESS`); 0 turns that limit off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoginLimitConfig {
-    /// Failed logins per period for one email (default 5).
-    pub per_email: u32,
-    /// Failed logins per period from one client address (default 20).
-    pub per_address: u32,
-    /// Signups per period from one client address (default 10).
-    pub signups_per_address: u32,
-    /// The period (default one minute).
-    pub period: Duration,
-}
-
-impl Default for LoginLimitConfig {
-    fn default() -> Self {
-        LoginLimitConfig {
-            per_email: 5,
-            per_address: 20,
-            signups_per_address: 10,
-            period: Duration::from_secs(60),
-        }
-    }
-}
+use crate::config::LoginLimitConfig;
 
 /// Attempts between two sweeps of fully replenished keys (bounded memory under a spray).
 const PRUNE_EVERY: u64 = 1024;
@@ -361,7 +337,7 @@ fn rate_limited(message: &'static str, wait: Duration) -> Response {
 pub async fn login_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let address = client_address(&req, state.security.trust_forwarded_for);
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, crate::routes::MAX_BODY_BYTES).await {
+    let bytes = match axum::body::to_bytes(body, crate::config::MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(error) => {
             let too_large =

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use reelplan_server::auth::PasswordCost;
+use reelplan_server::config::PasswordCost;
 use reelplan_server::config::Secret;
 use reelplan_server::{AppState, Config};
 use reelplan_store::Store;
