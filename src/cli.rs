@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use reelplan_server::config::ConnectionLimits;
 use reelplan_server::config::PasswordCost;
 use reelplan_server::config::Secret;
-use reelplan_server::config::ConnectionLimits;
 use reelplan_server::config::SweepConfig;
 use reelplan_server::config::UploadLimitsConfig;
 use reelplan_server::Config;

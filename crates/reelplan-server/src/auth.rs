@@ -21,8 +21,8 @@ use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use reelplan_domain::UserId;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
 use crate::config::PasswordCost;
+use crate::error::ApiError;
 
 /// Signs and checks tokens; hashes and verifies passwords.
 pub struct Auth {
@@ -252,7 +252,7 @@ mod tests {
         let held: Vec<_> = (0..2).map(|_| auth.slot().unwrap()).collect();
         assert_eq!(auth.hashes_in_flight(), 2);
         let refused = auth.hash_password("x".repeat(8)).await.unwrap_err();
-        assert_eq!(refused.code(), "unavailable");
+        assert_eq!(refused.code(), crate::error::ErrorCode::Unavailable);
         drop(held);
         assert!(auth.hash_password("x".repeat(8)).await.is_ok());
     }

@@ -12,7 +12,6 @@ use reelplan_cache::CacheConfig;
 /// limit: [`ObjectsConfig::max_upload_bytes`]).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-
 /// A secret that never shows in `Debug` output or logs.
 #[derive(Clone, Default)]
 pub struct Secret(pub String);

@@ -6,6 +6,39 @@ use reelplan_domain::ValidationErrors;
 use reelplan_store::StoreError;
 use serde_json::json;
 
+// The OpenAPI document's `error_code` schema is derived from this enum, and every `ApiError`
+// maps to one of its variants, so the documented codes cannot drift from the sent ones.
+/// The stable error codes of API.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = error_code)]
+pub enum ErrorCode {
+    /// 400.
+    BadRequest,
+    /// 401.
+    Unauthenticated,
+    /// 403.
+    Forbidden,
+    /// 404.
+    NotFound,
+    /// 405.
+    MethodNotAllowed,
+    /// 409.
+    Conflict,
+    /// 413.
+    PayloadTooLarge,
+    /// 416.
+    RangeNotSatisfiable,
+    /// 422.
+    Validation,
+    /// 429.
+    RateLimited,
+    /// 500.
+    Internal,
+    /// 503.
+    Unavailable,
+}
+
 /// Every way a request can fail, as the contract names them.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
@@ -21,6 +54,16 @@ pub enum ApiError {
     /// 404: no such object, or a project the caller is not a member of.
     #[error("{0}")]
     NotFound(&'static str),
+    /// 405: the path exists, the method does not.
+    #[error("this method is not allowed here")]
+    MethodNotAllowed,
+    /// 416: the requested byte range lies outside the file, whose size is sent in
+    /// `Content-Range: bytes */<size>`.
+    #[error("the requested range is outside the file")]
+    RangeNotSatisfiable {
+        /// The file's size in bytes.
+        size: u64,
+    },
     /// 409: the thing already exists.
     #[error("{0}")]
     Conflict(&'static str),
@@ -30,9 +73,15 @@ pub enum ApiError {
     /// 422: well-formed input that breaks a rule.
     #[error("some fields are invalid")]
     Validation(ValidationErrors),
-    /// 429: too many failed logins (or signups) from one address or for one email.
-    #[error("{0}")]
-    RateLimited(&'static str),
+    /// 429: too many failed logins (or signups) from one address or for one email; sent with
+    /// `Retry-After`, the whole seconds until an attempt is allowed again.
+    #[error("{message}")]
+    RateLimited {
+        /// What was limited.
+        message: &'static str,
+        /// How long until the budget allows one more.
+        retry_after: std::time::Duration,
+    },
     /// 503: the database cannot be reached.
     #[error("the database is unavailable; try again shortly")]
     Unavailable,
@@ -53,28 +102,32 @@ impl ApiError {
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// The contract's stable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::BadRequest(_) => "bad_request",
-            ApiError::Unauthenticated(_) => "unauthenticated",
-            ApiError::Forbidden => "forbidden",
-            ApiError::NotFound(_) => "not_found",
-            ApiError::Conflict(_) => "conflict",
-            ApiError::PayloadTooLarge => "payload_too_large",
-            ApiError::Validation(_) => "validation",
-            ApiError::RateLimited(_) => "rate_limited",
-            ApiError::Unavailable | ApiError::Busy(_) => "unavailable",
-            ApiError::Internal => "internal",
+            ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            ApiError::Forbidden => ErrorCode::Forbidden,
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            ApiError::RangeNotSatisfiable { .. } => ErrorCode::RangeNotSatisfiable,
+            ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            ApiError::Validation(_) => ErrorCode::Validation,
+            ApiError::RateLimited { .. } => ErrorCode::RateLimited,
+            ApiError::Unavailable | ApiError::Busy(_) => ErrorCode::Unavailable,
+            ApiError::Internal => ErrorCode::Internal,
         }
     }
 
@@ -106,6 +159,32 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// What a store error means to the use case at hand, for the two errors whose meaning depends
+/// on it: a unique constraint's refusal, and a row (a parent) that vanished under the write.
+pub trait ResultExt<T> {
+    /// A refusal by a unique constraint is this 409.
+    fn conflict_means(self, message: &'static str) -> Result<T, ApiError>;
+    /// A vanished row means the project is gone (a parent deleted under a concurrent write):
+    /// the 404 of a missing project.
+    fn gone_means_no_project(self) -> Result<T, ApiError>;
+}
+
+impl<T, E: Into<ApiError>> ResultExt<T> for Result<T, E> {
+    fn conflict_means(self, message: &'static str) -> Result<T, ApiError> {
+        self.map_err(|e| match e.into() {
+            ApiError::Conflict(_) => ApiError::Conflict(message),
+            other => other,
+        })
+    }
+
+    fn gone_means_no_project(self) -> Result<T, ApiError> {
+        self.map_err(|e| match e.into() {
+            ApiError::NotFound(_) => ApiError::no_project(),
+            other => other,
+        })
+    }
+}
+
 impl From<ValidationErrors> for ApiError {
     fn from(errors: ValidationErrors) -> Self {
         ApiError::Validation(errors)
@@ -126,9 +205,20 @@ impl IntoResponse for ApiError {
             body["fields"] = json!(errors.0);
         }
         let mut response = (self.status_code(), axum::Json(body)).into_response();
-        if let ApiError::Busy(_) = self {
-            let retry = axum::http::HeaderValue::from_static("1");
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry);
+        let retry_after = match self {
+            ApiError::Busy(_) => Some(1),
+            ApiError::RateLimited { retry_after, .. } => {
+                Some((retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0)).max(1))
+            }
+            _ => None,
+        };
+        if let ApiError::RangeNotSatisfiable { size } = self {
+            if let Ok(value) = axum::http::HeaderValue::from_str(&format!("bytes */{size}")) {
+                response.headers_mut().insert(axum::http::header::CONTENT_RANGE, value);
+            }
+        }
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
         }
         response
     }

@@ -1,7 +1,9 @@
 //! The app's own extractors: every rejection answers in the contract's error shape.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use reelplan_domain::UserId;
@@ -89,5 +91,34 @@ impl FromRequestParts<AppState> for Caller {
         let user = state.auth.verify(token.trim())?;
         tracing::Span::current().record("user", user.0);
         Ok(Caller(user))
+    }
+}
+
+/// The client address rate limits key on: the TCP peer (`ConnectInfo`, present when the
+/// server runs through [`crate::serve`]), or, with `REELPLAN_TRUST_FORWARDED_FOR=true`, the
+/// last `X-Forwarded-For` entry: the one the trusted proxy in front appended. None when
+/// neither is known (a test calling the router directly).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state.security.trust_forwarded_for.then(|| {
+            parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .last()
+                .and_then(|last| last.trim().parse().ok())
+        });
+        let peer = || parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+        Ok(ClientAddress(forwarded.flatten().or_else(peer)))
     }
 }

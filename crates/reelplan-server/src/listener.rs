@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use crate::config::ConnectionLimits;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::Router;
@@ -33,7 +34,6 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
-use crate::config::ConnectionLimits;
 
 /// No request head has started arriving.
 const NONE: u64 = u64::MAX;

@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime};
 use futures::TryStreamExt;
 use reelplan_store::Store;
 
-use crate::objects::Objects;
 use crate::config::SweepConfig;
+use crate::objects::Objects;
 
 /// Objects asked about in one statement.
 const BATCH: usize = 500;

@@ -21,17 +21,15 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::{Body, HttpBody};
-use axum::extract::{Request, State};
-use axum::http::header::AUTHORIZATION;
-use axum::middleware::Next;
-use axum::response::Response;
 use bytes::Bytes;
 use hyper::body::{Frame, SizeHint};
 use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
 
-use crate::state::AppState;
+use reelplan_domain::UserId;
+
 use crate::config::UploadLimitsConfig;
+use crate::error::ApiError;
 
 /// The live upload slots.
 #[derive(Debug)]
@@ -97,38 +95,41 @@ pub fn is_upload(method: &axum::http::Method, path: &str) -> bool {
         || (method == Method::PUT && path.ends_with("/feedback/video"))
 }
 
-/// Middleware for uploads (the caller checks [`is_upload`]): takes the caller's slot and a
-/// global one, or answers 503 at once; then hands on a body with the idle timeout and the
-/// minimum rate. A request without a valid token takes only a global slot: its handler
-/// answers 401 before reading any of the body.
-pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let slots = &state.uploads;
-    let user = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|token| state.auth.verify(token.trim()).ok());
-    let user_slot = match user {
-        Some(user) => match slots.user_slot(user.0.to_string()) {
-            Some(slot) => Some(slot),
-            None => return busy("you have too many uploads in progress; try again shortly"),
-        },
-        None => None,
-    };
-    let Ok(global) = slots.global.clone().try_acquire_owned() else {
-        return busy("too many uploads are in progress; try again shortly");
-    };
-    let config = slots.config;
-    let req = req.map(|body| Body::new(PacedBody::new(body, config)));
-    let response = next.run(req).await;
-    drop((global, user_slot));
-    response
+/// The slots one upload holds while its body streams: given back on drop.
+pub struct UploadPermit {
+    _global: tokio::sync::OwnedSemaphorePermit,
+    _user: Option<UserSlot>,
 }
 
-fn busy(message: &'static str) -> Response {
+impl UploadSlots {
+    /// Takes the user's slot and a global one, or says which is full (a request without a
+    /// valid token takes only a global slot: its handler answers 401 before reading any of
+    /// the body).
+    pub fn admit(&self, user: Option<UserId>) -> Result<UploadPermit, ApiError> {
+        let user = match user {
+            Some(user) => match self.user_slot(user.0.to_string()) {
+                Some(slot) => Some(slot),
+                None => {
+                    return Err(busy("you have too many uploads in progress; try again shortly"))
+                }
+            },
+            None => None,
+        };
+        let Ok(global) = self.global.clone().try_acquire_owned() else {
+            return Err(busy("too many uploads are in progress; try again shortly"));
+        };
+        Ok(UploadPermit { _global: global, _user: user })
+    }
+
+    /// The body with this configuration's idle timeout and minimum rate.
+    pub fn paced(&self, body: Body) -> Body {
+        Body::new(PacedBody::new(body, self.config))
+    }
+}
+
+fn busy(message: &'static str) -> ApiError {
     metrics::counter!("reelplan_uploads_shed_total").increment(1);
-    crate::limits::unavailable(message)
+    ApiError::Busy(message)
 }
 
 /// Why a paced body was cut off.

@@ -23,30 +23,22 @@
 //! instance's own budgets instead, so an outage weakens the limits to per instance, never
 //! lifts them.
 //!
-//! The client address is the TCP peer (`ConnectInfo`, present when the server runs through
-//! [`crate::serve`]), or, with `REELPLAN_TRUST_FORWARDED_FOR=true`, the last `X-Forwarded-For`
-//! entry: the one the trusted proxy in front appended.
+//! The login and signup use cases ([`crate::service::users`]) consult the limiter after their
+//! one parse of the body, with the client address of [`crate::extract::ClientAddress`].
 
 mod shared;
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use reelplan_domain::validate;
 
 use shared::Place;
 pub use shared::{SharedBudgets, REDIS_OPERATION};
 
-use crate::error::ApiError;
-use crate::state::AppState;
 use crate::config::LoginLimitConfig;
 
 /// Attempts between two sweeps of fully replenished keys (bounded memory under a spray).
@@ -302,80 +294,6 @@ pub fn network(address: IpAddr) -> IpAddr {
 /// it is not a valid address (no account can have it; its size is then never a key's).
 pub fn login_key(email: &str) -> Option<String> {
     validate::email(email).ok()
-}
-
-/// The client address rate limiting keys on.
-pub fn client_address(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
-    if trust_forwarded_for {
-        let forwarded = req
-            .headers()
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .last()
-            .and_then(|last| last.trim().parse().ok());
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())
-}
-
-fn rate_limited(message: &'static str, wait: Duration) -> Response {
-    let mut response = ApiError::RateLimited(message).into_response();
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    if let Ok(value) = HeaderValue::from_str(&secs.max(1).to_string()) {
-        response.headers_mut().insert("retry-after", value);
-    }
-    response
-}
-
-/// Route layer of `POST /api/auth/login`: takes the attempt's place in its budgets before
-/// the password is checked (429 when there is none), and gives it back unless the login
-/// answered 401.
-pub async fn login_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let address = client_address(&req, state.security.trust_forwarded_for);
-    let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, crate::config::MAX_BODY_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            let too_large =
-                std::iter::successors(Some(&error as &(dyn std::error::Error + 'static)), |e| {
-                    e.source()
-                })
-                .any(|e| e.is::<http_body_util::LengthLimitError>());
-            return if too_large {
-                ApiError::PayloadTooLarge.into_response()
-            } else {
-                ApiError::BadRequest("the request body could not be read".to_owned())
-                    .into_response()
-            };
-        }
-    };
-    let email = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()
-        .and_then(|v| v.get("email")?.as_str().and_then(login_key));
-    let limiter = &state.login_limiter;
-    let attempt = match limiter.attempt(email.as_deref(), address).await {
-        Ok(attempt) => attempt,
-        Err(wait) => return rate_limited("too many failed logins; try again later", wait),
-    };
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-    if response.status() != StatusCode::UNAUTHORIZED {
-        limiter.refund(attempt).await;
-    }
-    response
-}
-
-/// Route layer of `POST /api/auth/signup`: counts the signup against its client address
-/// before anything else (the password hash is the expensive part), 429 when spent.
-pub async fn signup_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let address = client_address(&req, state.security.trust_forwarded_for);
-    match state.login_limiter.signup(address).await {
-        Ok(()) => next.run(req).await,
-        Err(wait) => rate_limited("too many signups from this address; try again later", wait),
-    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 
 use super::ops::schemas as api_doc;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, Caller, ClientAddress};
 use crate::response::{created, ok, JsonBytes};
 use crate::service::users::{self, Login, ProfilePatch, Signup};
 use crate::state::AppState;
@@ -26,9 +26,10 @@ use crate::state::AppState;
 )]
 pub(super) async fn signup(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<Signup>,
 ) -> Result<JsonBytes, ApiError> {
-    created(&users::signup(&state, body).await?)
+    created(&users::signup(&state, address, body).await?)
 }
 
 #[utoipa::path(
@@ -46,9 +47,10 @@ pub(super) async fn signup(
 )]
 pub(super) async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<Login>,
 ) -> Result<JsonBytes, ApiError> {
-    ok(&users::login(&state, body).await?)
+    ok(&users::login(&state, address, body).await?)
 }
 
 #[utoipa::path(

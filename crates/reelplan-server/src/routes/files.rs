@@ -19,7 +19,7 @@ use super::ops::schemas::{Binary, ErrorBody, FileResult};
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller};
 use crate::response::{created, ok, JsonBytes};
-use crate::service::files::{self, DownloadError, Upload};
+use crate::service::files::{self, Upload};
 use crate::state::AppState;
 
 /// File and video routes.
@@ -137,20 +137,7 @@ pub(super) async fn download(
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let served = match files::download(&state, caller, id, file, range).await {
         Ok(served) => served,
-        Err(DownloadError::Api(error)) => return error.into_response(),
-        Err(DownloadError::Unsatisfiable(size)) => {
-            let body = serde_json::json!({
-                "message": "the requested range is outside the file",
-                "code": "range_not_satisfiable",
-            });
-            let content_range = format!("bytes */{size}");
-            return (
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                [(header::CONTENT_RANGE, content_range)],
-                axum::Json(body),
-            )
-                .into_response();
-        }
+        Err(error) => return error.into_response(),
     };
     let meta = &served.meta;
     let range = served.download.range.clone();

@@ -1,4 +1,4 @@
-//! The route map, in one place.
+//! The route map, in one place; [`crate::middleware::stack`] wraps it in every layer.
 
 mod account;
 mod feedback;
@@ -9,35 +9,18 @@ mod ops;
 pub use ops::openapi_json;
 mod projects;
 
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, patch, post, put};
-use axum::{middleware, Router};
+use axum::Router;
 
 use crate::error::ApiError;
-use crate::middleware::{name_route, observe};
 use crate::state::AppState;
-
-/// Request bodies over this are refused with 413.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The whole HTTP surface: `/api` per API.md and the operations endpoints.
 pub fn router(state: AppState) -> Router {
     let project = "/api/projects/{id}";
     let app = Router::new()
-        .route(
-            "/api/auth/signup",
-            post(account::signup).layer(middleware::from_fn_with_state(
-                state.clone(),
-                crate::ratelimit::signup_guard,
-            )),
-        )
-        .route(
-            "/api/auth/login",
-            post(account::login).layer(middleware::from_fn_with_state(
-                state.clone(),
-                crate::ratelimit::login_guard,
-            )),
-        )
+        .route("/api/auth/signup", post(account::signup))
+        .route("/api/auth/login", post(account::login))
         .route("/api/me", get(account::me).patch(account::patch_me))
         .route("/api/projects", get(projects::list).post(projects::create))
         .route(project, get(projects::detail).patch(projects::patch).delete(projects::delete))
@@ -63,22 +46,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/projects/{id}/memos/{memo_id}", delete(memos::delete))
         .merge(files::routes())
         .merge(ops::routes())
-        .route_layer(middleware::from_fn(name_route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
-    // Load limits and security layers sit inside the accounting, so a shed, timed-out or
-    // panicked request is still counted, timed and given a request id.
-    crate::limits::harden(app, &state)
-        .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
+    crate::middleware::stack(app, state)
 }
 
 async fn not_found() -> ApiError {
     ApiError::NotFound("no such resource")
 }
 
-async fn method_not_allowed() -> impl axum::response::IntoResponse {
-    let body = serde_json::json!({"message": "this method is not allowed here", "code": "method_not_allowed"});
-    (axum::http::StatusCode::METHOD_NOT_ALLOWED, axum::Json(body))
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::project_docs::{feedback_doc, feedback_want};
 use super::{access, page, require, split_page, valid_for};
 use crate::cached::CachedDoc;
-use crate::error::ApiError;
+use crate::error::{ApiError, ResultExt};
 use crate::response::list_envelope;
 use crate::state::AppState;
 
@@ -121,7 +121,7 @@ pub async fn page_of(
                 Thread::Messages => state.store.messages_page(project, page).await.map(drop),
             }
         });
-        return Err(super::projects::not_a_participant(missing).await);
+        return Err(super::not_a_participant(missing).await);
     }
     set_cache_outcome(outcome.as_str());
     Ok(doc.body)
@@ -179,7 +179,7 @@ pub async fn comment(
         .store
         .add_comment(project, caller, &text, timecode)
         .await
-        .map_err(|e| not_found_is_no_project(e.into()))?
+        .gone_means_no_project()?
         .ok_or_else(ApiError::no_project)?;
     invalidate_thread(state, project).await;
     read_back_thread(state, project).await?;
@@ -225,16 +225,8 @@ pub async fn message(
         .store
         .add_message(project, caller, &text)
         .await
-        .map_err(|e| not_found_is_no_project(e.into()))?
+        .gone_means_no_project()?
         .ok_or_else(ApiError::no_project)?;
     invalidate_thread(state, project).await;
     Ok(message)
-}
-
-/// A parent deleted under a concurrent write: the project is gone.
-pub(crate) fn not_found_is_no_project(error: ApiError) -> ApiError {
-    match error {
-        ApiError::NotFound(_) => ApiError::no_project(),
-        other => other,
-    }
 }

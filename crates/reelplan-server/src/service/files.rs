@@ -27,9 +27,9 @@ use reelplan_domain::{Action, FileId, ProjectId, UserId};
 use reelplan_store::files::VIDEO_RACE;
 use reelplan_store::{FileMeta, NewFile, StoreError, StoredFile, VideoReplaced};
 
-use super::feedback::not_found_is_no_project;
 use super::{access, require};
 use crate::error::ApiError;
+use crate::error::ResultExt;
 use crate::objects::{Download, Objects, UploadError};
 use crate::state::AppState;
 
@@ -81,7 +81,7 @@ where
         }
         Err(error) => {
             state.objects.delete_or_log(&file.storage_key).await;
-            return Err(not_found_is_no_project(error.into()));
+            return Err(error).gone_means_no_project();
         }
     };
     state.cache.invalidate(&[Scope::Attachments(project.0)]).await;
@@ -117,7 +117,7 @@ where
         Ok(replaced) => replaced,
         Err(error) => {
             state.objects.delete_or_log(&file.storage_key).await;
-            return Err(not_found_is_no_project(error));
+            return Err(error).gone_means_no_project();
         }
     };
     // The video shows in the detail's feedback block only.
@@ -160,20 +160,6 @@ pub struct Served {
     pub download: Download,
     /// Whether a range was asked for and is served (206) rather than the whole file (200).
     pub partial: bool,
-}
-
-/// Why a download could not be served, beyond the usual errors.
-pub enum DownloadError {
-    /// The requested range lies outside the file (416), with the file's size.
-    Unsatisfiable(u64),
-    /// Anything in the contract's table.
-    Api(ApiError),
-}
-
-impl From<ApiError> for DownloadError {
-    fn from(error: ApiError) -> Self {
-        DownloadError::Api(error)
-    }
 }
 
 /// A byte range as asked by a `Range` header, resolved against the file's size.
@@ -236,7 +222,7 @@ pub async fn download(
     project: ProjectId,
     id: FileId,
     range: Option<&str>,
-) -> Result<Served, DownloadError> {
+) -> Result<Served, ApiError> {
     let found = state.store.file(project, id).await.map_err(ApiError::from)?;
     let found = found.ok_or_else(ApiError::no_project)?;
     require(&found.access, caller, Action::Read)?;
@@ -245,7 +231,7 @@ pub async fn download(
     let (range, partial) = match RangeRequest::parse(range, size) {
         RangeRequest::Full => (0..size, false),
         RangeRequest::Part(range) => (range, true),
-        RangeRequest::Unsatisfiable => return Err(DownloadError::Unsatisfiable(size)),
+        RangeRequest::Unsatisfiable => return Err(ApiError::RangeNotSatisfiable { size }),
     };
     // A zero-byte file is served without asking the store for an empty range.
     let download = if range.is_empty() {

@@ -7,8 +7,10 @@ use serde::Deserialize;
 
 use super::project_docs::read_back;
 use super::{access, list_scopes, refused};
-use crate::error::ApiError;
+use crate::error::{ApiError, ResultExt};
 use crate::state::AppState;
+
+const ALREADY_A_MEMBER: &str = "that user is already part of this project";
 
 /// `POST /api/projects/{id}/members` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -92,18 +94,14 @@ pub async fn add(
     }
     let user = target.ok_or(ApiError::NotFound("no user has that email"))?;
     if access.role_of(user.id).is_some() {
-        return Err(ApiError::Conflict("that user is already part of this project"));
+        return Err(ApiError::Conflict(ALREADY_A_MEMBER));
     }
-    let added =
-        state.store.add_member(project, &user, role, caller).await.map_err(
-            |e| match ApiError::from(e) {
-                ApiError::Conflict(_) => {
-                    ApiError::Conflict("that user is already part of this project")
-                }
-                ApiError::NotFound(_) => ApiError::no_project(),
-                other => other,
-            },
-        )?;
+    let added = state
+        .store
+        .add_member(project, &user, role, caller)
+        .await
+        .conflict_means(ALREADY_A_MEMBER)
+        .gone_means_no_project()?;
     // Refused by the insert's own check: the caller's role changed since the first read.
     let Some(member) = added else {
         return Err(refused(state, project, caller, Action::Manage).await);

@@ -5,9 +5,9 @@ use reelplan_domain::{validate, Action, MemoId, ProjectId, UserId, ValidationErr
 use reelplan_store::Memo;
 use serde::Deserialize;
 
-use super::feedback::not_found_is_no_project;
 use super::{access, require};
 use crate::error::ApiError;
+use crate::error::ResultExt;
 use crate::state::AppState;
 
 /// `POST /api/projects/{id}/memos` body.
@@ -41,7 +41,7 @@ pub async fn add(
         .store
         .add_memo(project, caller, date, &text, cap)
         .await
-        .map_err(|e| not_found_is_no_project(e.into()))?
+        .gone_means_no_project()?
         .ok_or_else(|| ApiError::invalid("memos", &format!("a project holds at most {cap}")))?;
     state.cache.invalidate(&[Scope::Attachments(project.0)]).await;
     Ok(memo)

@@ -15,7 +15,7 @@ use std::future::Future;
 
 use reelplan_cache::{Scope, Want};
 use reelplan_domain::{validate, Action, Cursor, ProjectId, Role, UserId};
-use reelplan_store::stats::set_cache_outcome;
+use reelplan_store::stats::{clear_cache_outcome, set_cache_outcome};
 use reelplan_store::{PageRequest, ProjectAccess};
 use serde::{Deserialize, Deserializer};
 
@@ -137,4 +137,19 @@ where
 /// Scopes of every listed user's filtered list pages.
 pub(crate) fn list_scopes(users: impl IntoIterator<Item = UserId>) -> impl Iterator<Item = Scope> {
     users.into_iter().map(|u| Scope::Lists(u.0))
+}
+
+/// The 404 of a caller who is not part of an existing project, made indistinguishable from a
+/// missing project's in its headers: one statement run (`missing`, the read a missing
+/// project's 404 runs, when the answer came from the cache and ran none), no cache outcome.
+pub(crate) async fn not_a_participant<T>(
+    missing: Option<impl std::future::Future<Output = reelplan_store::StoreResult<T>>>,
+) -> ApiError {
+    if let Some(read) = missing {
+        if let Err(error) = read.await {
+            return error.into();
+        }
+    }
+    clear_cache_outcome();
+    ApiError::no_project()
 }

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use reelplan_cache::{record, Found, Kind, Outcome, Scope};
 use reelplan_domain::{validate, Action, Phase, PhaseDates, ProjectId, UserId, ValidationErrors};
-use reelplan_store::stats::{clear_cache_outcome, set_cache_outcome};
+use reelplan_store::stats::set_cache_outcome;
 use reelplan_store::{NewProject, ProjectFilter, ProjectPatch};
 use serde::Deserialize;
 
@@ -200,25 +200,10 @@ pub async fn detail(state: &AppState, caller: UserId, id: ProjectId) -> Result<B
     };
     if core.access.as_ref().is_some_and(|a| a.role_of(caller).is_none()) {
         let missing = outcome.is_hit().then(|| state.store.project_detail(id));
-        return Err(not_a_participant(missing).await);
+        return Err(super::not_a_participant(missing).await);
     }
     set_cache_outcome(outcome.as_str());
     detail_body(&core, &feedback, caller)
-}
-
-/// The 404 of a caller who is not part of an existing project, made indistinguishable from a
-/// missing project's in its headers: one statement run (`missing`, the read a missing
-/// project's 404 runs, when the answer came from the cache and ran none), no cache outcome.
-pub(crate) async fn not_a_participant<T>(
-    missing: Option<impl std::future::Future<Output = reelplan_store::StoreResult<T>>>,
-) -> ApiError {
-    if let Some(read) = missing {
-        if let Err(error) = read.await {
-            return error.into();
-        }
-    }
-    clear_cache_outcome();
-    ApiError::no_project()
 }
 
 /// After a write committed: moves `scopes` on, reads the detail back and fills the project's

@@ -1,5 +1,7 @@
 //! Signup, login and the caller's own profile.
 
+use std::net::IpAddr;
+
 use reelplan_cache::{Key, Kind, Scope, Want};
 use reelplan_domain::{validate, UserId, ValidationErrors};
 use reelplan_store::User;
@@ -7,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{double_option, list_scopes, read_through};
 use crate::cached::CachedDoc;
-use crate::error::ApiError;
+use crate::error::{ApiError, ResultExt};
 use crate::response::envelope;
 use crate::state::AppState;
 
@@ -47,8 +49,17 @@ pub struct Session {
     token: String,
 }
 
-/// Creates an account. One statement.
-pub async fn signup(state: &AppState, body: Signup) -> Result<Session, ApiError> {
+/// Creates an account. One statement. The signup counts against its client address before
+/// anything else (the password hash is the expensive part): 429 when that budget is spent.
+pub async fn signup(
+    state: &AppState,
+    address: Option<IpAddr>,
+    body: Signup,
+) -> Result<Session, ApiError> {
+    state.login_limiter.signup(address).await.map_err(|retry_after| ApiError::RateLimited {
+        message: "too many signups from this address; try again later",
+        retry_after,
+    })?;
     let mut errors = ValidationErrors::default();
     let email =
         errors.check("email", validate::required(body.email.as_deref()).and_then(validate::email));
@@ -65,20 +76,25 @@ pub async fn signup(state: &AppState, body: Signup) -> Result<Session, ApiError>
         return Err(ApiError::Internal);
     };
     let hash = state.auth.hash_password(password.to_owned()).await?;
-    let user =
-        state.store.create_user(&email, &nickname, &hash).await.map_err(
-            |e| match ApiError::from(e) {
-                ApiError::Conflict(_) => ApiError::Conflict("that email is already registered"),
-                other => other,
-            },
-        )?;
+    let user = state
+        .store
+        .create_user(&email, &nickname, &hash)
+        .await
+        .conflict_means("that email is already registered")?;
     let token = state.auth.issue(user.id)?;
     Ok(Session { user, token })
 }
 
 /// Checks credentials. One statement.
-pub async fn login(state: &AppState, body: Login) -> Result<Session, ApiError> {
-    const WRONG: ApiError = ApiError::Unauthenticated("wrong email or password");
+///
+/// The attempt takes its place in the email's and the address's budgets before the password
+/// is checked (429 when either is spent), and gives it back unless the answer is 401: see
+/// [`crate::ratelimit`].
+pub async fn login(
+    state: &AppState,
+    address: Option<IpAddr>,
+    body: Login,
+) -> Result<Session, ApiError> {
     let mut errors = ValidationErrors::default();
     let email = errors.check("email", validate::required(body.email));
     let password = errors.check("password", validate::required(body.password));
@@ -87,9 +103,29 @@ pub async fn login(state: &AppState, body: Login) -> Result<Session, ApiError> {
         return Err(ApiError::Internal);
     };
     // Only a valid address can be registered (signup validates it), so anything else is an
-    // unknown email without asking the database: no over-long text (or U+0000, which
-    // PostgreSQL cannot compare) reaches it. Still a 401, like any wrong login.
-    let credentials = match crate::ratelimit::login_key(&email) {
+    // unknown email without asking the database or keying a budget on it: no over-long text
+    // (or U+0000, which PostgreSQL cannot compare) reaches either. Still a 401, like any
+    // wrong login.
+    let email = crate::ratelimit::login_key(&email);
+    let limiter = &state.login_limiter;
+    let attempt = limiter.attempt(email.as_deref(), address).await.map_err(|retry_after| {
+        ApiError::RateLimited { message: "too many failed logins; try again later", retry_after }
+    })?;
+    let outcome = check_credentials(state, email, password).await;
+    if !matches!(outcome, Err(ApiError::Unauthenticated(_))) {
+        limiter.refund(attempt).await;
+    }
+    outcome
+}
+
+/// The session of the account with this (normalised) email and password; 401 otherwise.
+async fn check_credentials(
+    state: &AppState,
+    email: Option<String>,
+    password: String,
+) -> Result<Session, ApiError> {
+    const WRONG: ApiError = ApiError::Unauthenticated("wrong email or password");
+    let credentials = match email {
         Some(email) => state.store.credentials(&email).await?,
         None => None,
     };

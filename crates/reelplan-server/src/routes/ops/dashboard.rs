@@ -2,10 +2,11 @@
 //! and `/dashboard/stats.json`, the rolling figures it polls every two seconds.
 
 use std::sync::atomic::Ordering;
+use std::sync::LazyLock;
 use std::time::SystemTime;
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, HeaderValue};
 use axum::response::{Html, IntoResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -17,6 +18,12 @@ use crate::telemetry;
 /// The page, embedded in the binary.
 const PAGE: &str = include_str!("dashboard.html");
 
+/// The page's CSP: `'self'` plus exactly its own inline `<script>` and `<style>` blocks, by
+/// SHA-256 hash. The page is static, so it is hashed once.
+static PAGE_CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
+    HeaderValue::from_str(&crate::security::dashboard_csp(PAGE)).expect("a CSP is a valid header")
+});
+
 /// Points drawn across a chart by default: enough for a smooth line, few enough to be cheap.
 const POINTS: u64 = 150;
 
@@ -25,7 +32,13 @@ const POINTS: u64 = 150;
     summary = "A live HTML page of the figures in `/metrics`.",
     responses((status = 200, description = "The page.", body = String, content_type = "text/html")))]
 pub(super) async fn page() -> impl IntoResponse {
-    ([(header::CACHE_CONTROL, "no-store")], Html(PAGE))
+    (
+        [
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (header::CONTENT_SECURITY_POLICY, PAGE_CSP.clone()),
+        ],
+        Html(PAGE),
+    )
 }
 
 /// `?window=&step=` in seconds.

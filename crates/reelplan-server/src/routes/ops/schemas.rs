@@ -79,25 +79,6 @@ pub(in crate::routes) struct ProjectDetailDoc {
     detail: ProjectDetail,
 }
 
-/// The stable error codes of API.md.
-#[derive(ToSchema)]
-#[schema(as = error_code)]
-#[expect(dead_code, non_camel_case_types, reason = "documentation only; the wire spelling")]
-pub(in crate::routes) enum ErrorCode {
-    bad_request,
-    unauthenticated,
-    forbidden,
-    not_found,
-    method_not_allowed,
-    conflict,
-    payload_too_large,
-    range_not_satisfiable,
-    validation,
-    rate_limited,
-    internal,
-    unavailable,
-}
-
 /// `error`: every failure's body.
 #[derive(ToSchema)]
 #[schema(as = error)]
@@ -106,7 +87,7 @@ pub(in crate::routes) struct ErrorBody {
     /// A human sentence; never internal details.
     message: String,
     /// The stable code.
-    code: ErrorCode,
+    code: crate::error::ErrorCode,
     /// On 422 `validation` only: what is wrong with each field.
     #[schema(nullable = false)]
     fields: Option<BTreeMap<String, String>>,

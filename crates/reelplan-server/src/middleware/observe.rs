@@ -23,7 +23,11 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Outer layer: opens the request's statement log and its span (`request`, with the request
 /// id, method, route and, once authenticated, the user: every log line of the request names
 /// it), then writes the headers, metrics and the request's log line.
-pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub(super) async fn observe(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let request_id =
         req.headers().get(&REQUEST_ID).filter(|v| v.len() <= 128).cloned().unwrap_or_else(|| {
@@ -118,7 +122,7 @@ pub fn method_label(method: &Method) -> &'static str {
 }
 
 /// Inner layer (route layer): names the matched route template in the request's log.
-pub async fn name_route(req: Request, next: Next) -> Response {
+pub(super) async fn name_route(req: Request, next: Next) -> Response {
     if let (Some(path), Some(stats)) =
         (req.extensions().get::<MatchedPath>(), req.extensions().get::<RequestStats>())
     {
