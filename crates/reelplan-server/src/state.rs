@@ -7,7 +7,7 @@ use reelplan_cache::Cache;
 use reelplan_store::Store;
 
 use crate::auth::Auth;
-use crate::cached::CachedDoc;
+use crate::cached::Cached;
 use crate::live_stats::LiveStats;
 
 /// Shared state: the store, the cache, token and password handling. One `Arc`, so the clone
@@ -35,7 +35,7 @@ pub struct Shared {
     /// The database, PostgreSQL or SQLite.
     pub store: Arc<dyn Store>,
     /// The two-tier cache.
-    pub cache: Cache<CachedDoc>,
+    pub cache: Cache<Cached>,
     /// How many memos and files a project may hold.
     pub content: crate::config::ContentConfig,
     /// Where uploaded files and videos live, and the upload limit.

@@ -9,9 +9,9 @@ use reelplan_store::stats::set_cache_outcome;
 use reelplan_store::{Comment, Message, PageRequest, StoreResult, ThreadPage};
 use serde::{Deserialize, Serialize};
 
-use super::project_docs::{feedback_doc, feedback_want};
+use super::project_docs::{feedback_doc, feedback_of};
 use super::{access, page, require, split_page, valid_for};
-use crate::cached::CachedDoc;
+use crate::cached::{docs, Doc, Guarded};
 use crate::error::{ApiError, ResultExt};
 use crate::response::list_envelope;
 use crate::state::AppState;
@@ -52,20 +52,25 @@ pub enum Thread {
 }
 
 /// Where a thread page is cached: its thread, size and cursor.
-fn thread_want(project: ProjectId, thread: Thread, page: PageRequest, cursor: &str) -> Want {
+fn thread_doc_of(
+    project: ProjectId,
+    thread: Thread,
+    page: PageRequest,
+    cursor: &str,
+) -> Doc<Guarded> {
     let tag = match thread {
         Thread::Comments => "c",
         Thread::Messages => "m",
     };
     let key = Key::with(Kind::FeedbackThread, project.0, format!("{tag}:{}:{cursor}", page.limit));
-    Want::both(key, Scope::Thread(project.0), Scope::Access(project.0))
+    Doc::new(Want::both(key, Scope::Thread(project.0), Scope::Access(project.0)))
 }
 
 async fn thread_doc<T, Fut>(
     rows: Fut,
     page: PageRequest,
     position: impl Fn(&T) -> Cursor,
-) -> Result<CachedDoc, ApiError>
+) -> Result<Guarded, ApiError>
 where
     T: Serialize,
     Fut: std::future::Future<Output = StoreResult<Option<ThreadPage<T>>>>,
@@ -77,14 +82,10 @@ fn page_doc<T: Serialize>(
     rows: ThreadPage<T>,
     page: PageRequest,
     position: impl Fn(&T) -> Cursor,
-) -> Result<CachedDoc, ApiError> {
+) -> Result<Guarded, ApiError> {
     let ThreadPage { access, items } = rows;
     let (items, next) = split_page(items, page, position);
-    Ok(CachedDoc {
-        body: list_envelope(&items, next)?,
-        access: Some(access.into()),
-        ..CachedDoc::default()
-    })
+    Ok(Guarded { body: list_envelope(&items, next)?, access: access.into() })
 }
 
 /// A page of a thread, as response bytes. One statement on a miss (it reads the access list
@@ -97,7 +98,7 @@ pub async fn page_of(
     query: PageQuery,
 ) -> Result<Bytes, ApiError> {
     let page = page(query.limit, query.cursor.as_deref(), FIRST_PAGE)?;
-    let want = thread_want(project, thread, page, query.cursor.as_deref().unwrap_or(""));
+    let doc = thread_doc_of(project, thread, page, query.cursor.as_deref().unwrap_or(""));
     let load = || async {
         match thread {
             Thread::Comments => {
@@ -112,9 +113,8 @@ pub async fn page_of(
             }
         }
     };
-    let (doc, outcome) = state.cache.read(want, load).await?;
-    let access = doc.access.as_ref().ok_or(ApiError::Internal)?;
-    if access.role_of(caller).is_none() {
+    let (doc, outcome) = docs::<Guarded>(&state.cache).read(&doc, load).await?;
+    if doc.access.role_of(caller).is_none() {
         let missing = outcome.is_hit().then_some(async {
             match thread {
                 Thread::Comments => state.store.comments_page(project, page).await.map(drop),
@@ -140,21 +140,17 @@ async fn invalidate_thread(state: &AppState, project: ProjectId) {
 /// two, so the readers who refetch after a comment (its thread, the project's detail) hit.
 async fn read_back_thread(state: &AppState, project: ProjectId) -> Result<(), ApiError> {
     let page = page(None, None, FIRST_PAGE)?;
-    let wants = [thread_want(project, Thread::Comments, page, ""), feedback_want(project)];
-    let tags = state.cache.tags(&wants).await;
+    let thread = thread_doc_of(project, Thread::Comments, page, "");
+    let block = feedback_of(project);
+    let tags = state.cache.tags(&[thread.want.clone(), block.want.clone()]).await;
     let Some((rows, feedback)) = state.store.comments_head(project, page.limit).await? else {
         return Ok(());
     };
     if let Some(tags) = tags {
-        let thread = page_doc(rows, page, |c: &Comment| Cursor { created: c.created, id: c.id.0 })?;
-        let [thread_key, feedback_key] = wants.map(|w| w.key);
-        state
-            .cache
-            .fill(vec![
-                (thread_key, tags[0], thread),
-                (feedback_key, tags[1], feedback_doc(&feedback)?),
-            ])
-            .await;
+        let first = page_doc(rows, page, |c: &Comment| Cursor { created: c.created, id: c.id.0 })?;
+        let fills =
+            vec![thread.entry(tags[0], first), block.entry(tags[1], feedback_doc(&feedback)?)];
+        state.cache.fill(fills).await;
     }
     Ok(())
 }

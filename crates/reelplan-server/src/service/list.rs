@@ -17,15 +17,15 @@ use reelplan_domain::{Cursor, ProjectId, UserId};
 use reelplan_store::stats::set_cache_outcome;
 use reelplan_store::{ListEntry, MembershipPage, PageRequest, ProjectCore, ProjectFilter};
 
-use super::project_docs::{list_body, summary_doc, summary_want};
+use super::project_docs::{list_body, summary_doc, summary_of};
 use super::split_page;
-use crate::cached::CachedDoc;
+use crate::cached::{docs, Body, Doc, ListPage, Memberships};
 use crate::error::ApiError;
 use crate::response::list_envelope;
 use crate::state::AppState;
 
-fn memberships_want(caller: UserId) -> Want {
-    Want::new(Key::new(Kind::Memberships, caller.0), Scope::Memberships(caller.0))
+fn memberships_of(caller: UserId) -> Doc<Memberships> {
+    Doc::new(Want::new(Key::new(Kind::Memberships, caller.0), Scope::Memberships(caller.0)))
 }
 
 /// The entries a page shows (one more than it shows, when more follow) after the cursor.
@@ -61,35 +61,40 @@ pub(crate) async fn page(
     caller: UserId,
     page: PageRequest,
 ) -> Result<Bytes, ApiError> {
-    let memberships = memberships_want(caller);
-    let guess: Vec<ListEntry> = match state.cache.peek(&memberships.key).await {
-        Some(doc) => page_of(&doc.entries, page).to_vec(),
+    let memberships = memberships_of(caller);
+    let guess: Vec<ListEntry> = match docs::<Memberships>(&state.cache).peek(&memberships).await {
+        Some(Memberships(entries)) => page_of(&entries, page).to_vec(),
         None => Vec::new(),
     };
-    let mut wants = vec![memberships.clone()];
-    wants.extend(guess.iter().map(|e| summary_want(e.project_id)));
+    let guessed: Vec<Doc<Body>> = guess.iter().map(|e| summary_of(e.project_id)).collect();
+    let mut wants = vec![memberships.want.clone()];
+    wants.extend(guessed.iter().map(|d| d.want.clone()));
     let Some(mut found) = state.cache.lookup(&wants).await else {
         return bypass(state, caller, page).await;
     };
-    let guessed = found.split_off(1);
-    let (entries, mut outcome) = match found.pop() {
-        Some(Found::Hit(doc, outcome)) => (doc.entries, outcome),
-        Some(Found::Miss(tag)) => {
-            let _flight = state.cache.flight(&memberships.key).await;
-            match state.cache.held(&memberships.key, tag).await {
-                Some(doc) => (doc.entries, Outcome::HitL1),
+    let guessed: Option<Vec<Found<Body>>> =
+        found.split_off(1).into_iter().zip(&guessed).map(|(f, doc)| doc.found(f)).collect();
+    let mine = found.pop().and_then(|f| memberships.found(f));
+    let (Some(guessed), Some(mine)) = (guessed, mine) else {
+        return bypass(state, caller, page).await;
+    };
+    let (entries, mut outcome) = match mine {
+        Found::Hit(Memberships(entries), outcome) => (entries, outcome),
+        Found::Miss(tag) => {
+            let _flight = state.cache.flight(memberships.key()).await;
+            match docs::<Memberships>(&state.cache).held(&memberships, tag).await {
+                Some(Memberships(entries)) => (entries, Outcome::HitL1),
                 None => return load_page(state, caller, page, tag, &guess, guessed).await,
             }
         }
-        None => unreachable!("the memberships were asked for"),
     };
     record(Kind::Memberships, outcome);
     let shown = page_of(&entries, page);
     let summaries = if shown == guess.as_slice() {
         guessed
     } else {
-        let wants: Vec<Want> = shown.iter().map(|e| summary_want(e.project_id)).collect();
-        match state.cache.lookup(&wants).await {
+        let wanted: Vec<Doc<Body>> = shown.iter().map(|e| summary_of(e.project_id)).collect();
+        match docs::<Body>(&state.cache).lookup(&wanted).await {
             Some(found) => found,
             None => return bypass(state, caller, page).await,
         }
@@ -108,16 +113,16 @@ pub(crate) async fn page(
 async fn summaries_or_load(
     state: &AppState,
     shown: &[ListEntry],
-    found: Vec<Found<CachedDoc>>,
+    found: Vec<Found<Body>>,
     outcome: &mut Outcome,
 ) -> Result<Option<Vec<Bytes>>, ApiError> {
     let mut bodies: Vec<Option<Bytes>> = Vec::with_capacity(shown.len());
     let mut missing: Vec<(usize, Tag)> = Vec::new();
     for (i, found) in found.into_iter().enumerate() {
         match found {
-            Found::Hit(doc, tier) => {
+            Found::Hit(Body(body), tier) => {
                 record(Kind::ProjectSummary, tier);
-                bodies.push(Some(doc.body));
+                bodies.push(Some(body));
             }
             Found::Miss(tag) => {
                 missing.push((i, tag));
@@ -126,14 +131,15 @@ async fn summaries_or_load(
         }
     }
     if !missing.is_empty() {
-        let keys: Vec<Key> =
-            missing.iter().map(|(i, _)| summary_want(shown[*i].project_id).key).collect();
-        let _flights = state.cache.flights(&keys.iter().collect::<Vec<_>>()).await;
-        let mut load: Vec<(usize, Key, Tag)> = Vec::new();
-        for ((i, tag), key) in missing.into_iter().zip(keys) {
-            match state.cache.held(&key, tag).await {
-                Some(doc) => bodies[i] = Some(doc.body),
-                None => load.push((i, key, tag)),
+        let summaries = docs::<Body>(&state.cache);
+        let wanted: Vec<Doc<Body>> =
+            missing.iter().map(|(i, _)| summary_of(shown[*i].project_id)).collect();
+        let _flights = state.cache.flights(&wanted.iter().map(Doc::key).collect::<Vec<_>>()).await;
+        let mut load: Vec<(usize, &Doc<Body>, Tag)> = Vec::new();
+        for ((i, tag), doc) in missing.into_iter().zip(&wanted) {
+            match summaries.held(doc, tag).await {
+                Some(Body(body)) => bodies[i] = Some(body),
+                None => load.push((i, doc, tag)),
             }
         }
         if !load.is_empty() {
@@ -141,16 +147,16 @@ async fn summaries_or_load(
             let ids: Vec<ProjectId> = load.iter().map(|(i, ..)| shown[*i].project_id).collect();
             let cores = state.store.project_summaries(&ids).await?;
             let mut fills = Vec::with_capacity(load.len());
-            for (i, key, tag) in load {
+            for (i, doc, tag) in load {
                 record(Kind::ProjectSummary, Outcome::Miss);
                 let Some(core) = cores.iter().find(|c| c.id == shown[i].project_id) else {
                     return Ok(None);
                 };
-                let doc = summary_doc(core)?;
-                bodies[i] = Some(doc.body.clone());
-                fills.push((key, tag, doc));
+                let summary = summary_doc(core)?;
+                bodies[i] = Some(summary.0.clone());
+                fills.push((doc, tag, summary));
             }
-            state.cache.fill(fills).await;
+            summaries.fill(fills).await;
         }
     }
     Ok(bodies.into_iter().collect())
@@ -164,20 +170,20 @@ async fn load_page(
     page: PageRequest,
     tag: Tag,
     guess: &[ListEntry],
-    guessed: Vec<Found<CachedDoc>>,
+    guessed: Vec<Found<Body>>,
 ) -> Result<Bytes, ApiError> {
     record(Kind::Memberships, Outcome::Miss);
     set_cache_outcome(Outcome::Miss.as_str());
     let loaded = state.store.memberships_page(caller, page).await?;
-    let memberships = CachedDoc { entries: loaded.entries.clone().into(), ..CachedDoc::default() };
-    let mut fills = vec![(memberships_want(caller).key, tag, memberships)];
+    let memberships = Memberships(loaded.entries.clone().into());
+    let mut fills = vec![memberships_of(caller).entry(tag, memberships)];
     for (entry, found) in guess.iter().zip(guessed) {
         let (Found::Miss(tag), Some(core)) =
             (found, loaded.page.iter().find(|c| c.id == entry.project_id))
         else {
             continue;
         };
-        fills.push((summary_want(entry.project_id).key, tag, summary_doc(core)?));
+        fills.push(summary_of(entry.project_id).entry(tag, summary_doc(core)?));
     }
     state.cache.fill(fills).await;
     respond_loaded(&loaded, page)
@@ -186,13 +192,13 @@ async fn load_page(
 /// A delete raced the cached memberships: drop them and answer from the database (a second
 /// statement, only in that race).
 async fn reload(state: &AppState, caller: UserId, page: PageRequest) -> Result<Bytes, ApiError> {
-    let want = memberships_want(caller);
-    state.cache.forget(&want.key).await;
-    let tag = state.cache.tags(std::slice::from_ref(&want)).await;
+    let memberships = memberships_of(caller);
+    state.cache.forget(memberships.key()).await;
+    let tag = state.cache.tags(std::slice::from_ref(&memberships.want)).await;
     let loaded = state.store.memberships_page(caller, page).await?;
     if let Some(tag) = tag {
-        let doc = CachedDoc { entries: loaded.entries.clone().into(), ..CachedDoc::default() };
-        state.cache.fill(vec![(want.key, tag[0], doc)]).await;
+        let entries = Memberships(loaded.entries.clone().into());
+        docs::<Memberships>(&state.cache).fill(vec![(&memberships, tag[0], entries)]).await;
     }
     set_cache_outcome(Outcome::Miss.as_str());
     respond_loaded(&loaded, page)
@@ -213,7 +219,7 @@ fn respond_loaded(loaded: &MembershipPage, page: PageRequest) -> Result<Bytes, A
         .map(|e| {
             let core: &ProjectCore =
                 loaded.page.iter().find(|c| c.id == e.project_id).ok_or(ApiError::Internal)?;
-            Ok(summary_doc(core)?.body)
+            Ok(summary_doc(core)?.0)
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     respond(shown, &bodies, page)
@@ -227,32 +233,19 @@ pub(crate) async fn filtered(
     page: PageRequest,
     rest: String,
 ) -> Result<Bytes, ApiError> {
-    let want = Want::new(Key::with(Kind::ProjectList, caller.0, rest), Scope::Lists(caller.0));
+    // A project deleted by someone else is refused even if this page was cached before the
+    // delete could reach this caller's lists scope: the read checks the page's projects
+    // against the tombstones ([`ListPage`]'s [`crate::cached::DocValue::shows`]).
+    let doc =
+        Doc::new(Want::new(Key::with(Kind::ProjectList, caller.0, rest), Scope::Lists(caller.0)));
     let load = || async {
         let rows = state.store.list_projects(caller, filter, page).await?;
         let (rows, next) =
             split_page(rows, page, |p| Cursor { created: p.core.created, id: p.core.id.0 });
         let project_ids = rows.iter().map(|p| p.core.id.0).collect::<Vec<_>>().into();
         let body = list_envelope(&rows, next)?;
-        Ok::<_, ApiError>(CachedDoc { body, project_ids, ..CachedDoc::default() })
+        Ok::<_, ApiError>(ListPage { body, project_ids })
     };
-    let key = want.key.clone();
-    let (doc, outcome) = state.cache.read(want, load).await?;
-    if !outcome.is_hit() {
-        set_cache_outcome(outcome.as_str());
-        return Ok(doc.body);
-    }
-    // A project deleted by someone else is refused even if this page was cached before the
-    // delete could reach this caller's lists scope.
-    match state.cache.any_buried(&doc.project_ids).await {
-        Some(false) => {
-            set_cache_outcome(outcome.as_str());
-            Ok(doc.body)
-        }
-        Some(true) | None => {
-            state.cache.forget(&key).await;
-            set_cache_outcome(Outcome::Miss.as_str());
-            Ok(load().await?.body)
-        }
-    }
+    let ListPage { body, .. } = super::read_through(state, &doc, load).await?;
+    Ok(body)
 }

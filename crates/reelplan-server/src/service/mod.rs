@@ -13,29 +13,29 @@ pub mod users;
 
 use std::future::Future;
 
-use reelplan_cache::{Scope, Want};
+use reelplan_cache::Scope;
 use reelplan_domain::{validate, Action, Cursor, ProjectId, Role, UserId};
 use reelplan_store::stats::{clear_cache_outcome, set_cache_outcome};
 use reelplan_store::{PageRequest, ProjectAccess};
 use serde::{Deserialize, Deserializer};
 
-use crate::cached::CachedDoc;
+use crate::cached::{docs, Doc, DocValue};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Reads one value through the cache (see [`reelplan_cache::Cache::read`]) and records the
+/// Reads one document through the cache ([`crate::cached::Docs::read`]) and records the
 /// outcome for the response headers.
-pub(crate) async fn read_through<Fut>(
+pub(crate) async fn read_through<T: DocValue, Fut>(
     state: &AppState,
-    want: Want,
-    load: impl FnOnce() -> Fut,
-) -> Result<CachedDoc, ApiError>
+    doc: &Doc<T>,
+    load: impl Fn() -> Fut,
+) -> Result<T, ApiError>
 where
-    Fut: Future<Output = Result<CachedDoc, ApiError>>,
+    Fut: Future<Output = Result<T, ApiError>>,
 {
-    let (doc, outcome) = state.cache.read(want, load).await?;
+    let (value, outcome) = docs::<T>(&state.cache).read(doc, load).await?;
     set_cache_outcome(outcome.as_str());
-    Ok(doc)
+    Ok(value)
 }
 
 /// The caller's role on a project that allows `action`: 404 when they are not part of it,

@@ -18,24 +18,25 @@ use reelplan_domain::{ProjectId, Role};
 use reelplan_store::{FeedbackSummary, FileMeta, Member, Memo, ProjectCore, ProjectDetail};
 use serde::Serialize;
 
-use crate::cached::CachedDoc;
+use crate::cached::{Body, Doc, Guarded};
 use crate::error::ApiError;
 use crate::response::to_bytes;
 use crate::state::AppState;
 
 /// The summary of project `id`, as a list shows it.
-pub(crate) fn summary_want(id: ProjectId) -> Want {
-    Want::new(Key::new(Kind::ProjectSummary, id.0), Scope::Project(id.0))
+pub(crate) fn summary_of(id: ProjectId) -> Doc<Body> {
+    Doc::new(Want::new(Key::new(Kind::ProjectSummary, id.0), Scope::Project(id.0)))
 }
 
 /// The detail of project `id` without its feedback block.
-pub(crate) fn core_want(id: ProjectId) -> Want {
-    Want::both(Key::new(Kind::ProjectDetail, id.0), Scope::Project(id.0), Scope::Attachments(id.0))
+pub(crate) fn core_of(id: ProjectId) -> Doc<Guarded> {
+    let key = Key::new(Kind::ProjectDetail, id.0);
+    Doc::new(Want::both(key, Scope::Project(id.0), Scope::Attachments(id.0)))
 }
 
 /// The feedback block of project `id`'s detail.
-pub(crate) fn feedback_want(id: ProjectId) -> Want {
-    Want::new(Key::new(Kind::DetailFeedback, id.0), Scope::Thread(id.0))
+pub(crate) fn feedback_of(id: ProjectId) -> Doc<Body> {
+    Doc::new(Want::new(Key::new(Kind::DetailFeedback, id.0), Scope::Thread(id.0)))
 }
 
 /// The detail's fields but the feedback block, serialized in one go.
@@ -49,23 +50,23 @@ struct DetailCore<'a> {
 }
 
 /// A project's summary document.
-pub(crate) fn summary_doc(core: &ProjectCore) -> Result<CachedDoc, ApiError> {
-    Ok(CachedDoc { body: to_bytes(core)?, ..CachedDoc::default() })
+pub(crate) fn summary_doc(core: &ProjectCore) -> Result<Body, ApiError> {
+    Ok(Body(to_bytes(core)?))
 }
 
 /// A detail's feedback block document.
-pub(crate) fn feedback_doc(feedback: &FeedbackSummary) -> Result<CachedDoc, ApiError> {
-    Ok(CachedDoc { body: to_bytes(feedback)?, ..CachedDoc::default() })
+pub(crate) fn feedback_doc(feedback: &FeedbackSummary) -> Result<Body, ApiError> {
+    Ok(Body(to_bytes(feedback)?))
 }
 
 /// The three documents of one project, built from its whole detail.
 pub(crate) struct ProjectDocs {
     /// For lists.
-    pub summary: CachedDoc,
+    pub summary: Body,
     /// The detail without feedback, with the access list.
-    pub core: CachedDoc,
+    pub core: Guarded,
     /// The feedback block.
-    pub feedback: CachedDoc,
+    pub feedback: Body,
 }
 
 impl ProjectDocs {
@@ -78,11 +79,7 @@ impl ProjectDocs {
         };
         Ok(ProjectDocs {
             summary: summary_doc(&detail.core)?,
-            core: CachedDoc {
-                body: to_bytes(&core)?,
-                access: Some(Arc::new(detail.access())),
-                ..CachedDoc::default()
-            },
+            core: Guarded { body: to_bytes(&core)?, access: Arc::new(detail.access()) },
             feedback: feedback_doc(&detail.feedback)?,
         })
     }
@@ -96,20 +93,19 @@ impl ProjectDocs {
 /// `{"result":{"my_role":..,<detail core>,"feedback":<block>}}` for `caller`, whose role the
 /// core's access list gives; 404 when they have none.
 pub(crate) fn detail_body(
-    core: &CachedDoc,
-    feedback: &CachedDoc,
+    core: &Guarded,
+    Body(feedback): &Body,
     caller: reelplan_domain::UserId,
 ) -> Result<Bytes, ApiError> {
-    let access = core.access.as_ref().ok_or(ApiError::Internal)?;
-    let role = access.role_of(caller).ok_or_else(ApiError::no_project)?;
+    let role = core.access.role_of(caller).ok_or_else(ApiError::no_project)?;
     let fields = inner(&core.body);
-    let mut out = BytesMut::with_capacity(core.body.len() + feedback.body.len() + 48);
+    let mut out = BytesMut::with_capacity(core.body.len() + feedback.len() + 48);
     out.put_slice(b"{\"result\":{\"my_role\":\"");
     out.put_slice(role.as_str().as_bytes());
     out.put_slice(b"\",");
     out.put_slice(fields);
     out.put_slice(b",\"feedback\":");
-    out.put_slice(&feedback.body);
+    out.put_slice(feedback);
     out.put_slice(b"}}");
     Ok(out.freeze())
 }
@@ -151,20 +147,20 @@ pub(crate) async fn read_back(
     state: &AppState,
     id: ProjectId,
 ) -> Result<Option<(ProjectDetail, ProjectDocs)>, ApiError> {
-    let wants = [summary_want(id), core_want(id), feedback_want(id)];
+    let (summary, core, feedback) = (summary_of(id), core_of(id), feedback_of(id));
+    let wants = [summary.want.clone(), core.want.clone(), feedback.want.clone()];
     let tags = state.cache.tags(&wants).await;
     let Some(detail) = state.store.project_detail(id).await? else {
         return Ok(None);
     };
     let docs = ProjectDocs::of(&detail)?;
     if let Some(tags) = tags {
-        let [summary, core, feedback] = wants.map(|w| w.key);
         state
             .cache
             .fill(vec![
-                (summary, tags[0], docs.summary.clone()),
-                (core, tags[1], docs.core.clone()),
-                (feedback, tags[2], docs.feedback.clone()),
+                summary.entry(tags[0], docs.summary.clone()),
+                core.entry(tags[1], docs.core.clone()),
+                feedback.entry(tags[2], docs.feedback.clone()),
             ])
             .await;
     }
@@ -177,16 +173,14 @@ mod tests {
 
     #[test]
     fn spliced_bodies_are_the_json_the_contract_describes() {
-        let core = CachedDoc {
+        let core = Guarded {
             body: Bytes::from_static(br#"{"id":1,"name":"a"}"#),
-            access: Some(Arc::new(reelplan_store::ProjectAccess {
+            access: Arc::new(reelplan_store::ProjectAccess {
                 owner_id: reelplan_domain::UserId(9),
                 members: vec![],
-            })),
-            ..CachedDoc::default()
+            }),
         };
-        let feedback =
-            CachedDoc { body: Bytes::from_static(br#"{"comment_count":0}"#), ..Default::default() };
+        let feedback = Body(Bytes::from_static(br#"{"comment_count":0}"#));
         let body = detail_body(&core, &feedback, reelplan_domain::UserId(9)).unwrap();
         let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(

@@ -8,10 +8,10 @@ use reelplan_store::{NewProject, ProjectFilter, ProjectPatch};
 use serde::Deserialize;
 
 use super::project_docs::{
-    core_want, detail_body, feedback_doc, feedback_want, read_back, ProjectDocs,
+    core_of, detail_body, feedback_doc, feedback_of, read_back, ProjectDocs,
 };
 use super::{access, double_option, list_scopes, page, refused, require, valid_for};
-use crate::cached::CachedDoc;
+use crate::cached::{docs, Body, Cached, Guarded};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -131,15 +131,17 @@ pub async fn list(state: &AppState, caller: UserId, query: ListQuery) -> Result<
 /// block, fetched together (one Redis round trip at most). One statement on a miss of either
 /// (the access check uses the members the document holds), none on a hit.
 pub async fn detail(state: &AppState, caller: UserId, id: ProjectId) -> Result<Bytes, ApiError> {
-    let wants = [core_want(id), feedback_want(id)];
-    let Some(found) = state.cache.lookup(&wants).await else {
+    let (core_doc, block) = (core_of(id), feedback_of(id));
+    let found = state.cache.lookup(&[core_doc.want.clone(), block.want.clone()]).await;
+    let typed = found.and_then(|found| {
+        let [core, feedback]: [Found<Cached>; 2] = found.try_into().ok()?;
+        Some((core_doc.found(core)?, block.found(feedback)?))
+    });
+    let Some((core, feedback)) = typed else {
         set_cache_outcome(Outcome::Bypass.as_str());
         let detail = state.store.project_detail(id).await?.ok_or_else(ApiError::no_project)?;
         return ProjectDocs::of(&detail)?.respond(caller);
     };
-    let [core, feedback]: [Found<CachedDoc>; 2] =
-        found.try_into().map_err(|_| ApiError::Internal)?;
-    let [core_key, feedback_key] = wants.map(|w| w.key);
     let (core, feedback, outcome) = match (core, feedback) {
         (Found::Hit(core, a), Found::Hit(feedback, b)) => {
             record(Kind::ProjectDetail, a);
@@ -148,17 +150,17 @@ pub async fn detail(state: &AppState, caller: UserId, id: ProjectId) -> Result<B
         }
         (Found::Hit(core, a), Found::Miss(tag)) => {
             record(Kind::ProjectDetail, a);
-            let _flight = state.cache.flight(&feedback_key).await;
-            match state.cache.held(&feedback_key, tag).await {
+            let _flight = state.cache.flight(block.key()).await;
+            match docs::<Body>(&state.cache).held(&block, tag).await {
                 Some(feedback) => {
                     record(Kind::DetailFeedback, Outcome::HitL1);
                     (core, feedback, Outcome::HitL1)
                 }
                 None => {
                     record(Kind::DetailFeedback, Outcome::Miss);
-                    let block = state.store.feedback_summary(id).await?;
-                    let feedback = feedback_doc(&block.ok_or_else(ApiError::no_project)?)?;
-                    state.cache.fill(vec![(feedback_key, tag, feedback.clone())]).await;
+                    let summary = state.store.feedback_summary(id).await?;
+                    let feedback = feedback_doc(&summary.ok_or_else(ApiError::no_project)?)?;
+                    state.cache.fill(vec![block.entry(tag, feedback.clone())]).await;
                     (core, feedback, Outcome::Miss)
                 }
             }
@@ -166,14 +168,14 @@ pub async fn detail(state: &AppState, caller: UserId, id: ProjectId) -> Result<B
         (Found::Miss(core_tag), feedback) => {
             // Both keys: a reader that finds the document this load fills but not yet its
             // block waits on the block's flight rather than loading the block again.
-            let _flights = state.cache.flights(&[&core_key, &feedback_key]).await;
-            let held = state.cache.held(&core_key, core_tag).await;
+            let _flights = state.cache.flights(&[core_doc.key(), block.key()]).await;
+            let held = docs::<Guarded>(&state.cache).held(&core_doc, core_tag).await;
             let (held_feedback, feedback_tag) = match feedback {
                 Found::Hit(doc, tier) => {
                     record(Kind::DetailFeedback, tier);
                     (Some(doc), None)
                 }
-                Found::Miss(tag) => (state.cache.held(&feedback_key, tag).await, Some(tag)),
+                Found::Miss(tag) => (docs::<Body>(&state.cache).held(&block, tag).await, Some(tag)),
             };
             match (held, held_feedback) {
                 (Some(core), Some(feedback)) => {
@@ -187,18 +189,18 @@ pub async fn detail(state: &AppState, caller: UserId, id: ProjectId) -> Result<B
                     record(Kind::ProjectDetail, Outcome::Miss);
                     let detail =
                         state.store.project_detail(id).await?.ok_or_else(ApiError::no_project)?;
-                    let docs = ProjectDocs::of(&detail)?;
-                    let mut fills = vec![(core_key, core_tag, docs.core.clone())];
+                    let built = ProjectDocs::of(&detail)?;
+                    let mut fills = vec![core_doc.entry(core_tag, built.core.clone())];
                     if let Some(tag) = feedback_tag {
-                        fills.push((feedback_key, tag, docs.feedback.clone()));
+                        fills.push(block.entry(tag, built.feedback.clone()));
                     }
                     state.cache.fill(fills).await;
-                    (docs.core, docs.feedback, Outcome::Miss)
+                    (built.core, built.feedback, Outcome::Miss)
                 }
             }
         }
     };
-    if core.access.as_ref().is_some_and(|a| a.role_of(caller).is_none()) {
+    if core.access.role_of(caller).is_none() {
         let missing = outcome.is_hit().then(|| state.store.project_detail(id));
         return Err(super::not_a_participant(missing).await);
     }

@@ -8,7 +8,7 @@ use reelplan_store::User;
 use serde::{Deserialize, Serialize};
 
 use super::{double_option, list_scopes, read_through};
-use crate::cached::CachedDoc;
+use crate::cached::{Body, Doc};
 use crate::error::{ApiError, ResultExt};
 use crate::response::envelope;
 use crate::state::AppState;
@@ -146,14 +146,14 @@ async fn check_credentials(
 
 /// The caller's profile, as response bytes. One statement on a miss, none on a hit.
 pub async fn me(state: &AppState, caller: UserId) -> Result<bytes::Bytes, ApiError> {
-    let want = Want::new(Key::new(Kind::UserProfile, caller.0), Scope::User(caller.0));
-    let doc = read_through(state, want, || async {
+    let doc = Doc::new(Want::new(Key::new(Kind::UserProfile, caller.0), Scope::User(caller.0)));
+    let Body(body) = read_through(state, &doc, || async {
         let user =
             state.store.user(caller).await?.ok_or(ApiError::Unauthenticated("no such user"))?;
-        Ok(CachedDoc { body: envelope(&user)?, ..CachedDoc::default() })
+        Ok(Body(envelope(&user)?))
     })
     .await?;
-    Ok(doc.body)
+    Ok(body)
 }
 
 /// Changes the caller's nickname. Two statements: the update, then (after it committed) what
