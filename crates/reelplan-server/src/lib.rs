@@ -14,6 +14,7 @@ pub mod live_stats;
 pub mod middleware;
 pub mod objects;
 pub mod ratelimit;
+pub mod request_record;
 pub mod response;
 pub mod routes;
 pub mod security;

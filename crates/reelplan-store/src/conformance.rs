@@ -55,7 +55,7 @@ pub async fn one<F: Future>(statement: F) -> F::Output {
 
 /// Awaits `call` and asserts that it ran exactly `count` SQL statements.
 async fn statements<F: Future>(count: u32, call: F) -> F::Output {
-    let stats = RequestStats::new("conformance".into());
+    let stats = RequestStats::default();
     let output = stats.scope(call).await;
     let log = stats.snapshot();
     assert_eq!(log.count, count, "a Store method's statements: {:?}", log.shapes);

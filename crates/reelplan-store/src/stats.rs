@@ -1,8 +1,9 @@
 //! Statement accounting: the one place every SQL statement passes through.
 //!
 //! The HTTP middleware opens a [`RequestStats`] scope per request; [`run`] counts and times each
-//! statement into it (and into the process-wide metrics), logs slow statements, and maps the
-//! driver's error. Outside a scope (the CLI, tests of the store alone) only the metrics move.
+//! statement into it (and into the process-wide metrics), logs slow statements (inside the
+//! caller's span, which names the request), and maps the driver's error. Outside a scope (the
+//! CLI, tests of the store alone) only the metrics move.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -19,7 +20,7 @@ pub fn set_slow_statement_threshold(threshold: Duration) {
     SLOW_STATEMENT_MICROS.store(threshold.as_micros() as u64, Ordering::Relaxed);
 }
 
-/// What one request did with the database and the cache.
+/// What one request did with the database.
 #[derive(Debug, Default, Clone)]
 pub struct StatementLog {
     /// Statements run.
@@ -28,10 +29,6 @@ pub struct StatementLog {
     pub db_time: Duration,
     /// How often each statement text ran (N+1 detection).
     pub shapes: HashMap<&'static str, u32>,
-    /// The cache outcome of a cacheable read: "hit", "miss" or "bypass".
-    pub cache: Option<&'static str>,
-    /// The matched route template, for logs.
-    pub route: String,
 }
 
 impl StatementLog {
@@ -50,22 +47,9 @@ tokio::task_local! {
 }
 
 impl RequestStats {
-    /// A fresh log for a request on `route`.
-    pub fn new(route: String) -> Self {
-        let log = StatementLog { route, ..StatementLog::default() };
-        RequestStats(Arc::new(Mutex::new(log)))
-    }
-
     /// Runs `fut` with this log as the current one.
     pub async fn scope<F: Future>(&self, fut: F) -> F::Output {
         CURRENT.scope(self.clone(), fut).await
-    }
-
-    /// Names the route template (known only once the router matched).
-    pub fn set_route(&self, route: &str) {
-        if let Ok(mut log) = self.0.lock() {
-            log.route = route.to_owned();
-        }
     }
 
     /// A copy of what was recorded so far.
@@ -80,16 +64,6 @@ impl RequestStats {
             }
         });
     }
-}
-
-/// Records the cache outcome of the current request.
-pub fn set_cache_outcome(outcome: &'static str) {
-    RequestStats::with(|log| log.cache = Some(outcome));
-}
-
-/// Forgets the cache outcome of the current request (its answer says nothing of the cache).
-pub fn clear_cache_outcome() {
-    RequestStats::with(|log| log.cache = None);
 }
 
 /// Runs one statement: counts it for the current request, times it, logs it when slow, and
@@ -114,19 +88,16 @@ where
 fn record(sql: &'static str, elapsed: Duration) {
     metrics::counter!("reelplan_db_statements_total").increment(1);
     metrics::histogram!("reelplan_db_statement_seconds").record(elapsed.as_secs_f64());
-    let mut route = String::new();
     RequestStats::with(|log| {
         log.count += 1;
         log.db_time += elapsed;
         *log.shapes.entry(sql).or_default() += 1;
-        route.clone_from(&log.route);
     });
     if elapsed.as_micros() as u64 >= SLOW_STATEMENT_MICROS.load(Ordering::Relaxed) {
         metrics::counter!("reelplan_db_slow_statements_total").increment(1);
         tracing::warn!(
             target: "reelplan::slow_statement",
             duration_ms = elapsed.as_millis() as u64,
-            route = %route,
             sql = %sql.split_whitespace().collect::<Vec<_>>().join(" "),
             "slow statement"
         );
@@ -139,20 +110,18 @@ mod tests {
 
     #[tokio::test]
     async fn counts_statements_of_the_current_request_only() {
-        let stats = RequestStats::new("/api/x".into());
+        let stats = RequestStats::default();
         stats
             .scope(async {
                 run("SELECT 1", async { Ok::<_, sqlx::Error>(()) }).await.unwrap();
                 run("SELECT 1", async { Ok::<_, sqlx::Error>(()) }).await.unwrap();
                 let err = run("SELECT 2", async { Err::<(), _>(sqlx::Error::RowNotFound) }).await;
                 assert!(matches!(err, Err(StoreError::NotFound)));
-                set_cache_outcome("miss");
             })
             .await;
         run("SELECT 3", async { Ok::<_, sqlx::Error>(()) }).await.unwrap();
         let log = stats.snapshot();
         assert_eq!(log.count, 3);
         assert_eq!(log.most_repeated(), Some(("SELECT 1", 2)));
-        assert_eq!(log.cache, Some("miss"));
     }
 }

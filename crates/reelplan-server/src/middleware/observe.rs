@@ -8,10 +8,15 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::Response;
+use reelplan_cache::Outcome;
 use reelplan_store::stats::{RequestStats, StatementLog};
 use tracing::Instrument;
 
+use crate::request_record::{Record, RequestRecord};
 use crate::state::AppState;
+
+/// The route label of a request no route matched.
+const UNMATCHED: &str = "unmatched";
 
 /// More statements than this in one request earns an N+1 warning.
 pub const MAX_STATEMENTS: u32 = 10;
@@ -35,8 +40,9 @@ pub(super) async fn observe(
                 .expect("hex is a valid header")
         });
     let method = method_label(req.method());
-    let stats = RequestStats::new("unmatched".to_owned());
-    req.extensions_mut().insert(stats.clone());
+    let stats = RequestStats::default();
+    let record = RequestRecord::default();
+    req.extensions_mut().insert(record.clone());
     let span = tracing::info_span!(
         "request",
         id = %request_id.to_str().unwrap_or(""),
@@ -44,14 +50,17 @@ pub(super) async fn observe(
         route = tracing::field::Empty,
         user = tracing::field::Empty,
     );
-    let mut response = stats.scope(next.run(req)).instrument(span.clone()).await;
+    let mut response = record.scope(stats.scope(next.run(req))).instrument(span.clone()).await;
     let log = stats.snapshot();
+    let Record { route, cache: outcome } = record.snapshot();
+    let route = route.unwrap_or_else(|| UNMATCHED.to_owned());
+    let outcome = outcome.map(Outcome::as_str);
     let elapsed = started.elapsed();
 
     let headers = response.headers_mut();
     let db_ms = log.db_time.as_secs_f64() * 1000.0;
     let app_ms = (elapsed.as_secs_f64() * 1000.0 - db_ms).max(0.0);
-    let cache = log.cache.unwrap_or("bypass");
+    let cache = outcome.unwrap_or(Outcome::Bypass.as_str());
     let timing = format!(
         "db;dur={db_ms:.3};desc=\"{} queries\", cache;desc=\"{cache}\", app;dur={app_ms:.3}",
         log.count
@@ -64,13 +73,12 @@ pub(super) async fn observe(
     set("x-query-count", log.count.to_string());
     set("x-response-time", format!("{:.3}s", elapsed.as_secs_f64()));
     set("server-timing", timing);
-    if let Some(outcome) = log.cache {
+    if let Some(outcome) = outcome {
         set("x-cache", outcome.to_ascii_uppercase());
     }
     headers.insert(REQUEST_ID.clone(), request_id.clone());
 
     let status = response.status().as_u16();
-    let route = log.route.clone();
     let labels = [
         ("route", route.clone()),
         ("method", method.to_owned()),
@@ -87,12 +95,12 @@ pub(super) async fn observe(
         status,
         elapsed,
         statements: log.count,
-        cache: log.cache,
+        cache: outcome,
     });
     state.live.sample_pool(state.store.pool_status());
 
     span.in_scope(|| {
-        warn_on_n_plus_one(&state, &log);
+        warn_on_n_plus_one(&state, &log, &route);
         tracing::info!(
             target: "reelplan::request",
             status,
@@ -123,27 +131,27 @@ pub fn method_label(method: &Method) -> &'static str {
 
 /// Inner layer (route layer): names the matched route template in the request's log.
 pub(super) async fn name_route(req: Request, next: Next) -> Response {
-    if let (Some(path), Some(stats)) =
-        (req.extensions().get::<MatchedPath>(), req.extensions().get::<RequestStats>())
+    if let (Some(path), Some(record)) =
+        (req.extensions().get::<MatchedPath>(), req.extensions().get::<RequestRecord>())
     {
-        stats.set_route(path.as_str());
+        record.set_route(path.as_str());
         tracing::Span::current().record("route", tracing::field::display(path.as_str()));
     }
     next.run(req).await
 }
 
-fn warn_on_n_plus_one(state: &AppState, log: &StatementLog) {
+fn warn_on_n_plus_one(state: &AppState, log: &StatementLog, route: &str) {
     let repeated = log.most_repeated().filter(|(_, n)| *n > MAX_REPEATS);
     if log.count <= MAX_STATEMENTS && repeated.is_none() {
         return;
     }
     state.n_plus_one_warnings.fetch_add(1, Ordering::Relaxed);
-    metrics::counter!("reelplan_n_plus_one_warnings_total", "route" => log.route.clone())
+    metrics::counter!("reelplan_n_plus_one_warnings_total", "route" => route.to_owned())
         .increment(1);
     let (sql, times) = repeated.or(log.most_repeated()).unwrap_or(("", 0));
     tracing::warn!(
         target: "reelplan::n_plus_one",
-        route = %log.route,
+        route,
         statements = log.count,
         repeated_statement = %sql.split_whitespace().collect::<Vec<_>>().join(" "),
         times,

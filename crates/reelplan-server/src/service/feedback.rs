@@ -1,11 +1,11 @@
 //! The feedback thread: timecoded comments and chat messages.
 
+use crate::request_record::set_cache_outcome;
 use bytes::Bytes;
 use reelplan_cache::{Key, Kind, Scope, Want};
 use reelplan_domain::{
     validate, Action, CommentId, Cursor, ProjectId, Role, UserId, ValidationErrors,
 };
-use reelplan_store::stats::set_cache_outcome;
 use reelplan_store::{Comment, Message, PageRequest, StoreResult, ThreadPage};
 use serde::{Deserialize, Serialize};
 
@@ -123,7 +123,7 @@ pub async fn page_of(
         });
         return Err(super::not_a_participant(missing).await);
     }
-    set_cache_outcome(outcome.as_str());
+    set_cache_outcome(outcome);
     Ok(doc.body)
 }
 

@@ -11,10 +11,10 @@
 //! one statement. Filtered pages (`?q=`, `?active_*`) are cached whole per caller instead,
 //! under the caller's lists scope, which every change to one of their projects moves on.
 
+use crate::request_record::set_cache_outcome;
 use bytes::Bytes;
 use reelplan_cache::{record, Found, Key, Kind, Outcome, Scope, Tag, Want};
 use reelplan_domain::{Cursor, ProjectId, UserId};
-use reelplan_store::stats::set_cache_outcome;
 use reelplan_store::{ListEntry, MembershipPage, PageRequest, ProjectCore, ProjectFilter};
 
 use super::project_docs::{list_body, summary_doc, summary_of};
@@ -104,7 +104,7 @@ pub(crate) async fn page(
         // A listed project is gone: a delete raced this caller's memberships.
         None => return reload(state, caller, page).await,
     };
-    set_cache_outcome(outcome.as_str());
+    set_cache_outcome(outcome);
     respond(shown, &bodies, page)
 }
 
@@ -173,7 +173,7 @@ async fn load_page(
     guessed: Vec<Found<Body>>,
 ) -> Result<Bytes, ApiError> {
     record(Kind::Memberships, Outcome::Miss);
-    set_cache_outcome(Outcome::Miss.as_str());
+    set_cache_outcome(Outcome::Miss);
     let loaded = state.store.memberships_page(caller, page).await?;
     let memberships = Memberships(loaded.entries.clone().into());
     let mut fills = vec![memberships_of(caller).entry(tag, memberships)];
@@ -200,13 +200,13 @@ async fn reload(state: &AppState, caller: UserId, page: PageRequest) -> Result<B
         let entries = Memberships(loaded.entries.clone().into());
         docs::<Memberships>(&state.cache).fill(vec![(&memberships, tag[0], entries)]).await;
     }
-    set_cache_outcome(Outcome::Miss.as_str());
+    set_cache_outcome(Outcome::Miss);
     respond_loaded(&loaded, page)
 }
 
 /// The cache cannot be used: the page straight from the database (one statement).
 async fn bypass(state: &AppState, caller: UserId, page: PageRequest) -> Result<Bytes, ApiError> {
-    set_cache_outcome(Outcome::Bypass.as_str());
+    set_cache_outcome(Outcome::Bypass);
     let loaded = state.store.memberships_page(caller, page).await?;
     respond_loaded(&loaded, page)
 }

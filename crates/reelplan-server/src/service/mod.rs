@@ -13,9 +13,9 @@ pub mod users;
 
 use std::future::Future;
 
+use crate::request_record::{clear_cache_outcome, set_cache_outcome};
 use reelplan_cache::Scope;
 use reelplan_domain::{validate, Action, Cursor, ProjectId, Role, UserId};
-use reelplan_store::stats::{clear_cache_outcome, set_cache_outcome};
 use reelplan_store::{PageRequest, ProjectAccess};
 use serde::{Deserialize, Deserializer};
 
@@ -34,7 +34,7 @@ where
     Fut: Future<Output = Result<T, ApiError>>,
 {
     let (value, outcome) = docs::<T>(&state.cache).read(doc, load).await?;
-    set_cache_outcome(outcome.as_str());
+    set_cache_outcome(outcome);
     Ok(value)
 }
 

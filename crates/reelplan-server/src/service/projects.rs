@@ -1,9 +1,9 @@
 //! Projects: the caller's list, the detail, create, patch, delete and phase dates.
 
+use crate::request_record::set_cache_outcome;
 use bytes::Bytes;
 use reelplan_cache::{record, Found, Kind, Outcome, Scope};
 use reelplan_domain::{validate, Action, Phase, PhaseDates, ProjectId, UserId, ValidationErrors};
-use reelplan_store::stats::set_cache_outcome;
 use reelplan_store::{NewProject, ProjectFilter, ProjectPatch};
 use serde::Deserialize;
 
@@ -138,7 +138,7 @@ pub async fn detail(state: &AppState, caller: UserId, id: ProjectId) -> Result<B
         Some((core_doc.found(core)?, block.found(feedback)?))
     });
     let Some((core, feedback)) = typed else {
-        set_cache_outcome(Outcome::Bypass.as_str());
+        set_cache_outcome(Outcome::Bypass);
         let detail = state.store.project_detail(id).await?.ok_or_else(ApiError::no_project)?;
         return ProjectDocs::of(&detail)?.respond(caller);
     };
@@ -204,7 +204,7 @@ pub async fn detail(state: &AppState, caller: UserId, id: ProjectId) -> Result<B
         let missing = outcome.is_hit().then(|| state.store.project_detail(id));
         return Err(super::not_a_participant(missing).await);
     }
-    set_cache_outcome(outcome.as_str());
+    set_cache_outcome(outcome);
     detail_body(&core, &feedback, caller)
 }
 
