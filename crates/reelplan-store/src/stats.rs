@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tracing::Instrument;
+
 use crate::{StoreError, StoreResult};
 
 static SLOW_STATEMENT_MICROS: AtomicU64 = AtomicU64::new(500_000);
@@ -73,7 +75,8 @@ where
     F: Future<Output = Result<T, sqlx::Error>>,
 {
     let started = Instant::now();
-    let result = statement.await;
+    // A debug-level span per statement: free unless debug logging is on for this crate.
+    let result = statement.instrument(tracing::debug_span!("statement", sql)).await;
     let elapsed = started.elapsed();
     record(sql, elapsed);
     result.map_err(|error| {

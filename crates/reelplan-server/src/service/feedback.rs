@@ -90,6 +90,7 @@ fn page_doc<T: Serialize>(
 
 /// A page of a thread, as response bytes. One statement on a miss (it reads the access list
 /// too), none on a hit.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn page_of(
     state: &AppState,
     caller: UserId,
@@ -157,6 +158,7 @@ async fn read_back_thread(state: &AppState, project: ProjectId) -> Result<(), Ap
 
 /// Posts a comment (any member). Two statements: the insert (which checks the caller takes
 /// part), and the read-back.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn comment(
     state: &AppState,
     caller: UserId,
@@ -183,6 +185,7 @@ pub async fn comment(
 }
 
 /// Deletes a comment (its author, or manager+). Three statements.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn delete_comment(
     state: &AppState,
     caller: UserId,
@@ -207,6 +210,7 @@ pub async fn delete_comment(
 
 /// Posts a chat message (any member). One statement: the insert, which checks the caller
 /// takes part.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn message(
     state: &AppState,
     caller: UserId,

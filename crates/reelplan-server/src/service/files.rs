@@ -55,6 +55,7 @@ pub struct Upload<S> {
 }
 
 /// Uploads a project file (editor+). Two statements: access, insert.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn add<S, E>(
     state: &AppState,
     caller: UserId,
@@ -91,6 +92,7 @@ where
 /// Replaces the feedback video (editor+); the replaced video's object is removed once its row
 /// is gone. Two statements: access, insert-and-delete (again only while another replacement
 /// races it, see [`record_video`]).
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn put_video<S, E>(
     state: &AppState,
     caller: UserId,
@@ -216,6 +218,7 @@ impl RangeRequest {
 }
 
 /// Opens a file (either kind) for download (member). One statement.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn download(
     state: &AppState,
     caller: UserId,
@@ -247,6 +250,7 @@ pub async fn download(
 
 /// Deletes a file or the video (editor+); its object goes once the row is gone. Two
 /// statements: access, delete.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn delete(
     state: &AppState,
     caller: UserId,

@@ -71,6 +71,7 @@ async fn after_join_or_leave(
 }
 
 /// Adds a member (manager+; manager role by the owner only). Three statements.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn add(
     state: &AppState,
     caller: UserId,
@@ -112,6 +113,7 @@ pub async fn add(
 
 /// Changes a member's role (manager+; managers by the owner only). One statement, the update,
 /// which checks who may make the change; a refusal reads the access list to say why.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn patch(
     state: &AppState,
     caller: UserId,
@@ -140,6 +142,7 @@ pub async fn patch(
 
 /// Removes a member (manager+; managers by the owner only), or lets a member leave. Two
 /// statements: the delete (which checks who may), and the read-back.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn remove(
     state: &AppState,
     caller: UserId,

@@ -20,6 +20,7 @@ pub struct NewMemo {
 }
 
 /// Adds a memo (editor+). Two statements.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn add(
     state: &AppState,
     caller: UserId,
@@ -48,6 +49,7 @@ pub async fn add(
 }
 
 /// Deletes a memo (editor+). Two statements.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn delete(
     state: &AppState,
     caller: UserId,

@@ -97,6 +97,7 @@ fn query_time(
 }
 
 /// The caller's projects, as response bytes. One statement on a miss, none on a hit.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(state: &AppState, caller: UserId, query: ListQuery) -> Result<Bytes, ApiError> {
     let page = page(query.limit, query.cursor.as_deref(), 20)?;
     let q = query.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
@@ -130,6 +131,7 @@ pub async fn list(state: &AppState, caller: UserId, query: ListQuery) -> Result<
 /// A project's detail for the caller, as response bytes: its detail document and feedback
 /// block, fetched together (one Redis round trip at most). One statement on a miss of either
 /// (the access check uses the members the document holds), none on a hit.
+#[tracing::instrument(level = "debug", skip_all, fields(project = id.0))]
 pub async fn detail(state: &AppState, caller: UserId, id: ProjectId) -> Result<Bytes, ApiError> {
     let (core_doc, block) = (core_of(id), feedback_of(id));
     let found = state.cache.lookup(&[core_doc.want.clone(), block.want.clone()]).await;
@@ -238,6 +240,7 @@ fn dates(errors: &mut ValidationErrors, field: &str, input: Option<DatesInput>) 
 }
 
 /// Creates a project owned by the caller. Two statements.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(
     state: &AppState,
     caller: UserId,
@@ -287,6 +290,7 @@ pub async fn create(
 
 /// Changes a project's fields (manager+). Two statements: the update (which checks the role),
 /// and the read-back.
+#[tracing::instrument(level = "debug", skip_all, fields(project = id.0))]
 pub async fn patch(
     state: &AppState,
     caller: UserId,
@@ -318,6 +322,7 @@ pub async fn patch(
 
 /// Sets one phase's dates (editor+). Two statements: the update (which checks the role), and
 /// the read-back.
+#[tracing::instrument(level = "debug", skip_all, fields(project = id.0))]
 pub async fn put_phase(
     state: &AppState,
     caller: UserId,
@@ -344,6 +349,7 @@ pub async fn put_phase(
 
 /// Deletes a project (owner only), then the objects of the files the delete returned. Two
 /// statements on PostgreSQL (access, delete), three on SQLite (its delete takes two).
+#[tracing::instrument(level = "debug", skip_all, fields(project = id.0))]
 pub async fn delete(state: &AppState, caller: UserId, id: ProjectId) -> Result<(), ApiError> {
     let access = access(state, id).await?;
     require(&access, caller, Action::Delete)?;

@@ -51,6 +51,7 @@ pub struct Session {
 
 /// Creates an account. One statement. The signup counts against its client address before
 /// anything else (the password hash is the expensive part): 429 when that budget is spent.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn signup(
     state: &AppState,
     address: Option<IpAddr>,
@@ -90,6 +91,7 @@ pub async fn signup(
 /// The attempt takes its place in the email's and the address's budgets before the password
 /// is checked (429 when either is spent), and gives it back unless the answer is 401: see
 /// [`crate::ratelimit`].
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn login(
     state: &AppState,
     address: Option<IpAddr>,
@@ -145,6 +147,7 @@ async fn check_credentials(
 }
 
 /// The caller's profile, as response bytes. One statement on a miss, none on a hit.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn me(state: &AppState, caller: UserId) -> Result<bytes::Bytes, ApiError> {
     let doc = Doc::new(Want::new(Key::new(Kind::UserProfile, caller.0), Scope::User(caller.0)));
     let Body(body) = read_through(state, &doc, || async {
@@ -158,6 +161,7 @@ pub async fn me(state: &AppState, caller: UserId) -> Result<bytes::Bytes, ApiErr
 
 /// Changes the caller's nickname. Two statements: the update, then (after it committed) what
 /// shows the user, whose cached documents all move on.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn patch_me(
     state: &AppState,
     caller: UserId,

@@ -547,3 +547,54 @@ async fn log_lines_name_their_request_route_and_user() {
     }
     app.finish().await;
 }
+
+/// At debug level each use case and each statement opens a span inside the request's, so a
+/// trace shows where a request spent its time.
+#[tokio::test]
+async fn use_cases_and_statements_open_debug_spans_inside_the_request() {
+    if !alone("ops::use_cases_and_statements_open_debug_spans_inside_the_request").await {
+        return;
+    }
+    use std::sync::{Arc, Mutex};
+    use tracing_subscriber::layer::{Context, SubscriberExt};
+    use tracing_subscriber::Layer;
+
+    /// A span's name and its parent's.
+    type Opened = (String, Option<String>);
+    /// Every span opened.
+    #[derive(Clone, Default)]
+    struct Spans(Arc<Mutex<Vec<Opened>>>);
+    impl<S> Layer<S> for Spans
+    where
+        S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    {
+        fn on_new_span(
+            &self,
+            attrs: &tracing::span::Attributes<'_>,
+            id: &tracing::span::Id,
+            ctx: Context<'_, S>,
+        ) {
+            let parent = ctx.span(id).and_then(|s| s.parent()).map(|p| p.name().to_owned());
+            self.0.lock().unwrap().push((attrs.metadata().name().to_owned(), parent));
+        }
+    }
+
+    let app = TestApp::spawn().await;
+    let ann = app.user("ann").await;
+    let spans = Spans::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(spans.clone().with_filter(tracing_subscriber::filter::LevelFilter::DEBUG));
+    let resp = {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        app.get("/api/me", &ann).await
+    };
+    assert_eq!(resp.status, StatusCode::OK);
+    assert_eq!(resp.header("x-query-count"), "1", "a cold profile runs its statement");
+    let spans = spans.0.lock().unwrap().clone();
+    let has = |name: &str, parent: &str| {
+        spans.iter().any(|(n, p)| n == name && p.as_deref() == Some(parent))
+    };
+    assert!(has("me", "request"), "the use case's span is inside the request's: {spans:?}");
+    assert!(has("statement", "me"), "the statement's span is inside the use case's: {spans:?}");
+    app.finish().await;
+}
