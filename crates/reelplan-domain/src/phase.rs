@@ -2,8 +2,10 @@
 
 use crate::Timestamp;
 
-/// A production phase. The derived order is the production order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A production phase. The derived order is the production order. Deserialised from its wire
+/// name, so a path or body naming another phase is refused where it is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub enum Phase {
     /// Planning.
     BasicPlan,
@@ -27,6 +29,14 @@ pub enum Phase {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no phase is named {0:?}")]
 pub struct UnknownPhase(pub String);
+
+impl TryFrom<String> for Phase {
+    type Error = UnknownPhase;
+
+    fn try_from(name: String) -> Result<Self, UnknownPhase> {
+        Phase::parse(&name)
+    }
+}
 
 impl Phase {
     /// All eight, in production order.
@@ -82,6 +92,17 @@ pub struct PhaseDates {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phases_deserialise_from_their_wire_names_only() {
+        use serde::de::{value::Error, Deserialize, IntoDeserializer};
+        let parse = |name: &str| Phase::deserialize(name.to_owned().into_deserializer());
+        for phase in Phase::ALL {
+            assert_eq!(parse(phase.as_str()), Ok::<_, Error>(phase));
+        }
+        assert!(parse("Filming").is_err());
+        assert!(parse("shooting").is_err());
+    }
 
     #[test]
     fn names_round_trip_in_order() {

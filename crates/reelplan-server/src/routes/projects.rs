@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use reelplan_domain::ProjectId;
+use reelplan_domain::{Phase, ProjectId};
 
 use super::ops::schemas as api_doc;
 use crate::error::ApiError;
@@ -132,8 +132,8 @@ pub(super) async fn delete(
 pub(super) async fn put_phase(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    ApiPath((id, phase)): ApiPath<(ProjectId, String)>,
+    ApiPath((id, phase)): ApiPath<(ProjectId, Phase)>,
     ApiJson(body): ApiJson<DatesInput>,
 ) -> Result<JsonBytes, ApiError> {
-    Ok(JsonBytes(StatusCode::OK, projects::put_phase(&state, caller, id, &phase, body).await?))
+    Ok(JsonBytes(StatusCode::OK, projects::put_phase(&state, caller, id, phase, body).await?))
 }

@@ -327,10 +327,9 @@ pub async fn put_phase(
     state: &AppState,
     caller: UserId,
     id: ProjectId,
-    phase: &str,
+    phase: Phase,
     body: DatesInput,
 ) -> Result<Bytes, ApiError> {
-    let phase = Phase::parse(phase).map_err(|_| ApiError::NotFound("no such phase"))?;
     let mut errors = ValidationErrors::default();
     let dates = dates(&mut errors, "", Some(body));
     let dates = valid_for(

@@ -258,3 +258,22 @@ async fn phase_rules() {
     assert!(resp.body["fields"]["start_date"].is_string());
     app.finish().await;
 }
+
+/// A phase outside the eight names nothing: 404, refused where the path is parsed, before any
+/// statement runs.
+#[tokio::test]
+async fn a_phase_outside_the_eight_is_404_without_a_statement() {
+    let app = TestApp::spawn().await;
+    let ann = app.user("ann").await;
+    let id = app.project(&ann, "P").await;
+    let dates = json!({"start_date": null, "end_date": null});
+    for phase in ["shooting", "FILMING", "filming%20", ""] {
+        let resp =
+            app.put(&format!("/api/projects/{id}/phases/{phase}"), &ann, dates.clone()).await;
+        assert_eq!(resp.status, StatusCode::NOT_FOUND, "{phase:?}: {:?}", resp.body);
+        assert_eq!(resp.body["code"], "not_found");
+        assert_eq!(resp.header("x-query-count"), "0", "{phase:?}");
+    }
+    let ok = app.put(&format!("/api/projects/{id}/phases/filming"), &ann, dates).await;
+    assert_eq!(ok.status, StatusCode::OK);
+}
