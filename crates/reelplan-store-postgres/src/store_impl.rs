@@ -5,10 +5,9 @@ use reelplan_domain::{
     CommentId, FileId, MemberId, MemoId, Phase, PhaseDates, ProjectId, Role, Timestamp, UserId,
 };
 use reelplan_store::model::*;
+use reelplan_store::prelude::*;
 use reelplan_store::stats::run;
-use reelplan_store::{
-    FileAccess, NewFile, PageRequest, ProjectFilter, Store, StoreResult, VideoReplaced,
-};
+use reelplan_store::{FileAccess, NewFile, PageRequest, ProjectFilter, StoreResult, VideoReplaced};
 
 use crate::sql::{feedback, files, members, memos, projects, users};
 use crate::PgStore;
@@ -20,32 +19,7 @@ const PING: &str = "SELECT 1";
 const DEPLOYMENT: &str = "SELECT id FROM deployment LIMIT 1";
 
 #[async_trait]
-impl Store for PgStore {
-    fn backend(&self) -> &'static str {
-        "postgres"
-    }
-
-    fn pool_status(&self) -> PoolStatus {
-        self.status()
-    }
-
-    async fn ping(&self) -> StoreResult<()> {
-        run(PING, sqlx::query(PING).execute(&self.pool)).await.map(|_| ())
-    }
-
-    async fn deployment_id(&self) -> StoreResult<String> {
-        run(DEPLOYMENT, sqlx::query_scalar(DEPLOYMENT).fetch_one(&self.pool)).await
-    }
-
-    async fn migrate(&self) -> StoreResult<()> {
-        sqlx::migrate!("./migrations").run(&self.pool).await?;
-        self.learn_server_limit().await
-    }
-
-    async fn close(&self) {
-        self.pool.close().await;
-    }
-
+impl Users for PgStore {
     async fn create_user(&self, email: &str, nickname: &str, hash: &str) -> StoreResult<User> {
         users::create(&self.pool, email, nickname, hash).await
     }
@@ -65,7 +39,10 @@ impl Store for PgStore {
     async fn footprint(&self, id: UserId) -> StoreResult<Footprint> {
         users::footprint(&self.pool, id).await
     }
+}
 
+#[async_trait]
+impl Projects for PgStore {
     async fn list_projects(
         &self,
         viewer: UserId,
@@ -95,18 +72,6 @@ impl Store for PgStore {
         projects::detail(&self.pool, id).await
     }
 
-    async fn access(&self, id: ProjectId) -> StoreResult<Option<ProjectAccess>> {
-        projects::access(&self.pool, id).await
-    }
-
-    async fn invite_context(
-        &self,
-        id: ProjectId,
-        email: &str,
-    ) -> StoreResult<Option<(ProjectAccess, Option<UserRef>)>> {
-        projects::invite_context(&self.pool, id, email).await
-    }
-
     async fn create_project(&self, owner: UserId, project: &NewProject) -> StoreResult<ProjectId> {
         projects::create(&self.pool, owner, project).await
     }
@@ -132,6 +97,21 @@ impl Store for PgStore {
 
     async fn delete_project(&self, id: ProjectId) -> StoreResult<Option<Vec<String>>> {
         projects::delete(&self.pool, id).await
+    }
+}
+
+#[async_trait]
+impl Members for PgStore {
+    async fn access(&self, id: ProjectId) -> StoreResult<Option<ProjectAccess>> {
+        projects::access(&self.pool, id).await
+    }
+
+    async fn invite_context(
+        &self,
+        id: ProjectId,
+        email: &str,
+    ) -> StoreResult<Option<(ProjectAccess, Option<UserRef>)>> {
+        projects::invite_context(&self.pool, id, email).await
     }
 
     async fn add_member(
@@ -162,7 +142,10 @@ impl Store for PgStore {
     ) -> StoreResult<Option<UserId>> {
         members::remove(&self.pool, project, member, by).await
     }
+}
 
+#[async_trait]
+impl Feedback for PgStore {
     async fn comments_page(
         &self,
         project: ProjectId,
@@ -217,7 +200,10 @@ impl Store for PgStore {
     ) -> StoreResult<Option<Message>> {
         feedback::add_message(&self.pool, project, author, text).await
     }
+}
 
+#[async_trait]
+impl Memos for PgStore {
     async fn add_memo(
         &self,
         project: ProjectId,
@@ -232,7 +218,10 @@ impl Store for PgStore {
     async fn delete_memo(&self, project: ProjectId, id: MemoId) -> StoreResult<bool> {
         memos::delete(&self.pool, project, id).await
     }
+}
 
+#[async_trait]
+impl Files for PgStore {
     async fn add_file(
         &self,
         project: ProjectId,
@@ -256,6 +245,34 @@ impl Store for PgStore {
 
     async fn project_file_keys(&self, project: ProjectId) -> StoreResult<Vec<String>> {
         files::project_keys(&self.pool, project).await
+    }
+}
+
+#[async_trait]
+impl Admin for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn pool_status(&self) -> PoolStatus {
+        self.status()
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        run(PING, sqlx::query(PING).execute(&self.pool)).await.map(|_| ())
+    }
+
+    async fn deployment_id(&self) -> StoreResult<String> {
+        run(DEPLOYMENT, sqlx::query_scalar(DEPLOYMENT).fetch_one(&self.pool)).await
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations").run(&self.pool).await?;
+        self.learn_server_limit().await
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
     }
 
     async fn named_storage_keys(&self, keys: &[String]) -> StoreResult<Vec<String>> {

@@ -6,7 +6,8 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reelplan_store::{Store, StoreError, StoreResult};
+use reelplan_store::prelude::*;
+use reelplan_store::{StoreError, StoreResult};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, Executor, PgPool};
 

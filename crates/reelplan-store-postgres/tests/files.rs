@@ -2,7 +2,8 @@
 //! rows inserted directly must show as `files` (kind 'file', by id) and `feedback.video` (the
 //! newest kind 'video').
 
-use reelplan_store::{NewProject, Store};
+use reelplan_store::prelude::*;
+use reelplan_store::NewProject;
 use reelplan_store_postgres::connect_isolated_for_tests;
 
 #[tokio::test]

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use reelplan_store::{Store, StoreError};
+use reelplan_store::prelude::*;
+use reelplan_store::StoreError;
 use reelplan_store_postgres::{connect, PgOptions};
 
 #[tokio::test]

@@ -19,11 +19,12 @@ use async_trait::async_trait;
 use reelplan_domain::{
     CommentId, FileId, MemberId, MemoId, Phase, PhaseDates, ProjectId, Role, Timestamp, UserId,
 };
+use reelplan_store::prelude::*;
 use reelplan_store::stats;
 use reelplan_store::{
     Comment, Credentials, FeedbackSummary, FileAccess, FileMeta, Footprint, Member, MembershipPage,
     Memo, Message, NewFile, NewProject, PageRequest, PoolStatus, ProjectAccess, ProjectCore,
-    ProjectDetail, ProjectFilter, ProjectPatch, ProjectSummary, Store, StoreError, StoreResult,
+    ProjectDetail, ProjectFilter, ProjectPatch, ProjectSummary, StoreError, StoreResult,
     ThreadPage, User, UserRef, VideoReplaced,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -95,39 +96,7 @@ fn time(micros: i64) -> StoreResult<Timestamp> {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
-    fn backend(&self) -> &'static str {
-        "sqlite"
-    }
-
-    fn pool_status(&self) -> PoolStatus {
-        PoolStatus {
-            size: self.pool.size(),
-            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
-            max: self.pool.options().get_max_connections(),
-            server_limit: None,
-        }
-    }
-
-    async fn ping(&self) -> StoreResult<()> {
-        const SQL: &str = "SELECT 1";
-        stats::run(SQL, sqlx::query(SQL).execute(&self.pool)).await.map(|_| ())
-    }
-
-    async fn deployment_id(&self) -> StoreResult<String> {
-        const SQL: &str = "SELECT id FROM deployment LIMIT 1";
-        stats::run(SQL, sqlx::query_scalar(SQL).fetch_one(&self.pool)).await
-    }
-
-    async fn migrate(&self) -> StoreResult<()> {
-        sqlx::migrate!("./migrations").run(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn close(&self) {
-        self.pool.close().await;
-    }
-
+impl Users for SqliteStore {
     async fn create_user(&self, email: &str, nickname: &str, hash: &str) -> StoreResult<User> {
         sql::users::create(&self.pool, email, nickname, hash).await
     }
@@ -147,7 +116,10 @@ impl Store for SqliteStore {
     async fn footprint(&self, id: UserId) -> StoreResult<Footprint> {
         sql::users::footprint(&self.pool, id).await
     }
+}
 
+#[async_trait]
+impl Projects for SqliteStore {
     async fn list_projects(
         &self,
         viewer: UserId,
@@ -177,18 +149,6 @@ impl Store for SqliteStore {
         sql::projects::detail(&self.pool, id).await
     }
 
-    async fn access(&self, id: ProjectId) -> StoreResult<Option<ProjectAccess>> {
-        sql::members::access(&self.pool, id).await
-    }
-
-    async fn invite_context(
-        &self,
-        id: ProjectId,
-        email: &str,
-    ) -> StoreResult<Option<(ProjectAccess, Option<UserRef>)>> {
-        sql::members::invite_context(&self.pool, id, email).await
-    }
-
     async fn create_project(&self, owner: UserId, project: &NewProject) -> StoreResult<ProjectId> {
         sql::projects::create(&self.pool, owner, project).await
     }
@@ -214,6 +174,21 @@ impl Store for SqliteStore {
 
     async fn delete_project(&self, id: ProjectId) -> StoreResult<Option<Vec<String>>> {
         sql::projects::delete(&self.pool, id).await
+    }
+}
+
+#[async_trait]
+impl Members for SqliteStore {
+    async fn access(&self, id: ProjectId) -> StoreResult<Option<ProjectAccess>> {
+        sql::members::access(&self.pool, id).await
+    }
+
+    async fn invite_context(
+        &self,
+        id: ProjectId,
+        email: &str,
+    ) -> StoreResult<Option<(ProjectAccess, Option<UserRef>)>> {
+        sql::members::invite_context(&self.pool, id, email).await
     }
 
     async fn add_member(
@@ -244,7 +219,10 @@ impl Store for SqliteStore {
     ) -> StoreResult<Option<UserId>> {
         sql::members::remove(&self.pool, project, member, by).await
     }
+}
 
+#[async_trait]
+impl Feedback for SqliteStore {
     async fn comments_page(
         &self,
         project: ProjectId,
@@ -299,7 +277,10 @@ impl Store for SqliteStore {
     ) -> StoreResult<Option<Message>> {
         sql::feedback::add_message(&self.pool, project, author, text).await
     }
+}
 
+#[async_trait]
+impl Memos for SqliteStore {
     async fn add_memo(
         &self,
         project: ProjectId,
@@ -314,7 +295,10 @@ impl Store for SqliteStore {
     async fn delete_memo(&self, project: ProjectId, id: MemoId) -> StoreResult<bool> {
         sql::memos::delete(&self.pool, project, id).await
     }
+}
 
+#[async_trait]
+impl Files for SqliteStore {
     async fn add_file(
         &self,
         project: ProjectId,
@@ -338,6 +322,41 @@ impl Store for SqliteStore {
 
     async fn project_file_keys(&self, project: ProjectId) -> StoreResult<Vec<String>> {
         sql::files::project_keys(&self.pool, project).await
+    }
+}
+
+#[async_trait]
+impl Admin for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn pool_status(&self) -> PoolStatus {
+        PoolStatus {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+            server_limit: None,
+        }
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        const SQL: &str = "SELECT 1";
+        stats::run(SQL, sqlx::query(SQL).execute(&self.pool)).await.map(|_| ())
+    }
+
+    async fn deployment_id(&self) -> StoreResult<String> {
+        const SQL: &str = "SELECT id FROM deployment LIMIT 1";
+        stats::run(SQL, sqlx::query_scalar(SQL).fetch_one(&self.pool)).await
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations").run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
     }
 
     async fn named_storage_keys(&self, keys: &[String]) -> StoreResult<Vec<String>> {

@@ -5,7 +5,8 @@ mod common;
 
 use common::TempDb;
 use reelplan_domain::{FileId, ProjectId};
-use reelplan_store::{NewProject, Store};
+use reelplan_store::prelude::*;
+use reelplan_store::NewProject;
 
 #[tokio::test]
 async fn opens_with_wal_foreign_keys_and_normal_sync() {

@@ -1,4 +1,5 @@
-//! The [`Store`] trait: everything the service asks of a database, in domain terms.
+//! The [`Store`] trait: everything the service asks of a database, in domain terms, as the sum
+//! of one capability trait per resource.
 
 use async_trait::async_trait;
 use reelplan_domain::{
@@ -33,27 +34,22 @@ pub struct ProjectFilter {
     pub active_to: Option<Timestamp>,
 }
 
-/// What the service needs of a database. Each method is exactly one SQL statement, so the
-/// service can count its budget by counting calls.
+/// What the service needs of a database: the sum of its capability traits, one per resource
+/// (the backends implement each in their `sql/<resource>.rs`). Each method is exactly one SQL
+/// statement, so the service can count its budget by counting calls.
 ///
 /// The server holds it as `Arc<dyn Store>`: the backend is chosen at run time from
 /// `DATABASE_URL`, and a virtual call costs nanoseconds next to a database round trip, while
-/// generics would thread a type parameter through every layer above.
-#[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// `"postgres"` or `"sqlite"`.
-    fn backend(&self) -> &'static str;
-    /// Pool figures.
-    fn pool_status(&self) -> PoolStatus;
-    /// Answers when the database does.
-    async fn ping(&self) -> StoreResult<()>;
-    /// Brings the schema up to date (idempotent; run at start-up and by `reelplan migrate`).
-    async fn migrate(&self) -> StoreResult<()>;
-    /// This database's identity, made by its migrations (the cache namespaces Redis with it).
-    async fn deployment_id(&self) -> StoreResult<String>;
-    /// Closes the pool at shutdown: waits for connections in use, closes the idle ones.
-    async fn close(&self) {}
+/// generics would thread a type parameter through every layer above. A `dyn Store` answers every
+/// method of its capability traits as is; a concrete store needs them in scope:
+/// `use reelplan_store::prelude::*;`.
+pub trait Store: Users + Projects + Members + Feedback + Memos + Files + Admin + 'static {}
 
+impl<T> Store for T where T: Users + Projects + Members + Feedback + Memos + Files + Admin + 'static {}
+
+/// Accounts: sign-up, login, profile, and what a profile change touches.
+#[async_trait]
+pub trait Users: Send + Sync {
     /// Inserts a user; `Conflict` when the email is taken.
     async fn create_user(&self, email: &str, nickname: &str, hash: &str) -> StoreResult<User>;
     /// The user with this (lower-cased) email and their password hash.
@@ -64,7 +60,11 @@ pub trait Store: Send + Sync + 'static {
     async fn set_nickname(&self, id: UserId, nickname: &str) -> StoreResult<Option<User>>;
     /// What shows this user (see [`Footprint`]).
     async fn footprint(&self, id: UserId) -> StoreResult<Footprint>;
+}
 
+/// Projects: the caller's list, documents, and the project's own writes.
+#[async_trait]
+pub trait Projects: Send + Sync {
     /// The caller's projects (owned or member of), newest `created` first, then id descending.
     async fn list_projects(
         &self,
@@ -85,14 +85,6 @@ pub trait Store: Send + Sync + 'static {
     async fn feedback_summary(&self, id: ProjectId) -> StoreResult<Option<FeedbackSummary>>;
     /// A project's whole detail (members, feedback summary, memos, files).
     async fn project_detail(&self, id: ProjectId) -> StoreResult<Option<ProjectDetail>>;
-    /// Who takes part in a project.
-    async fn access(&self, id: ProjectId) -> StoreResult<Option<ProjectAccess>>;
-    /// The access list and the user with this email, if any, in one statement.
-    async fn invite_context(
-        &self,
-        id: ProjectId,
-        email: &str,
-    ) -> StoreResult<Option<(ProjectAccess, Option<UserRef>)>>;
     /// Inserts a project owned by `owner`.
     async fn create_project(&self, owner: UserId, project: &NewProject) -> StoreResult<ProjectId>;
     /// Applies a patch if `by` is the project's owner or one of its managers (checked in the
@@ -117,7 +109,19 @@ pub trait Store: Send + Sync + 'static {
     /// files whose rows went with it (taken in the delete itself, so none is missed); None
     /// when it did not exist.
     async fn delete_project(&self, id: ProjectId) -> StoreResult<Option<Vec<String>>>;
+}
 
+/// Who takes part in a project, and the changes to its members.
+#[async_trait]
+pub trait Members: Send + Sync {
+    /// Who takes part in a project.
+    async fn access(&self, id: ProjectId) -> StoreResult<Option<ProjectAccess>>;
+    /// The access list and the user with this email, if any, in one statement.
+    async fn invite_context(
+        &self,
+        id: ProjectId,
+        email: &str,
+    ) -> StoreResult<Option<(ProjectAccess, Option<UserRef>)>>;
     /// Adds a member if `by` may grant `role` (the owner any role, a manager any but manager;
     /// checked in the same statement); None otherwise, or when the project does not exist;
     /// `Conflict` when they already are one.
@@ -147,7 +151,11 @@ pub trait Store: Send + Sync + 'static {
         member: MemberId,
         by: UserId,
     ) -> StoreResult<Option<UserId>>;
+}
 
+/// The feedback thread: timecoded comments and chat messages.
+#[async_trait]
+pub trait Feedback: Send + Sync {
     /// A page of comments, oldest first, with the access list; None when no such project.
     async fn comments_page(
         &self,
@@ -192,7 +200,11 @@ pub trait Store: Send + Sync + 'static {
         author: UserId,
         text: &str,
     ) -> StoreResult<Option<Message>>;
+}
 
+/// Memos on a project's timeline.
+#[async_trait]
+pub trait Memos: Send + Sync {
     /// Adds a memo unless the project holds `cap` already (None then); `NotFound` when the
     /// project does not exist.
     async fn add_memo(
@@ -205,7 +217,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<Memo>>;
     /// Deletes a memo; false when there was none on this project.
     async fn delete_memo(&self, project: ProjectId, id: MemoId) -> StoreResult<bool>;
+}
 
+/// Project files and the feedback video, recorded once their object is complete.
+#[async_trait]
+pub trait Files: Send + Sync {
     /// Records a project file (kind 'file') whose object is complete, unless the project holds
     /// `cap` files already (None then); `NotFound` when the project does not exist.
     async fn add_file(
@@ -225,6 +241,23 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<String>>;
     /// The storage keys of every file of a project (for tests and tools).
     async fn project_file_keys(&self, project: ProjectId) -> StoreResult<Vec<String>>;
+}
+
+/// Operations: the backend's identity and pool, migrations, shutdown, and the storage sweep.
+#[async_trait]
+pub trait Admin: Send + Sync {
+    /// `"postgres"` or `"sqlite"`.
+    fn backend(&self) -> &'static str;
+    /// Pool figures.
+    fn pool_status(&self) -> PoolStatus;
+    /// Answers when the database does.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Brings the schema up to date (idempotent; run at start-up and by `reelplan migrate`).
+    async fn migrate(&self) -> StoreResult<()>;
+    /// This database's identity, made by its migrations (the cache namespaces Redis with it).
+    async fn deployment_id(&self) -> StoreResult<String>;
+    /// Closes the pool at shutdown: waits for connections in use, closes the idle ones.
+    async fn close(&self) {}
     /// Those of `keys` that some file row names: the sweep removes the others' objects.
     async fn named_storage_keys(&self, keys: &[String]) -> StoreResult<Vec<String>>;
 }

@@ -22,7 +22,7 @@ pub(crate) fn parse_opt<T: DeserializeOwned>(document: Option<String>) -> StoreR
 
 #[cfg(test)]
 mod tests {
-    use reelplan_store::Store;
+    use reelplan_store::prelude::*;
 
     /// The hot reads search by index: no full scan of a table, whatever the data size.
     #[tokio::test]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use reelplan_store::Store;
+use reelplan_store::prelude::*;
 use reelplan_store_sqlite::SqliteStore;
 
 /// A migrated store on its own temp file (in its own folder, which `open` creates).
