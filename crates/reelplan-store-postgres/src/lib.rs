@@ -1,14 +1,15 @@
 //! reelplan's PostgreSQL store: [`PgStore`] implements [`reelplan_store::Store`] with exactly
 //! one SQL statement per method, every read document built in SQL as JSON.
 //!
-//! The schema lives in `migrations/` and is applied by [`reelplan_store::Store::migrate`].
-//! The statements' text is public in [`sql`] so the EXPLAIN test checks the very text the
-//! store runs.
+//! The schema lives in `migrations/` and is applied by [`reelplan_store::Admin::migrate`].
+//! Each capability trait is implemented in its resource module of [`sql`], next to the text of
+//! its statements; the text is public so the EXPLAIN test checks the very text the store runs.
 
+#[macro_use]
+mod fragments;
 mod pool;
 pub mod seed;
 pub mod sql;
-mod store_impl;
 mod testing;
 
 pub use pool::{connect, PgOptions, PgStore};

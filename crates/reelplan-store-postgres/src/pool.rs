@@ -29,13 +29,14 @@ impl Default for PgOptions {
     }
 }
 
-/// The PostgreSQL implementation of [`reelplan_store::Store`].
+/// The PostgreSQL implementation of [`reelplan_store::Store`]: its capability traits are
+/// implemented in [`crate::sql`], one resource module each.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
     max_connections: u32,
-    /// The server's `max_connections` (0 until [`PgStore::learn_server_limit`] ran).
-    server_limit: Arc<AtomicU32>,
+    /// The server's `max_connections` (0 until the migrations ran).
+    pub(crate) server_limit: Arc<AtomicU32>,
 }
 
 /// Builds a store on `url` (`postgres://...`). Connections open lazily, so this succeeds while
@@ -72,17 +73,5 @@ impl PgStore {
             max: self.max_connections,
             server_limit: Some(self.server_limit.load(Ordering::Relaxed)).filter(|n| *n > 0),
         }
-    }
-
-    /// Reads the server's `max_connections` once (at start-up, with the migrations), so
-    /// operators see the pool against the limit it must stay well under.
-    pub(crate) async fn learn_server_limit(&self) -> StoreResult<()> {
-        let limit: String = reelplan_store::stats::run(
-            "SHOW max_connections",
-            sqlx::query_scalar("SHOW max_connections").fetch_one(&self.pool),
-        )
-        .await?;
-        self.server_limit.store(limit.trim().parse().unwrap_or(0), Ordering::Relaxed);
-        Ok(())
     }
 }

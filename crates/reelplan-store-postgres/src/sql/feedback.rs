@@ -1,13 +1,15 @@
 //! The feedback thread: timecoded comments (oldest first) and chat messages (newest first).
 
+use async_trait::async_trait;
 use reelplan_domain::{CommentId, ProjectId, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{
-    Comment, FeedbackSummary, Message, PageRequest, ProjectAccess, StoreResult, ThreadPage,
+    Comment, Feedback, FeedbackSummary, Message, PageRequest, ProjectAccess, StoreResult,
+    ThreadPage,
 };
-use sqlx::PgPool;
 
-use super::now;
+use super::{fetch_opt_doc, now};
+use crate::PgStore;
 
 /// The comments of the project row aliased `p` after cursor $2/$3 (created, id), oldest
 /// first, at most $4, as a JSON array.
@@ -112,98 +114,90 @@ SELECT ",
 
 type Page<T> = Option<(ProjectAccess, Vec<T>)>;
 
-pub(crate) async fn comments_page(
-    pool: &PgPool,
-    project: ProjectId,
-    page: PageRequest,
-) -> StoreResult<Option<ThreadPage<Comment>>> {
-    let query = sqlx::query_scalar::<_, String>(COMMENTS_PAGE)
-        .bind(project.0)
-        .bind(page.after.map(|c| c.created))
-        .bind(page.after.map(|c| c.id))
-        .bind(i64::from(page.limit));
-    let text = run(COMMENTS_PAGE, query.fetch_optional(pool)).await?;
-    let page: Page<Comment> = text.map(|t| serde_json::from_str(&t)).transpose()?;
-    Ok(page.map(|(access, items)| ThreadPage { access, items }))
-}
+#[async_trait]
+impl Feedback for PgStore {
+    async fn comments_page(
+        &self,
+        project: ProjectId,
+        page: PageRequest,
+    ) -> StoreResult<Option<ThreadPage<Comment>>> {
+        let page: Page<Comment> = fetch_opt_doc(&self.pool, COMMENTS_PAGE, |q| {
+            q.bind(project.0)
+                .bind(page.after.map(|c| c.created))
+                .bind(page.after.map(|c| c.id))
+                .bind(i64::from(page.limit))
+        })
+        .await?;
+        Ok(page.map(|(access, items)| ThreadPage { access, items }))
+    }
 
-pub(crate) async fn comments_head(
-    pool: &PgPool,
-    project: ProjectId,
-    limit: u32,
-) -> StoreResult<Option<(ThreadPage<Comment>, FeedbackSummary)>> {
-    let query = sqlx::query_scalar::<_, String>(COMMENTS_HEAD)
-        .bind(project.0)
-        .bind(None::<chrono::DateTime<chrono::Utc>>)
-        .bind(None::<i64>)
-        .bind(i64::from(limit));
-    let text = run(COMMENTS_HEAD, query.fetch_optional(pool)).await?;
-    let head: Option<(ProjectAccess, Vec<Comment>, FeedbackSummary)> =
-        text.map(|t| serde_json::from_str(&t)).transpose()?;
-    Ok(head.map(|(access, items, feedback)| (ThreadPage { access, items }, feedback)))
-}
+    async fn messages_page(
+        &self,
+        project: ProjectId,
+        page: PageRequest,
+    ) -> StoreResult<Option<ThreadPage<Message>>> {
+        let page: Page<Message> = fetch_opt_doc(&self.pool, MESSAGES_PAGE, |q| {
+            q.bind(project.0)
+                .bind(page.after.map(|c| c.created))
+                .bind(page.after.map(|c| c.id))
+                .bind(i64::from(page.limit))
+        })
+        .await?;
+        Ok(page.map(|(access, items)| ThreadPage { access, items }))
+    }
 
-pub(crate) async fn messages_page(
-    pool: &PgPool,
-    project: ProjectId,
-    page: PageRequest,
-) -> StoreResult<Option<ThreadPage<Message>>> {
-    let query = sqlx::query_scalar::<_, String>(MESSAGES_PAGE)
-        .bind(project.0)
-        .bind(page.after.map(|c| c.created))
-        .bind(page.after.map(|c| c.id))
-        .bind(i64::from(page.limit));
-    let text = run(MESSAGES_PAGE, query.fetch_optional(pool)).await?;
-    let page: Page<Message> = text.map(|t| serde_json::from_str(&t)).transpose()?;
-    Ok(page.map(|(access, items)| ThreadPage { access, items }))
-}
+    async fn comments_head(
+        &self,
+        project: ProjectId,
+        limit: u32,
+    ) -> StoreResult<Option<(ThreadPage<Comment>, FeedbackSummary)>> {
+        let head: Option<(ProjectAccess, Vec<Comment>, FeedbackSummary)> =
+            fetch_opt_doc(&self.pool, COMMENTS_HEAD, |q| {
+                q.bind(project.0)
+                    .bind(None::<chrono::DateTime<chrono::Utc>>)
+                    .bind(None::<i64>)
+                    .bind(i64::from(limit))
+            })
+            .await?;
+        Ok(head.map(|(access, items, feedback)| (ThreadPage { access, items }, feedback)))
+    }
 
-pub(crate) async fn add_comment(
-    pool: &PgPool,
-    project: ProjectId,
-    author: UserId,
-    text: &str,
-    timecode: Option<f64>,
-) -> StoreResult<Option<Comment>> {
-    let query = sqlx::query_scalar::<_, String>(ADD_COMMENT)
-        .bind(project.0)
-        .bind(author.0)
-        .bind(text)
-        .bind(timecode)
-        .bind(now());
-    let doc = run(ADD_COMMENT, query.fetch_optional(pool)).await?;
-    Ok(doc.map(|d| serde_json::from_str(&d)).transpose()?)
-}
+    async fn add_comment(
+        &self,
+        project: ProjectId,
+        author: UserId,
+        text: &str,
+        timecode: Option<f64>,
+    ) -> StoreResult<Option<Comment>> {
+        fetch_opt_doc(&self.pool, ADD_COMMENT, |q| {
+            q.bind(project.0).bind(author.0).bind(text).bind(timecode).bind(now())
+        })
+        .await
+    }
 
-pub(crate) async fn comment_author(
-    pool: &PgPool,
-    project: ProjectId,
-    id: CommentId,
-) -> StoreResult<Option<UserId>> {
-    let query = sqlx::query_scalar::<_, i64>(COMMENT_AUTHOR).bind(project.0).bind(id.0);
-    Ok(run(COMMENT_AUTHOR, query.fetch_optional(pool)).await?.map(UserId))
-}
+    async fn comment_author(
+        &self,
+        project: ProjectId,
+        id: CommentId,
+    ) -> StoreResult<Option<UserId>> {
+        let query = sqlx::query_scalar::<_, i64>(COMMENT_AUTHOR).bind(project.0).bind(id.0);
+        Ok(run(COMMENT_AUTHOR, query.fetch_optional(&self.pool)).await?.map(UserId))
+    }
 
-pub(crate) async fn delete_comment(
-    pool: &PgPool,
-    project: ProjectId,
-    id: CommentId,
-) -> StoreResult<bool> {
-    let query = sqlx::query(DELETE_COMMENT).bind(project.0).bind(id.0);
-    Ok(run(DELETE_COMMENT, query.execute(pool)).await?.rows_affected() > 0)
-}
+    async fn delete_comment(&self, project: ProjectId, id: CommentId) -> StoreResult<bool> {
+        let query = sqlx::query(DELETE_COMMENT).bind(project.0).bind(id.0);
+        Ok(run(DELETE_COMMENT, query.execute(&self.pool)).await?.rows_affected() > 0)
+    }
 
-pub(crate) async fn add_message(
-    pool: &PgPool,
-    project: ProjectId,
-    author: UserId,
-    text: &str,
-) -> StoreResult<Option<Message>> {
-    let query = sqlx::query_scalar::<_, String>(ADD_MESSAGE)
-        .bind(project.0)
-        .bind(author.0)
-        .bind(text)
-        .bind(now());
-    let doc = run(ADD_MESSAGE, query.fetch_optional(pool)).await?;
-    Ok(doc.map(|d| serde_json::from_str(&d)).transpose()?)
+    async fn add_message(
+        &self,
+        project: ProjectId,
+        author: UserId,
+        text: &str,
+    ) -> StoreResult<Option<Message>> {
+        fetch_opt_doc(&self.pool, ADD_MESSAGE, |q| {
+            q.bind(project.0).bind(author.0).bind(text).bind(now())
+        })
+        .await
+    }
 }

@@ -1,12 +1,15 @@
 //! Project files and the feedback video: rows written only once their object is complete.
 
+use async_trait::async_trait;
 use reelplan_domain::{FileId, ProjectId};
 use reelplan_store::files::VIDEO_RACE;
 use reelplan_store::stats::run;
-use reelplan_store::{FileAccess, FileMeta, NewFile, StoreError, StoreResult, VideoReplaced};
-use sqlx::PgPool;
+use reelplan_store::{
+    FileAccess, FileMeta, Files, NewFile, StoreError, StoreResult, VideoReplaced,
+};
 
-use super::now;
+use super::{fetch_doc, fetch_opt_doc, now, DocQuery};
+use crate::PgStore;
 
 /// Records a file (kind 'file') of project $1: name $2, content type $3, size $4, key $5, at
 /// $6, unless the project holds $7 files already.
@@ -75,16 +78,9 @@ pub const DELETE: &str =
 pub const PROJECT_KEYS: &str =
     "SELECT storage_key FROM files WHERE project_id = $1::bigint ORDER BY id";
 
-/// Those of the storage keys $1 that a file row names (by the index `files_storage_key`).
-pub const NAMED_KEYS: &str = "SELECT storage_key FROM files WHERE storage_key = ANY($1::text[])";
-
-/// `sql` ([`ADD`] or [`SET_VIDEO`]) with a new file's row as its parameters $1-$6.
-fn new_file_row<'q>(
-    sql: &'static str,
-    project: ProjectId,
-    file: &'q NewFile,
-) -> sqlx::query::QueryScalar<'q, sqlx::Postgres, String, sqlx::postgres::PgArguments> {
-    sqlx::query_scalar::<_, String>(sql)
+/// `query` ([`ADD`] or [`SET_VIDEO`]) with a new file's row as its parameters $1-$6.
+fn bind_new_file<'q>(query: DocQuery<'q>, project: ProjectId, file: &'q NewFile) -> DocQuery<'q> {
+    query
         .bind(project.0)
         .bind(&file.name)
         .bind(&file.content_type)
@@ -93,60 +89,45 @@ fn new_file_row<'q>(
         .bind(now())
 }
 
-pub(crate) async fn add(
-    pool: &PgPool,
-    project: ProjectId,
-    file: &NewFile,
-    cap: u32,
-) -> StoreResult<Option<FileMeta>> {
-    let query = new_file_row(ADD, project, file).bind(i64::from(cap));
-    let doc = run(ADD, query.fetch_optional(pool)).await?;
-    Ok(doc.map(|d| serde_json::from_str(&d)).transpose()?)
-}
-
-pub(crate) async fn set_video(
-    pool: &PgPool,
-    project: ProjectId,
-    file: &NewFile,
-) -> StoreResult<VideoReplaced> {
-    let doc = run(SET_VIDEO, new_file_row(SET_VIDEO, project, file).fetch_one(pool)).await?;
-    let mut outcome: serde_json::Value = serde_json::from_str(&doc)?;
-    match outcome["video"].take() {
-        serde_json::Value::Null if outcome["exists"] == false => Err(StoreError::NotFound),
-        // Another video write committed meanwhile: nothing was changed; the caller retries.
-        serde_json::Value::Null => Err(StoreError::Conflict { constraint: VIDEO_RACE.to_owned() }),
-        video => Ok(VideoReplaced {
-            video: serde_json::from_value(video)?,
-            replaced: serde_json::from_value(outcome["replaced"].take())?,
-        }),
+#[async_trait]
+impl Files for PgStore {
+    async fn add_file(
+        &self,
+        project: ProjectId,
+        file: &NewFile,
+        cap: u32,
+    ) -> StoreResult<Option<FileMeta>> {
+        fetch_opt_doc(&self.pool, ADD, |q| bind_new_file(q, project, file).bind(i64::from(cap)))
+            .await
     }
-}
 
-pub(crate) async fn file(
-    pool: &PgPool,
-    project: ProjectId,
-    id: FileId,
-) -> StoreResult<Option<FileAccess>> {
-    let query = sqlx::query_scalar::<_, String>(FILE).bind(project.0).bind(id.0);
-    let doc = run(FILE, query.fetch_optional(pool)).await?;
-    Ok(doc.as_deref().map(serde_json::from_str).transpose()?)
-}
+    async fn set_video(&self, project: ProjectId, file: &NewFile) -> StoreResult<VideoReplaced> {
+        let mut outcome: serde_json::Value =
+            fetch_doc(&self.pool, SET_VIDEO, |q| bind_new_file(q, project, file)).await?;
+        match outcome["video"].take() {
+            serde_json::Value::Null if outcome["exists"] == false => Err(StoreError::NotFound),
+            // Another video write committed meanwhile: nothing was changed; the caller retries.
+            serde_json::Value::Null => {
+                Err(StoreError::Conflict { constraint: VIDEO_RACE.to_owned() })
+            }
+            video => Ok(VideoReplaced {
+                video: serde_json::from_value(video)?,
+                replaced: serde_json::from_value(outcome["replaced"].take())?,
+            }),
+        }
+    }
 
-pub(crate) async fn delete(
-    pool: &PgPool,
-    project: ProjectId,
-    id: FileId,
-) -> StoreResult<Option<String>> {
-    let query = sqlx::query_scalar::<_, String>(DELETE).bind(project.0).bind(id.0);
-    run(DELETE, query.fetch_optional(pool)).await
-}
+    async fn file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<FileAccess>> {
+        fetch_opt_doc(&self.pool, FILE, |q| q.bind(project.0).bind(id.0)).await
+    }
 
-pub(crate) async fn project_keys(pool: &PgPool, project: ProjectId) -> StoreResult<Vec<String>> {
-    let query = sqlx::query_scalar::<_, String>(PROJECT_KEYS).bind(project.0);
-    run(PROJECT_KEYS, query.fetch_all(pool)).await
-}
+    async fn delete_file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<String>> {
+        let query = sqlx::query_scalar::<_, String>(DELETE).bind(project.0).bind(id.0);
+        run(DELETE, query.fetch_optional(&self.pool)).await
+    }
 
-pub(crate) async fn named_keys(pool: &PgPool, keys: &[String]) -> StoreResult<Vec<String>> {
-    let query = sqlx::query_scalar::<_, String>(NAMED_KEYS).bind(keys);
-    run(NAMED_KEYS, query.fetch_all(pool)).await
+    async fn project_file_keys(&self, project: ProjectId) -> StoreResult<Vec<String>> {
+        let query = sqlx::query_scalar::<_, String>(PROJECT_KEYS).bind(project.0);
+        run(PROJECT_KEYS, query.fetch_all(&self.pool)).await
+    }
 }

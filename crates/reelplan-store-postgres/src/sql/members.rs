@@ -1,11 +1,27 @@
-//! Memberships: add, change role, remove. `projects.member_count` follows by trigger.
+//! Members and access: who takes part in a project, with which role; add, change role, remove.
+//! `projects.member_count` follows by trigger.
 
+use async_trait::async_trait;
 use reelplan_domain::{MemberId, ProjectId, Role, UserId};
 use reelplan_store::stats::run;
-use reelplan_store::{Member, StoreResult, UserRef};
-use sqlx::PgPool;
+use reelplan_store::{Member, Members, ProjectAccess, StoreResult, UserRef};
 
-use super::now;
+use super::{fetch_opt_doc, now};
+use crate::PgStore;
+
+/// The access list of project $1.
+pub const ACCESS: &str =
+    concat!("SELECT ", access_doc!(), "::text FROM projects p WHERE p.id = $1::bigint");
+
+/// `[access, user or null]`: project $1's access list and the user with email $2.
+pub const INVITE_CONTEXT: &str = concat!(
+    "SELECT json_build_array(",
+    access_doc!(),
+    ", (SELECT ",
+    user_ref!("u"),
+    " FROM users u WHERE u.email = $2::text))::text
+FROM projects p WHERE p.id = $1::bigint"
+);
 
 /// Adds user $2 to project $1 with role $3 at $4, if user $5 is the owner, or a manager and
 /// the role is not manager.
@@ -43,55 +59,67 @@ WHERE m.id = $2::bigint AND m.project_id = $1::bigint AND (
         WHERE c.project_id = $1::bigint AND c.user_id = $3::bigint AND c.role = 'manager')))
 RETURNING m.user_id";
 
-pub(crate) async fn add(
-    pool: &PgPool,
-    project: ProjectId,
-    user: &UserRef,
-    role: Role,
-    by: UserId,
-) -> StoreResult<Option<Member>> {
-    let created = now();
-    let query = sqlx::query_scalar::<_, i64>(ADD)
-        .bind(project.0)
-        .bind(user.id.0)
-        .bind(role.as_str())
-        .bind(created)
-        .bind(by.0);
-    let Some(id) = run(ADD, query.fetch_optional(pool)).await? else {
-        return Ok(None);
-    };
-    Ok(Some(Member {
-        id: MemberId(id),
-        user_id: user.id,
-        email: user.email.clone(),
-        nickname: user.nickname.clone(),
-        role,
-        created,
-    }))
-}
+#[async_trait]
+impl Members for PgStore {
+    async fn access(&self, id: ProjectId) -> StoreResult<Option<ProjectAccess>> {
+        fetch_opt_doc(&self.pool, ACCESS, |q| q.bind(id.0)).await
+    }
 
-pub(crate) async fn set_role(
-    pool: &PgPool,
-    project: ProjectId,
-    member: MemberId,
-    role: Role,
-    by: UserId,
-) -> StoreResult<Option<Member>> {
-    let query = sqlx::query_scalar::<_, String>(SET_ROLE)
-        .bind(project.0)
-        .bind(member.0)
-        .bind(role.as_str())
-        .bind(by.0);
-    let text = run(SET_ROLE, query.fetch_optional(pool)).await?;
-    Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
-}
+    async fn invite_context(
+        &self,
+        id: ProjectId,
+        email: &str,
+    ) -> StoreResult<Option<(ProjectAccess, Option<UserRef>)>> {
+        fetch_opt_doc(&self.pool, INVITE_CONTEXT, |q| q.bind(id.0).bind(email)).await
+    }
 
-pub(crate) async fn remove(
-    pool: &PgPool,
-    project: ProjectId,
-    member: MemberId,
-    by: UserId,
-) -> StoreResult<Option<UserId>> {
-    let query = sqlx::query_scalar::<_, i64>(REMOVE).bind(project.0).bind(member.0).bind(by.0);
-    Ok(run(REMOVE, query.fetch_optional(pool)).await?.map(UserId))
+    async fn add_member(
+        &self,
+        project: ProjectId,
+        user: &UserRef,
+        role: Role,
+        by: UserId,
+    ) -> StoreResult<Option<Member>> {
+        let created = now();
+        let query = sqlx::query_scalar::<_, i64>(ADD)
+            .bind(project.0)
+            .bind(user.id.0)
+            .bind(role.as_str())
+            .bind(created)
+            .bind(by.0);
+        let Some(id) = run(ADD, query.fetch_optional(&self.pool)).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Member {
+            id: MemberId(id),
+            user_id: user.id,
+            email: user.email.clone(),
+            nickname: user.nickname.clone(),
+            role,
+            created,
+        }))
+    }
+
+    async fn set_member_role(
+        &self,
+        project: ProjectId,
+        member: MemberId,
+        role: Role,
+        by: UserId,
+    ) -> StoreResult<Option<Member>> {
+        fetch_opt_doc(&self.pool, SET_ROLE, |q| {
+            q.bind(project.0).bind(member.0).bind(role.as_str()).bind(by.0)
+        })
+        .await
+    }
+
+    async fn remove_member(
+        &self,
+        project: ProjectId,
+        member: MemberId,
+        by: UserId,
+    ) -> StoreResult<Option<UserId>> {
+        let query = sqlx::query_scalar::<_, i64>(REMOVE).bind(project.0).bind(member.0).bind(by.0);
+        Ok(run(REMOVE, query.fetch_optional(&self.pool)).await?.map(UserId))
+    }
 }

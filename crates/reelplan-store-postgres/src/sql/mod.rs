@@ -1,179 +1,12 @@
-//! The SQL text of every statement the store runs, one module per resource, and the small
-//! helpers that run them. Each constant is one statement; shared fragments are macros so every
-//! constant stays a `&'static str` the statement log can key on.
+//! The SQL text of every statement the store runs, one module per resource, each with its
+//! capability trait's impl, and the small helpers that run them. Each constant is one statement;
+//! shared fragments are the macros of `fragments.rs`, so every constant stays a `&'static str`
+//! the statement log can key on.
 //!
 //! Conventions: every time is emitted as integer microseconds (`rp_us`), documents are
 //! fetched as `::text` and parsed with serde_json, and every value is a bound parameter.
 
-use reelplan_domain::Timestamp;
-
-/// `{id, email, nickname}` of the user row aliased `$u`.
-macro_rules! user_ref {
-    ($u:literal) => {
-        concat!(
-            "json_build_object('id', ",
-            $u,
-            ".id, 'email', ",
-            $u,
-            ".email, 'nickname', ",
-            $u,
-            ".nickname)"
-        )
-    };
-}
-
-/// The key/value pairs of a project's core document: project aliased `p`, owner aliased `u`.
-macro_rules! project_core_fields {
-    () => {
-        concat!(
-            "'id', p.id, 'name', p.name, 'manager', p.manager, 'consumer', p.consumer,
-            'description', p.description, 'color', p.color, 'owner', ",
-            user_ref!("u"),
-            ", 'member_count', p.member_count,
-            'phases', json_build_array(
-                rp_us(p.basic_plan_start), rp_us(p.basic_plan_end),
-                rp_us(p.story_board_start), rp_us(p.story_board_end),
-                rp_us(p.filming_start), rp_us(p.filming_end),
-                rp_us(p.video_edit_start), rp_us(p.video_edit_end),
-                rp_us(p.post_work_start), rp_us(p.post_work_end),
-                rp_us(p.video_preview_start), rp_us(p.video_preview_end),
-                rp_us(p.confirmation_start), rp_us(p.confirmation_end),
-                rp_us(p.video_delivery_start), rp_us(p.video_delivery_end)),
-            'earliest_start_date', rp_us(p.earliest_start_date),
-            'latest_end_date', rp_us(p.latest_end_date),
-            'created', rp_us(p.created), 'updated', rp_us(p.updated)"
-        )
-    };
-}
-
-/// The access document (`ProjectAccess`) of the project row aliased `p`.
-macro_rules! access_doc {
-    () => {
-        "json_build_object('owner_id', p.owner_id, 'members', COALESCE((
-            SELECT json_agg(json_build_object(
-                       'member_id', m.id, 'user_id', m.user_id, 'role', m.role) ORDER BY m.id)
-            FROM members m WHERE m.project_id = p.id), '[]'::json))"
-    };
-}
-
-/// `{id, user, text, created}` (plus `extra`) of the thread row aliased `$t`, author `$a`.
-macro_rules! thread_item {
-    ($t:literal, $a:literal, $extra:literal) => {
-        concat!(
-            "json_build_object('id', ",
-            $t,
-            ".id, 'user', ",
-            user_ref!($a),
-            ", 'text', ",
-            $t,
-            ".text, ",
-            $extra,
-            "'created', rp_us(",
-            $t,
-            ".created))"
-        )
-    };
-}
-
-/// `{id, user_id, date, text, created}` of the memo row aliased `$m`.
-macro_rules! memo_doc {
-    ($m:literal) => {
-        concat!(
-            "json_build_object('id', ",
-            $m,
-            ".id, 'user_id', ",
-            $m,
-            ".user_id, 'date', rp_us(",
-            $m,
-            ".date), 'text', ",
-            $m,
-            ".text, 'created', rp_us(",
-            $m,
-            ".created))"
-        )
-    };
-}
-
-/// `file` of the files row aliased `$f`.
-macro_rules! file_doc {
-    ($f:literal) => {
-        concat!(
-            "json_build_object('id', ",
-            $f,
-            ".id, 'name', ",
-            $f,
-            ".name, 'content_type', ",
-            $f,
-            ".content_type, 'size', ",
-            $f,
-            ".size, 'url', '/api/projects/' || ",
-            $f,
-            ".project_id || '/files/' || ",
-            $f,
-            ".id, 'created', rp_us(",
-            $f,
-            ".created))"
-        )
-    };
-}
-
-/// `feedback_summary` of the project row aliased `p`.
-macro_rules! feedback_doc {
-    () => {
-        concat!(
-            "json_build_object(
-        'video', (SELECT ",
-            file_doc!("f"),
-            " FROM files f WHERE f.project_id = p.id AND f.kind = 'video'
-                  ORDER BY f.id DESC LIMIT 1),
-        'comment_count', (SELECT count(*) FROM comments c WHERE c.project_id = p.id),
-        'message_count', (SELECT count(*) FROM messages ms WHERE ms.project_id = p.id),
-        'recent_messages', COALESCE((
-            SELECT json_agg(r.doc ORDER BY r.created DESC, r.id DESC)
-            FROM (SELECT ms.created, ms.id, ",
-            thread_item!("ms", "mu", ""),
-            " AS doc
-                  FROM messages ms JOIN users mu ON mu.id = ms.user_id
-                  WHERE ms.project_id = p.id
-                  ORDER BY ms.created DESC, ms.id DESC LIMIT 5) r), '[]'::json))"
-        )
-    };
-}
-
-/// The condition that user `$user` is the owner of the `projects` row being changed, or one of
-/// its members with a role in `$roles` (a SQL list of role names).
-macro_rules! changed_by {
-    ($user:literal, $roles:literal) => {
-        concat!(
-            "(projects.owner_id = ",
-            $user,
-            "::bigint OR EXISTS (SELECT 1 FROM members m WHERE m.project_id = projects.id
-                AND m.user_id = ",
-            $user,
-            "::bigint AND m.role IN (",
-            $roles,
-            ")))"
-        )
-    };
-}
-
-/// The condition that user `$user` takes part in project `$project` (owner or member).
-macro_rules! takes_part {
-    ($project:literal, $user:literal) => {
-        concat!(
-            "(EXISTS (SELECT 1 FROM projects p WHERE p.id = ",
-            $project,
-            "::bigint AND p.owner_id = ",
-            $user,
-            "::bigint) OR EXISTS (SELECT 1 FROM members m WHERE m.project_id = ",
-            $project,
-            "::bigint AND m.user_id = ",
-            $user,
-            "::bigint))"
-        )
-    };
-}
-
+pub mod admin;
 pub mod feedback;
 pub mod files;
 pub mod members;
@@ -181,8 +14,51 @@ pub mod memos;
 pub mod projects;
 pub mod users;
 
+use reelplan_domain::Timestamp;
+use reelplan_store::stats::run;
+use reelplan_store::StoreResult;
+use serde::de::DeserializeOwned;
+use sqlx::postgres::PgArguments;
+use sqlx::query::QueryScalar;
+use sqlx::{PgPool, Postgres};
+
 /// "Now" as the store writes it: UTC, truncated to microseconds like the column.
 pub(crate) fn now() -> Timestamp {
     use chrono::SubsecRound;
     chrono::Utc::now().trunc_subsecs(6)
+}
+
+/// A statement whose one column is a JSON document.
+pub(crate) type DocQuery<'q> = QueryScalar<'q, Postgres, String, PgArguments>;
+
+/// Runs `sql` with the parameters `bind` adds and parses the document of its one row.
+pub(crate) async fn fetch_doc<'q, T: DeserializeOwned>(
+    pool: &PgPool,
+    sql: &'static str,
+    bind: impl FnOnce(DocQuery<'q>) -> DocQuery<'q> + Send,
+) -> StoreResult<T> {
+    let query = bind(sqlx::query_scalar(sql));
+    Ok(serde_json::from_str(&run(sql, query.fetch_one(pool)).await?)?)
+}
+
+/// Runs `sql` with the parameters `bind` adds and parses the document of its row, if any.
+pub(crate) async fn fetch_opt_doc<'q, T: DeserializeOwned>(
+    pool: &PgPool,
+    sql: &'static str,
+    bind: impl FnOnce(DocQuery<'q>) -> DocQuery<'q> + Send,
+) -> StoreResult<Option<T>> {
+    let query = bind(sqlx::query_scalar(sql));
+    let document = run(sql, query.fetch_optional(pool)).await?;
+    Ok(document.as_deref().map(serde_json::from_str).transpose()?)
+}
+
+/// Runs `sql` with the parameters `bind` adds and parses the document of each row.
+pub(crate) async fn fetch_docs<'q, T: DeserializeOwned>(
+    pool: &PgPool,
+    sql: &'static str,
+    bind: impl FnOnce(DocQuery<'q>) -> DocQuery<'q> + Send,
+) -> StoreResult<Vec<T>> {
+    let query = bind(sqlx::query_scalar(sql));
+    let documents = run(sql, query.fetch_all(pool)).await?;
+    documents.iter().map(|document| Ok(serde_json::from_str(document)?)).collect()
 }

@@ -1,14 +1,15 @@
-//! Projects: the caller's list, the detail document, the access list, and the writes.
+//! Projects: the caller's list, the detail document, and the project's own writes.
 
+use async_trait::async_trait;
 use reelplan_domain::{Phase, PhaseDates, ProjectId, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{
-    FeedbackSummary, MembershipPage, NewProject, PageRequest, ProjectAccess, ProjectCore,
-    ProjectDetail, ProjectFilter, ProjectPatch, ProjectSummary, StoreError, StoreResult, UserRef,
+    FeedbackSummary, MembershipPage, NewProject, PageRequest, ProjectCore, ProjectDetail,
+    ProjectFilter, ProjectPatch, ProjectSummary, Projects, StoreError, StoreResult,
 };
-use sqlx::PgPool;
 
-use super::now;
+use super::{fetch_doc, fetch_docs, fetch_opt_doc, now};
+use crate::PgStore;
 
 /// The list of user $1's projects (owned or member of), newest first. Filters: $2 an ILIKE
 /// pattern on the name, $3 active_from, $4 active_to; cursor $5/$6 (created, id); $7 limit.
@@ -105,20 +106,6 @@ FROM projects p JOIN users u ON u.id = p.owner_id
 WHERE p.id = ANY($1::bigint[])"
 );
 
-/// The access list of project $1.
-pub const ACCESS: &str =
-    concat!("SELECT ", access_doc!(), "::text FROM projects p WHERE p.id = $1::bigint");
-
-/// `[access, user or null]`: project $1's access list and the user with email $2.
-pub const INVITE_CONTEXT: &str = concat!(
-    "SELECT json_build_array(",
-    access_doc!(),
-    ", (SELECT ",
-    user_ref!("u"),
-    " FROM users u WHERE u.email = $2::text))::text
-FROM projects p WHERE p.id = $1::bigint"
-);
-
 /// Inserts a project: $1 owner, $2-$6 fields, $7 now, $8-$23 the phase dates in phase order.
 pub const CREATE: &str = "
 INSERT INTO projects (owner_id, name, manager, consumer, description, color, created, updated,
@@ -180,7 +167,7 @@ pub const SET_PHASE: [&str; 8] = [
 /// whether it existed. The files' rows go in the same statement, their keys taken as they go;
 /// members, feedback and memos by cascade. Files do not cascade: a file row committed while
 /// this ran (so invisible to it) fails it with a foreign-key violation rather than vanish
-/// without its key; see [`delete`].
+/// without its key; see [`Projects::delete_project`].
 pub const DELETE: &str = "\
 WITH gone AS (DELETE FROM projects WHERE id = $1::bigint RETURNING id),
 objects AS (DELETE FROM files f USING gone WHERE f.project_id = gone.id RETURNING f.storage_key)
@@ -200,149 +187,126 @@ pub fn contains_pattern(q: &str) -> String {
     pattern
 }
 
-pub(crate) async fn list(
-    pool: &PgPool,
-    viewer: UserId,
-    filter: &ProjectFilter,
-    page: PageRequest,
-) -> StoreResult<Vec<ProjectSummary>> {
-    let query = sqlx::query_scalar::<_, String>(LIST)
-        .bind(viewer.0)
-        .bind(filter.q.as_deref().map(contains_pattern))
-        .bind(filter.active_from)
-        .bind(filter.active_to)
-        .bind(page.after.map(|c| c.created))
-        .bind(page.after.map(|c| c.id))
-        .bind(i64::from(page.limit));
-    let rows = run(LIST, query.fetch_all(pool)).await?;
-    rows.iter().map(|text| Ok(serde_json::from_str(text)?)).collect()
-}
-
-pub(crate) async fn detail(pool: &PgPool, id: ProjectId) -> StoreResult<Option<ProjectDetail>> {
-    let query = sqlx::query_scalar::<_, String>(DETAIL).bind(id.0);
-    let text = run(DETAIL, query.fetch_optional(pool)).await?;
-    Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
-}
-
-pub(crate) async fn feedback(pool: &PgPool, id: ProjectId) -> StoreResult<Option<FeedbackSummary>> {
-    let query = sqlx::query_scalar::<_, String>(FEEDBACK).bind(id.0);
-    let text = run(FEEDBACK, query.fetch_optional(pool)).await?;
-    Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
-}
-
-pub(crate) async fn memberships_page(
-    pool: &PgPool,
-    viewer: UserId,
-    page: PageRequest,
-) -> StoreResult<MembershipPage> {
-    let query = sqlx::query_scalar::<_, String>(MEMBERSHIPS_PAGE)
-        .bind(viewer.0)
-        .bind(page.after.map(|c| c.created))
-        .bind(page.after.map(|c| c.id))
-        .bind(i64::from(page.limit));
-    let text = run(MEMBERSHIPS_PAGE, query.fetch_one(pool)).await?;
-    Ok(serde_json::from_str(&text)?)
-}
-
-pub(crate) async fn summaries(pool: &PgPool, ids: &[ProjectId]) -> StoreResult<Vec<ProjectCore>> {
-    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
-    let query = sqlx::query_scalar::<_, String>(SUMMARIES).bind(ids);
-    let rows = run(SUMMARIES, query.fetch_all(pool)).await?;
-    rows.iter().map(|text| Ok(serde_json::from_str(text)?)).collect()
-}
-
-pub(crate) async fn access(pool: &PgPool, id: ProjectId) -> StoreResult<Option<ProjectAccess>> {
-    let query = sqlx::query_scalar::<_, String>(ACCESS).bind(id.0);
-    let text = run(ACCESS, query.fetch_optional(pool)).await?;
-    Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
-}
-
-pub(crate) async fn invite_context(
-    pool: &PgPool,
-    id: ProjectId,
-    email: &str,
-) -> StoreResult<Option<(ProjectAccess, Option<UserRef>)>> {
-    let query = sqlx::query_scalar::<_, String>(INVITE_CONTEXT).bind(id.0).bind(email);
-    let text = run(INVITE_CONTEXT, query.fetch_optional(pool)).await?;
-    Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
-}
-
-pub(crate) async fn create(
-    pool: &PgPool,
-    owner: UserId,
-    project: &NewProject,
-) -> StoreResult<ProjectId> {
-    let mut query = sqlx::query_scalar::<_, i64>(CREATE)
-        .bind(owner.0)
-        .bind(&project.name)
-        .bind(&project.manager)
-        .bind(&project.consumer)
-        .bind(&project.description)
-        .bind(&project.color)
-        .bind(now());
-    for dates in &project.phases {
-        query = query.bind(dates.start_date).bind(dates.end_date);
-    }
-    Ok(ProjectId(run(CREATE, query.fetch_one(pool)).await?))
-}
-
-pub(crate) async fn update(
-    pool: &PgPool,
-    id: ProjectId,
-    patch: &ProjectPatch,
-    by: UserId,
-) -> StoreResult<bool> {
-    let query = sqlx::query(UPDATE)
-        .bind(id.0)
-        .bind(&patch.name)
-        .bind(&patch.manager)
-        .bind(&patch.consumer)
-        .bind(&patch.description)
-        .bind(patch.color.is_some())
-        .bind(patch.color.as_ref().and_then(|c| c.as_deref()))
-        .bind(now())
-        .bind(by.0);
-    Ok(run(UPDATE, query.execute(pool)).await?.rows_affected() > 0)
-}
-
-pub(crate) async fn set_phase(
-    pool: &PgPool,
-    id: ProjectId,
-    phase: Phase,
-    dates: PhaseDates,
-    by: UserId,
-) -> StoreResult<bool> {
-    let sql = SET_PHASE[phase.index()];
-    let query = sqlx::query(sql)
-        .bind(id.0)
-        .bind(dates.start_date)
-        .bind(dates.end_date)
-        .bind(now())
-        .bind(by.0);
-    Ok(run(sql, query.execute(pool)).await?.rows_affected() > 0)
-}
-
 /// Rounds of [`DELETE`] while uploads keep recording files into the project.
 const DELETE_ATTEMPTS: u32 = 8;
 
-/// Runs [`DELETE`], again when a file was recorded while it ran (the statement sees it the
-/// next time): one statement unless an upload races the delete.
-pub(crate) async fn delete(pool: &PgPool, id: ProjectId) -> StoreResult<Option<Vec<String>>> {
-    let mut attempt = 1;
-    loop {
-        let query = sqlx::query_as::<_, (Option<Vec<String>>, bool)>(DELETE).bind(id.0);
-        match run(DELETE, query.fetch_one(pool)).await {
-            // The statement always answers one row: NotFound is the files' foreign key.
-            Err(StoreError::NotFound) if attempt < DELETE_ATTEMPTS => {
-                attempt += 1;
-                tracing::debug!(attempt, "a file was recorded during a project delete; again");
-            }
-            Err(StoreError::NotFound) => {
-                return Err(StoreError::Conflict { constraint: "files_project_id_fkey".into() })
-            }
-            outcome => {
-                let (keys, existed) = outcome?;
-                return Ok(existed.then(|| keys.unwrap_or_default()));
+#[async_trait]
+impl Projects for PgStore {
+    async fn list_projects(
+        &self,
+        viewer: UserId,
+        filter: &ProjectFilter,
+        page: PageRequest,
+    ) -> StoreResult<Vec<ProjectSummary>> {
+        fetch_docs(&self.pool, LIST, |q| {
+            q.bind(viewer.0)
+                .bind(filter.q.as_deref().map(contains_pattern))
+                .bind(filter.active_from)
+                .bind(filter.active_to)
+                .bind(page.after.map(|c| c.created))
+                .bind(page.after.map(|c| c.id))
+                .bind(i64::from(page.limit))
+        })
+        .await
+    }
+
+    async fn memberships_page(
+        &self,
+        viewer: UserId,
+        page: PageRequest,
+    ) -> StoreResult<MembershipPage> {
+        fetch_doc(&self.pool, MEMBERSHIPS_PAGE, |q| {
+            q.bind(viewer.0)
+                .bind(page.after.map(|c| c.created))
+                .bind(page.after.map(|c| c.id))
+                .bind(i64::from(page.limit))
+        })
+        .await
+    }
+
+    async fn project_summaries(&self, ids: &[ProjectId]) -> StoreResult<Vec<ProjectCore>> {
+        let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        fetch_docs(&self.pool, SUMMARIES, |q| q.bind(ids)).await
+    }
+
+    async fn feedback_summary(&self, id: ProjectId) -> StoreResult<Option<FeedbackSummary>> {
+        fetch_opt_doc(&self.pool, FEEDBACK, |q| q.bind(id.0)).await
+    }
+
+    async fn project_detail(&self, id: ProjectId) -> StoreResult<Option<ProjectDetail>> {
+        fetch_opt_doc(&self.pool, DETAIL, |q| q.bind(id.0)).await
+    }
+
+    async fn create_project(&self, owner: UserId, project: &NewProject) -> StoreResult<ProjectId> {
+        let mut query = sqlx::query_scalar::<_, i64>(CREATE)
+            .bind(owner.0)
+            .bind(&project.name)
+            .bind(&project.manager)
+            .bind(&project.consumer)
+            .bind(&project.description)
+            .bind(&project.color)
+            .bind(now());
+        for dates in &project.phases {
+            query = query.bind(dates.start_date).bind(dates.end_date);
+        }
+        Ok(ProjectId(run(CREATE, query.fetch_one(&self.pool)).await?))
+    }
+
+    async fn update_project(
+        &self,
+        id: ProjectId,
+        patch: &ProjectPatch,
+        by: UserId,
+    ) -> StoreResult<bool> {
+        let query = sqlx::query(UPDATE)
+            .bind(id.0)
+            .bind(&patch.name)
+            .bind(&patch.manager)
+            .bind(&patch.consumer)
+            .bind(&patch.description)
+            .bind(patch.color.is_some())
+            .bind(patch.color.as_ref().and_then(|c| c.as_deref()))
+            .bind(now())
+            .bind(by.0);
+        Ok(run(UPDATE, query.execute(&self.pool)).await?.rows_affected() > 0)
+    }
+
+    async fn set_phase(
+        &self,
+        id: ProjectId,
+        phase: Phase,
+        dates: PhaseDates,
+        by: UserId,
+    ) -> StoreResult<bool> {
+        let sql = SET_PHASE[phase.index()];
+        let query = sqlx::query(sql)
+            .bind(id.0)
+            .bind(dates.start_date)
+            .bind(dates.end_date)
+            .bind(now())
+            .bind(by.0);
+        Ok(run(sql, query.execute(&self.pool)).await?.rows_affected() > 0)
+    }
+
+    /// Runs [`DELETE`], again when a file was recorded while it ran (the statement sees it the
+    /// next time): one statement unless an upload races the delete.
+    async fn delete_project(&self, id: ProjectId) -> StoreResult<Option<Vec<String>>> {
+        let mut attempt = 1;
+        loop {
+            let query = sqlx::query_as::<_, (Option<Vec<String>>, bool)>(DELETE).bind(id.0);
+            match run(DELETE, query.fetch_one(&self.pool)).await {
+                // The statement always answers one row: NotFound is the files' foreign key.
+                Err(StoreError::NotFound) if attempt < DELETE_ATTEMPTS => {
+                    attempt += 1;
+                    tracing::debug!(attempt, "a file was recorded during a project delete; again");
+                }
+                Err(StoreError::NotFound) => {
+                    return Err(StoreError::Conflict { constraint: "files_project_id_fkey".into() })
+                }
+                outcome => {
+                    let (keys, existed) = outcome?;
+                    return Ok(existed.then(|| keys.unwrap_or_default()));
+                }
             }
         }
     }

@@ -1,11 +1,12 @@
 //! Users: sign-up, login, profile, and what a profile change touches.
 
+use async_trait::async_trait;
 use reelplan_domain::{ProjectId, UserId};
 use reelplan_store::stats::run;
-use reelplan_store::{Credentials, Footprint, StoreResult, User};
-use sqlx::PgPool;
+use reelplan_store::{Credentials, Footprint, StoreResult, User, Users};
 
-use super::now;
+use super::{fetch_doc, fetch_opt_doc, now};
+use crate::PgStore;
 
 /// The `user` document of the row aliased `u`.
 macro_rules! user_doc {
@@ -54,45 +55,33 @@ SELECT json_build_array(
     COALESCE((SELECT json_agg(id ORDER BY id) FROM touched), '[]'::json),
     COALESCE((SELECT json_agg(user_id ORDER BY user_id) FROM viewers), '[]'::json))::text";
 
-pub(crate) async fn create(
-    pool: &PgPool,
-    email: &str,
-    nickname: &str,
-    hash: &str,
-) -> StoreResult<User> {
-    let query =
-        sqlx::query_scalar::<_, String>(CREATE).bind(email).bind(nickname).bind(hash).bind(now());
-    let text = run(CREATE, query.fetch_one(pool)).await?;
-    Ok(serde_json::from_str(&text)?)
-}
+#[async_trait]
+impl Users for PgStore {
+    async fn create_user(&self, email: &str, nickname: &str, hash: &str) -> StoreResult<User> {
+        fetch_doc(&self.pool, CREATE, |q| q.bind(email).bind(nickname).bind(hash).bind(now())).await
+    }
 
-pub(crate) async fn credentials(pool: &PgPool, email: &str) -> StoreResult<Option<Credentials>> {
-    let query = sqlx::query_as::<_, (String, String)>(CREDENTIALS).bind(email);
-    let Some((user, password_hash)) = run(CREDENTIALS, query.fetch_optional(pool)).await? else {
-        return Ok(None);
-    };
-    Ok(Some(Credentials { user: serde_json::from_str(&user)?, password_hash }))
-}
+    async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>> {
+        let query = sqlx::query_as::<_, (String, String)>(CREDENTIALS).bind(email);
+        let Some((user, password_hash)) =
+            run(CREDENTIALS, query.fetch_optional(&self.pool)).await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Credentials { user: serde_json::from_str(&user)?, password_hash }))
+    }
 
-pub(crate) async fn by_id(pool: &PgPool, id: UserId) -> StoreResult<Option<User>> {
-    let query = sqlx::query_scalar::<_, String>(BY_ID).bind(id.0);
-    let text = run(BY_ID, query.fetch_optional(pool)).await?;
-    Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
-}
+    async fn user(&self, id: UserId) -> StoreResult<Option<User>> {
+        fetch_opt_doc(&self.pool, BY_ID, |q| q.bind(id.0)).await
+    }
 
-pub(crate) async fn set_nickname(
-    pool: &PgPool,
-    id: UserId,
-    nickname: &str,
-) -> StoreResult<Option<User>> {
-    let query = sqlx::query_scalar::<_, String>(SET_NICKNAME).bind(id.0).bind(nickname).bind(now());
-    let text = run(SET_NICKNAME, query.fetch_optional(pool)).await?;
-    Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
-}
+    async fn set_nickname(&self, id: UserId, nickname: &str) -> StoreResult<Option<User>> {
+        fetch_opt_doc(&self.pool, SET_NICKNAME, |q| q.bind(id.0).bind(nickname).bind(now())).await
+    }
 
-pub(crate) async fn footprint(pool: &PgPool, id: UserId) -> StoreResult<Footprint> {
-    let query = sqlx::query_scalar::<_, String>(FOOTPRINT).bind(id.0);
-    let text = run(FOOTPRINT, query.fetch_one(pool)).await?;
-    let (projects, list_viewers): (Vec<ProjectId>, Vec<UserId>) = serde_json::from_str(&text)?;
-    Ok(Footprint { projects, list_viewers })
+    async fn footprint(&self, id: UserId) -> StoreResult<Footprint> {
+        let (projects, list_viewers): (Vec<ProjectId>, Vec<UserId>) =
+            fetch_doc(&self.pool, FOOTPRINT, |q| q.bind(id.0)).await?;
+        Ok(Footprint { projects, list_viewers })
+    }
 }

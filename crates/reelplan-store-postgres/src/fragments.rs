@@ -1,0 +1,169 @@
+//! SQL fragments shared by several statements, as macros expanding to string literals so
+//! that every statement stays one `&'static str` built with `concat!`.
+
+/// `{id, email, nickname}` of the user row aliased `$u`.
+macro_rules! user_ref {
+    ($u:literal) => {
+        concat!(
+            "json_build_object('id', ",
+            $u,
+            ".id, 'email', ",
+            $u,
+            ".email, 'nickname', ",
+            $u,
+            ".nickname)"
+        )
+    };
+}
+
+/// The key/value pairs of a project's core document: project aliased `p`, owner aliased `u`.
+macro_rules! project_core_fields {
+    () => {
+        concat!(
+            "'id', p.id, 'name', p.name, 'manager', p.manager, 'consumer', p.consumer,
+            'description', p.description, 'color', p.color, 'owner', ",
+            user_ref!("u"),
+            ", 'member_count', p.member_count,
+            'phases', json_build_array(
+                rp_us(p.basic_plan_start), rp_us(p.basic_plan_end),
+                rp_us(p.story_board_start), rp_us(p.story_board_end),
+                rp_us(p.filming_start), rp_us(p.filming_end),
+                rp_us(p.video_edit_start), rp_us(p.video_edit_end),
+                rp_us(p.post_work_start), rp_us(p.post_work_end),
+                rp_us(p.video_preview_start), rp_us(p.video_preview_end),
+                rp_us(p.confirmation_start), rp_us(p.confirmation_end),
+                rp_us(p.video_delivery_start), rp_us(p.video_delivery_end)),
+            'earliest_start_date', rp_us(p.earliest_start_date),
+            'latest_end_date', rp_us(p.latest_end_date),
+            'created', rp_us(p.created), 'updated', rp_us(p.updated)"
+        )
+    };
+}
+
+/// The access document (`ProjectAccess`) of the project row aliased `p`.
+macro_rules! access_doc {
+    () => {
+        "json_build_object('owner_id', p.owner_id, 'members', COALESCE((
+            SELECT json_agg(json_build_object(
+                       'member_id', m.id, 'user_id', m.user_id, 'role', m.role) ORDER BY m.id)
+            FROM members m WHERE m.project_id = p.id), '[]'::json))"
+    };
+}
+
+/// `{id, user, text, created}` (plus `extra`) of the thread row aliased `$t`, author `$a`.
+macro_rules! thread_item {
+    ($t:literal, $a:literal, $extra:literal) => {
+        concat!(
+            "json_build_object('id', ",
+            $t,
+            ".id, 'user', ",
+            user_ref!($a),
+            ", 'text', ",
+            $t,
+            ".text, ",
+            $extra,
+            "'created', rp_us(",
+            $t,
+            ".created))"
+        )
+    };
+}
+
+/// `{id, user_id, date, text, created}` of the memo row aliased `$m`.
+macro_rules! memo_doc {
+    ($m:literal) => {
+        concat!(
+            "json_build_object('id', ",
+            $m,
+            ".id, 'user_id', ",
+            $m,
+            ".user_id, 'date', rp_us(",
+            $m,
+            ".date), 'text', ",
+            $m,
+            ".text, 'created', rp_us(",
+            $m,
+            ".created))"
+        )
+    };
+}
+
+/// `file` of the files row aliased `$f`.
+macro_rules! file_doc {
+    ($f:literal) => {
+        concat!(
+            "json_build_object('id', ",
+            $f,
+            ".id, 'name', ",
+            $f,
+            ".name, 'content_type', ",
+            $f,
+            ".content_type, 'size', ",
+            $f,
+            ".size, 'url', '/api/projects/' || ",
+            $f,
+            ".project_id || '/files/' || ",
+            $f,
+            ".id, 'created', rp_us(",
+            $f,
+            ".created))"
+        )
+    };
+}
+
+/// `feedback_summary` of the project row aliased `p`.
+macro_rules! feedback_doc {
+    () => {
+        concat!(
+            "json_build_object(
+        'video', (SELECT ",
+            file_doc!("f"),
+            " FROM files f WHERE f.project_id = p.id AND f.kind = 'video'
+                  ORDER BY f.id DESC LIMIT 1),
+        'comment_count', (SELECT count(*) FROM comments c WHERE c.project_id = p.id),
+        'message_count', (SELECT count(*) FROM messages ms WHERE ms.project_id = p.id),
+        'recent_messages', COALESCE((
+            SELECT json_agg(r.doc ORDER BY r.created DESC, r.id DESC)
+            FROM (SELECT ms.created, ms.id, ",
+            thread_item!("ms", "mu", ""),
+            " AS doc
+                  FROM messages ms JOIN users mu ON mu.id = ms.user_id
+                  WHERE ms.project_id = p.id
+                  ORDER BY ms.created DESC, ms.id DESC LIMIT 5) r), '[]'::json))"
+        )
+    };
+}
+
+/// The condition that user `$user` is the owner of the `projects` row being changed, or one of
+/// its members with a role in `$roles` (a SQL list of role names).
+macro_rules! changed_by {
+    ($user:literal, $roles:literal) => {
+        concat!(
+            "(projects.owner_id = ",
+            $user,
+            "::bigint OR EXISTS (SELECT 1 FROM members m WHERE m.project_id = projects.id
+                AND m.user_id = ",
+            $user,
+            "::bigint AND m.role IN (",
+            $roles,
+            ")))"
+        )
+    };
+}
+
+/// The condition that user `$user` takes part in project `$project` (owner or member).
+macro_rules! takes_part {
+    ($project:literal, $user:literal) => {
+        concat!(
+            "(EXISTS (SELECT 1 FROM projects p WHERE p.id = ",
+            $project,
+            "::bigint AND p.owner_id = ",
+            $user,
+            "::bigint) OR EXISTS (SELECT 1 FROM members m WHERE m.project_id = ",
+            $project,
+            "::bigint AND m.user_id = ",
+            $user,
+            "::bigint))"
+        )
+    };
+}
