@@ -1,16 +1,17 @@
 //! The feedback thread: timecoded comments and chat messages.
 
+use async_trait::async_trait;
 use reelplan_domain::{CommentId, ProjectId, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{
-    Comment, FeedbackSummary, Message, PageRequest, ProjectAccess, StoreResult, ThreadPage,
+    Comment, Feedback, FeedbackSummary, Message, PageRequest, ProjectAccess, StoreResult,
+    ThreadPage,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use sqlx::SqlitePool;
 
-use super::parse_opt;
-use crate::{micros, now};
+use super::{fetch_opt_doc, micros, now};
+use crate::SqliteStore;
 
 /// The comments of project ?1 after `(?2, ?3)`, oldest first, at most ?4, as a JSON array.
 macro_rules! comment_items {
@@ -30,8 +31,9 @@ macro_rules! comment_items {
     };
 }
 
-/// A page of comments after `(?2, ?3)`, oldest first, with the access list.
-pub(crate) const COMMENTS_PAGE: &str = concat!(
+/// `{access, items}` of project ?1: comments after cursor ?2/?3 (created, id), oldest first,
+/// at most ?4.
+pub const COMMENTS_PAGE: &str = concat!(
     "SELECT json_object('access', ",
     access_json!(),
     ", 'items', ",
@@ -42,7 +44,7 @@ pub(crate) const COMMENTS_PAGE: &str = concat!(
 
 /// [`COMMENTS_PAGE`] (cursor ?2/?3 null for the first page) and the project's feedback block,
 /// what a comment post reads back.
-pub(crate) const COMMENTS_HEAD: &str = concat!(
+pub const COMMENTS_HEAD: &str = concat!(
     "SELECT json_object('access', ",
     access_json!(),
     ", 'items', ",
@@ -53,8 +55,9 @@ pub(crate) const COMMENTS_HEAD: &str = concat!(
     FROM projects p WHERE p.id = ?1"
 );
 
-/// A page of messages before `(?2, ?3)`, newest first, with the access list.
-pub(crate) const MESSAGES_PAGE: &str = concat!(
+/// `{access, items}` of project ?1: messages before cursor ?2/?3 (created, id), newest first,
+/// at most ?4.
+pub const MESSAGES_PAGE: &str = concat!(
     "SELECT json_object('access', ",
     access_json!(),
     ", 'items', json((
@@ -76,18 +79,20 @@ struct PageDoc<T> {
     items: Vec<T>,
 }
 
+/// A page of [`COMMENTS_PAGE`] or [`MESSAGES_PAGE`].
 async fn page<T: DeserializeOwned>(
-    pool: &SqlitePool,
+    store: &SqliteStore,
     sql: &'static str,
     project: ProjectId,
     page: PageRequest,
 ) -> StoreResult<Option<ThreadPage<T>>> {
-    let query = sqlx::query_scalar::<_, String>(sql)
-        .bind(project.0)
-        .bind(page.after.map(|c| micros(c.created)))
-        .bind(page.after.map(|c| c.id))
-        .bind(i64::from(page.limit));
-    let doc: Option<PageDoc<T>> = parse_opt(run(sql, query.fetch_optional(pool)).await?)?;
+    let doc: Option<PageDoc<T>> = fetch_opt_doc(&store.pool, sql, |q| {
+        q.bind(project.0)
+            .bind(page.after.map(|c| micros(c.created)))
+            .bind(page.after.map(|c| c.id))
+            .bind(i64::from(page.limit))
+    })
+    .await?;
     Ok(doc.map(|doc| ThreadPage { access: doc.access, items: doc.items }))
 }
 
@@ -98,41 +103,8 @@ struct HeadDoc {
     feedback: FeedbackSummary,
 }
 
-/// The first `limit` comments with the access list, and the feedback block; None when the
-/// project does not exist.
-pub async fn comments_head(
-    pool: &SqlitePool,
-    project: ProjectId,
-    limit: u32,
-) -> StoreResult<Option<(ThreadPage<Comment>, FeedbackSummary)>> {
-    let query = sqlx::query_scalar::<_, String>(COMMENTS_HEAD)
-        .bind(project.0)
-        .bind(None::<i64>)
-        .bind(None::<i64>)
-        .bind(i64::from(limit));
-    let doc: Option<HeadDoc> = parse_opt(run(COMMENTS_HEAD, query.fetch_optional(pool)).await?)?;
-    Ok(doc.map(|d| (ThreadPage { access: d.access, items: d.items }, d.feedback)))
-}
-
-/// Comments oldest first; None when the project does not exist.
-pub async fn comments_page(
-    pool: &SqlitePool,
-    project: ProjectId,
-    request: PageRequest,
-) -> StoreResult<Option<ThreadPage<Comment>>> {
-    page(pool, COMMENTS_PAGE, project, request).await
-}
-
-/// Messages newest first; None when the project does not exist.
-pub async fn messages_page(
-    pool: &SqlitePool,
-    project: ProjectId,
-    request: PageRequest,
-) -> StoreResult<Option<ThreadPage<Message>>> {
-    page(pool, MESSAGES_PAGE, project, request).await
-}
-
-const ADD_COMMENT: &str = concat!(
+/// Posts a comment on project ?1 by ?2: text ?3, timecode ?4, at ?5.
+pub const ADD_COMMENT: &str = concat!(
     "
     INSERT INTO comments (project_id, user_id, text, timecode, created)
     SELECT ?1, ?2, ?3, ?4, ?5 WHERE ",
@@ -145,48 +117,14 @@ const ADD_COMMENT: &str = concat!(
         'text', text, 'timecode', timecode, 'created', created)"
 );
 
-/// Posts a comment if the author takes part in the project; None otherwise.
-pub async fn add_comment(
-    pool: &SqlitePool,
-    project: ProjectId,
-    author: UserId,
-    text: &str,
-    timecode: Option<f64>,
-) -> StoreResult<Option<Comment>> {
-    let query = sqlx::query_scalar::<_, String>(ADD_COMMENT)
-        .bind(project.0)
-        .bind(author.0)
-        .bind(text)
-        .bind(timecode)
-        .bind(now());
-    parse_opt(run(ADD_COMMENT, query.fetch_optional(pool)).await?)
-}
+/// The author of comment ?2 on project ?1.
+pub const COMMENT_AUTHOR: &str = "SELECT user_id FROM comments WHERE id = ?2 AND project_id = ?1";
 
-const COMMENT_AUTHOR: &str = "SELECT user_id FROM comments WHERE id = ?2 AND project_id = ?1";
+/// Deletes comment ?2 of project ?1.
+pub const DELETE_COMMENT: &str = "DELETE FROM comments WHERE id = ?2 AND project_id = ?1";
 
-/// A comment's author; None when there is no such comment on this project.
-pub async fn comment_author(
-    pool: &SqlitePool,
-    project: ProjectId,
-    id: CommentId,
-) -> StoreResult<Option<UserId>> {
-    let query = sqlx::query_scalar::<_, i64>(COMMENT_AUTHOR).bind(project.0).bind(id.0);
-    Ok(run(COMMENT_AUTHOR, query.fetch_optional(pool)).await?.map(UserId))
-}
-
-const DELETE_COMMENT: &str = "DELETE FROM comments WHERE id = ?2 AND project_id = ?1";
-
-/// Deletes a comment; false when there was none on this project.
-pub async fn delete_comment(
-    pool: &SqlitePool,
-    project: ProjectId,
-    id: CommentId,
-) -> StoreResult<bool> {
-    let query = sqlx::query(DELETE_COMMENT).bind(project.0).bind(id.0);
-    Ok(run(DELETE_COMMENT, query.execute(pool)).await?.rows_affected() > 0)
-}
-
-const ADD_MESSAGE: &str = concat!(
+/// Posts a message on project ?1 by ?2: text ?3, at ?4.
+pub const ADD_MESSAGE: &str = concat!(
     "
     INSERT INTO messages (project_id, user_id, text, created)
     SELECT ?1, ?2, ?3, ?4 WHERE ",
@@ -199,17 +137,72 @@ const ADD_MESSAGE: &str = concat!(
         'text', text, 'created', created)"
 );
 
-/// Posts a message if the author takes part in the project; None otherwise.
-pub async fn add_message(
-    pool: &SqlitePool,
-    project: ProjectId,
-    author: UserId,
-    text: &str,
-) -> StoreResult<Option<Message>> {
-    let query = sqlx::query_scalar::<_, String>(ADD_MESSAGE)
-        .bind(project.0)
-        .bind(author.0)
-        .bind(text)
-        .bind(now());
-    parse_opt(run(ADD_MESSAGE, query.fetch_optional(pool)).await?)
+#[async_trait]
+impl Feedback for SqliteStore {
+    async fn comments_page(
+        &self,
+        project: ProjectId,
+        request: PageRequest,
+    ) -> StoreResult<Option<ThreadPage<Comment>>> {
+        page(self, COMMENTS_PAGE, project, request).await
+    }
+
+    async fn messages_page(
+        &self,
+        project: ProjectId,
+        request: PageRequest,
+    ) -> StoreResult<Option<ThreadPage<Message>>> {
+        page(self, MESSAGES_PAGE, project, request).await
+    }
+
+    async fn comments_head(
+        &self,
+        project: ProjectId,
+        limit: u32,
+    ) -> StoreResult<Option<(ThreadPage<Comment>, FeedbackSummary)>> {
+        let doc: Option<HeadDoc> = fetch_opt_doc(&self.pool, COMMENTS_HEAD, |q| {
+            q.bind(project.0).bind(None::<i64>).bind(None::<i64>).bind(i64::from(limit))
+        })
+        .await?;
+        Ok(doc.map(|d| (ThreadPage { access: d.access, items: d.items }, d.feedback)))
+    }
+
+    async fn add_comment(
+        &self,
+        project: ProjectId,
+        author: UserId,
+        text: &str,
+        timecode: Option<f64>,
+    ) -> StoreResult<Option<Comment>> {
+        fetch_opt_doc(&self.pool, ADD_COMMENT, |q| {
+            q.bind(project.0).bind(author.0).bind(text).bind(timecode).bind(now())
+        })
+        .await
+    }
+
+    async fn comment_author(
+        &self,
+        project: ProjectId,
+        id: CommentId,
+    ) -> StoreResult<Option<UserId>> {
+        let query = sqlx::query_scalar::<_, i64>(COMMENT_AUTHOR).bind(project.0).bind(id.0);
+        Ok(run(COMMENT_AUTHOR, query.fetch_optional(&self.pool)).await?.map(UserId))
+    }
+
+    async fn delete_comment(&self, project: ProjectId, id: CommentId) -> StoreResult<bool> {
+        let query = sqlx::query(DELETE_COMMENT).bind(project.0).bind(id.0);
+        Ok(run(DELETE_COMMENT, query.execute(&self.pool)).await?.rows_affected() > 0)
+    }
+
+    async fn add_message(
+        &self,
+        project: ProjectId,
+        author: UserId,
+        text: &str,
+    ) -> StoreResult<Option<Message>> {
+        fetch_opt_doc(&self.pool, ADD_MESSAGE, |q| {
+            q.bind(project.0).bind(author.0).bind(text).bind(now())
+        })
+        .await
+    }
 }

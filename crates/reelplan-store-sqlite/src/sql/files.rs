@@ -1,14 +1,16 @@
 //! Project files and the feedback video: rows written only once their object is complete.
 
+use async_trait::async_trait;
 use reelplan_domain::{FileId, ProjectId};
 use reelplan_store::stats::run;
-use reelplan_store::{FileAccess, FileMeta, NewFile, StoreResult, VideoReplaced};
-use sqlx::SqlitePool;
+use reelplan_store::{FileAccess, FileMeta, Files, NewFile, StoreResult, VideoReplaced};
 
-use super::{parse, parse_opt};
-use crate::{now, time};
+use super::{fetch_opt_doc, now, time};
+use crate::SqliteStore;
 
-pub(crate) const ADD: &str = "
+/// Records a file (kind 'file') of project ?1: name ?2, content type ?3, size ?4, key ?5, at
+/// ?6, unless the project holds ?7 files already.
+pub const ADD: &str = "
     INSERT INTO files (project_id, kind, name, content_type, size, storage_key, created)
     SELECT ?1, 'file', ?2, ?3, ?4, ?5, ?6
     WHERE (SELECT count(*) FROM files WHERE project_id = ?1 AND kind = 'file') < ?7
@@ -43,46 +45,17 @@ where
         .bind(now())
 }
 
-/// Records a file (kind 'file') unless the project holds `cap` already (None); `NotFound`
-/// when the project does not exist.
-pub async fn add(
-    pool: &SqlitePool,
-    project: ProjectId,
-    file: &NewFile,
-    cap: u32,
-) -> StoreResult<Option<FileMeta>> {
-    let query = new_file_row::<(i64, i64)>(ADD, project, file).bind(i64::from(cap));
-    let Some((id, created)) = run(ADD, query.fetch_optional(pool)).await? else {
-        return Ok(None);
-    };
-    meta(project, id, file, created).map(Some)
-}
-
-/// The new video row carries the keys of the videos it replaces; the `files_one_video` trigger
-/// (migration 0006) deletes their rows within this same statement.
-pub(crate) const SET_VIDEO: &str = "
+/// Records the new feedback video of project ?1 (parameters as [`ADD`]); the new row carries
+/// the keys of the videos it replaces, and the `files_one_video` trigger (migration 0006)
+/// deletes their rows within this same statement.
+pub const SET_VIDEO: &str = "
     INSERT INTO files (project_id, kind, name, content_type, size, storage_key, created, replaced)
     SELECT ?1, 'video', ?2, ?3, ?4, ?5, ?6,
            (SELECT json_group_array(storage_key) FROM files WHERE project_id = ?1 AND kind = 'video')
     RETURNING id, created, replaced";
 
-/// Records the project's new feedback video and deletes the rows of the ones it replaces,
-/// returning their keys; `NotFound` when the project does not exist.
-pub async fn set_video(
-    pool: &SqlitePool,
-    project: ProjectId,
-    file: &NewFile,
-) -> StoreResult<VideoReplaced> {
-    let query = new_file_row::<(i64, i64, Option<String>)>(SET_VIDEO, project, file);
-    let (id, created, replaced) = run(SET_VIDEO, query.fetch_one(pool)).await?;
-    let replaced = match replaced {
-        Some(keys) => parse(&keys)?,
-        None => Vec::new(),
-    };
-    Ok(VideoReplaced { video: meta(project, id, file, created)?, replaced })
-}
-
-pub(crate) const FILE: &str = concat!(
+/// The access list of project ?1 and its file ?2 (either kind) with the storage key.
+pub const FILE: &str = concat!(
     "SELECT json_object('access', ",
     access_json!(),
     ", 'file', json((SELECT json_object('meta', ",
@@ -92,43 +65,49 @@ pub(crate) const FILE: &str = concat!(
     FROM projects p WHERE p.id = ?1"
 );
 
-/// The access list and one file (either kind) of a project; None when no such project.
-pub async fn file(
-    pool: &SqlitePool,
-    project: ProjectId,
-    id: FileId,
-) -> StoreResult<Option<FileAccess>> {
-    let query = sqlx::query_scalar::<_, String>(FILE).bind(project.0).bind(id.0);
-    parse_opt(run(FILE, query.fetch_optional(pool)).await?)
-}
+/// Deletes file ?2 (either kind) of project ?1, returning its storage key.
+pub const DELETE: &str =
+    "DELETE FROM files WHERE id = ?2 AND project_id = ?1 RETURNING storage_key";
 
-const DELETE: &str = "DELETE FROM files WHERE id = ?2 AND project_id = ?1 RETURNING storage_key";
+/// The storage keys of every file of project ?1.
+pub const PROJECT_KEYS: &str = "SELECT storage_key FROM files WHERE project_id = ?1 ORDER BY id";
 
-/// Deletes a file (either kind), returning its storage key; None when none on this project.
-pub async fn delete(
-    pool: &SqlitePool,
-    project: ProjectId,
-    id: FileId,
-) -> StoreResult<Option<String>> {
-    let query = sqlx::query_scalar::<_, String>(DELETE).bind(project.0).bind(id.0);
-    run(DELETE, query.fetch_optional(pool)).await
-}
+#[async_trait]
+impl Files for SqliteStore {
+    async fn add_file(
+        &self,
+        project: ProjectId,
+        file: &NewFile,
+        cap: u32,
+    ) -> StoreResult<Option<FileMeta>> {
+        let query = new_file_row::<(i64, i64)>(ADD, project, file).bind(i64::from(cap));
+        let Some((id, created)) = run(ADD, query.fetch_optional(&self.pool)).await? else {
+            return Ok(None);
+        };
+        meta(project, id, file, created).map(Some)
+    }
 
-/// Those of the storage keys in the JSON array ?1 that a file row names (by the index
-/// `files_storage_key`).
-pub const NAMED_KEYS: &str =
-    "SELECT storage_key FROM files WHERE storage_key IN (SELECT value FROM json_each(?1))";
+    async fn set_video(&self, project: ProjectId, file: &NewFile) -> StoreResult<VideoReplaced> {
+        let query = new_file_row::<(i64, i64, Option<String>)>(SET_VIDEO, project, file);
+        let (id, created, replaced) = run(SET_VIDEO, query.fetch_one(&self.pool)).await?;
+        let replaced = match replaced {
+            Some(keys) => serde_json::from_str(&keys)?,
+            None => Vec::new(),
+        };
+        Ok(VideoReplaced { video: meta(project, id, file, created)?, replaced })
+    }
 
-const PROJECT_KEYS: &str = "SELECT storage_key FROM files WHERE project_id = ?1 ORDER BY id";
+    async fn file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<FileAccess>> {
+        fetch_opt_doc(&self.pool, FILE, |q| q.bind(project.0).bind(id.0)).await
+    }
 
-/// The storage keys of every file of a project.
-pub async fn project_keys(pool: &SqlitePool, project: ProjectId) -> StoreResult<Vec<String>> {
-    let query = sqlx::query_scalar::<_, String>(PROJECT_KEYS).bind(project.0);
-    run(PROJECT_KEYS, query.fetch_all(pool)).await
-}
+    async fn delete_file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<String>> {
+        let query = sqlx::query_scalar::<_, String>(DELETE).bind(project.0).bind(id.0);
+        run(DELETE, query.fetch_optional(&self.pool)).await
+    }
 
-pub async fn named_keys(pool: &SqlitePool, keys: &[String]) -> StoreResult<Vec<String>> {
-    let keys = serde_json::to_string(keys)?;
-    let query = sqlx::query_scalar::<_, String>(NAMED_KEYS).bind(keys);
-    run(NAMED_KEYS, query.fetch_all(pool)).await
+    async fn project_file_keys(&self, project: ProjectId) -> StoreResult<Vec<String>> {
+        let query = sqlx::query_scalar::<_, String>(PROJECT_KEYS).bind(project.0);
+        run(PROJECT_KEYS, query.fetch_all(&self.pool)).await
+    }
 }

@@ -1,19 +1,20 @@
 //! Projects: the caller's list, the detail document, and the project's own writes.
 
+use async_trait::async_trait;
 use reelplan_domain::{Phase, PhaseDates, ProjectId, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{
     FeedbackSummary, MembershipPage, NewProject, PageRequest, ProjectCore, ProjectDetail,
-    ProjectFilter, ProjectPatch, ProjectSummary, StoreResult,
+    ProjectFilter, ProjectPatch, ProjectSummary, Projects, StoreResult,
 };
-use sqlx::SqlitePool;
 
-use super::{parse, parse_opt};
-use crate::{micros, now};
+use super::{fetch_doc, fetch_docs, fetch_opt_doc, micros, now};
+use crate::SqliteStore;
 
-/// The caller's projects (owned, then member of; a user is never both), with their role, the
-/// filters and the keyset position. `instr` keeps `%` and `_` in `q` literal.
-pub(crate) const LIST: &str = concat!(
+/// The list of user ?1's projects (owned, then member of; a user is never both), newest first,
+/// with their role. Filters: ?2 a substring of the name (`instr` keeps `%` and `_` literal), ?3
+/// active_from, ?4 active_to; cursor ?5/?6 (created, id); ?7 limit.
+pub const LIST: &str = concat!(
     "
     WITH mine (project_id, my_role) AS (
         SELECT id, 'owner' FROM projects WHERE owner_id = ?1
@@ -34,26 +35,8 @@ pub(crate) const LIST: &str = concat!(
     LIMIT ?7"
 );
 
-/// One page of the viewer's project list, newest first.
-pub async fn list(
-    pool: &SqlitePool,
-    viewer: UserId,
-    filter: &ProjectFilter,
-    page: PageRequest,
-) -> StoreResult<Vec<ProjectSummary>> {
-    let query = sqlx::query_scalar::<_, String>(LIST)
-        .bind(viewer.0)
-        .bind(filter.q.as_deref())
-        .bind(filter.active_from.map(micros))
-        .bind(filter.active_to.map(micros))
-        .bind(page.after.map(|c| micros(c.created)))
-        .bind(page.after.map(|c| c.id))
-        .bind(i64::from(page.limit));
-    run(LIST, query.fetch_all(pool)).await?.iter().map(|doc| parse(doc)).collect()
-}
-
-/// The whole detail document of one project.
-pub(crate) const DETAIL: &str = concat!(
+/// The whole detail document of project ?1.
+pub const DETAIL: &str = concat!(
     "SELECT json_object(",
     project_core_fields!(),
     ",
@@ -82,25 +65,12 @@ pub(crate) const DETAIL: &str = concat!(
     WHERE p.id = ?1"
 );
 
-/// A project's detail; None when it does not exist.
-pub async fn detail(pool: &SqlitePool, id: ProjectId) -> StoreResult<Option<ProjectDetail>> {
-    let query = sqlx::query_scalar::<_, String>(DETAIL).bind(id.0);
-    parse_opt(run(DETAIL, query.fetch_optional(pool)).await?)
-}
-
-/// The feedback block of one project.
-pub(crate) const FEEDBACK: &str =
-    concat!("SELECT ", feedback_json!(), " FROM projects p WHERE p.id = ?1");
-
-/// A project's feedback block; None when it does not exist.
-pub async fn feedback(pool: &SqlitePool, id: ProjectId) -> StoreResult<Option<FeedbackSummary>> {
-    let query = sqlx::query_scalar::<_, String>(FEEDBACK).bind(id.0);
-    parse_opt(run(FEEDBACK, query.fetch_optional(pool)).await?)
-}
+/// The feedback block of project ?1.
+pub const FEEDBACK: &str = concat!("SELECT ", feedback_json!(), " FROM projects p WHERE p.id = ?1");
 
 /// `{entries, page}`: every project of user ?1's list as `[id, role, created]` in list order,
 /// and the page after cursor ?2/?3 (created, id) of at most ?4 of them as core documents.
-pub(crate) const MEMBERSHIPS_PAGE: &str = concat!(
+pub const MEMBERSHIPS_PAGE: &str = concat!(
     "
     WITH mine (project_id, my_role, created) AS (
         SELECT id, 'owner', created FROM projects WHERE owner_id = ?1
@@ -127,22 +97,8 @@ pub(crate) const MEMBERSHIPS_PAGE: &str = concat!(
                 LIMIT ?4))))"
 );
 
-/// The viewer's memberships and one page of their list.
-pub async fn memberships_page(
-    pool: &SqlitePool,
-    viewer: UserId,
-    page: PageRequest,
-) -> StoreResult<MembershipPage> {
-    let query = sqlx::query_scalar::<_, String>(MEMBERSHIPS_PAGE)
-        .bind(viewer.0)
-        .bind(page.after.map(|c| micros(c.created)))
-        .bind(page.after.map(|c| c.id))
-        .bind(i64::from(page.limit));
-    parse(&run(MEMBERSHIPS_PAGE, query.fetch_one(pool)).await?)
-}
-
 /// The core documents of the projects whose ids are in the JSON array ?1.
-pub(crate) const SUMMARIES: &str = concat!(
+pub const SUMMARIES: &str = concat!(
     "SELECT json_object(",
     project_core_fields!(),
     ")
@@ -150,14 +106,9 @@ pub(crate) const SUMMARIES: &str = concat!(
     WHERE p.id IN (SELECT value FROM json_each(?1))"
 );
 
-/// The core documents of these projects; deleted ones are absent.
-pub async fn summaries(pool: &SqlitePool, ids: &[ProjectId]) -> StoreResult<Vec<ProjectCore>> {
-    let ids = serde_json::to_string(&ids.iter().map(|id| id.0).collect::<Vec<_>>())?;
-    let query = sqlx::query_scalar::<_, String>(SUMMARIES).bind(ids);
-    run(SUMMARIES, query.fetch_all(pool)).await?.iter().map(|doc| parse(doc)).collect()
-}
-
-const CREATE: &str = "
+/// Inserts a project: ?1 owner, ?2-?6 fields, ?7 now, ?8-?23 the phase dates in phase order.
+/// An unknown owner is a foreign-key violation, hence `NotFound`.
+pub const CREATE: &str = "
     INSERT INTO projects (
         owner_id, name, manager, consumer, description, color, created, updated,
         basic_plan_start, basic_plan_end, story_board_start, story_board_end,
@@ -169,28 +120,9 @@ const CREATE: &str = "
             ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)
     RETURNING id";
 
-/// Inserts a project; an unknown owner is a foreign-key violation, hence `NotFound`.
-pub async fn create(
-    pool: &SqlitePool,
-    owner: UserId,
-    project: &NewProject,
-) -> StoreResult<ProjectId> {
-    let mut query = sqlx::query_scalar::<_, i64>(CREATE)
-        .bind(owner.0)
-        .bind(&project.name)
-        .bind(&project.manager)
-        .bind(&project.consumer)
-        .bind(&project.description)
-        .bind(project.color.as_deref())
-        .bind(now());
-    for dates in &project.phases {
-        query = query.bind(dates.start_date.map(micros)).bind(dates.end_date.map(micros));
-    }
-    run(CREATE, query.fetch_one(pool)).await.map(ProjectId)
-}
-
-/// `?6` says whether the color changes at all, `?7` is the new color (null clears it).
-const UPDATE: &str = concat!(
+/// Patches project ?1 at ?8 if user ?9 is its owner or a manager: a null ?2-?5 keeps the
+/// field; ?6 says whether ?7 replaces the color (a null ?7 clears it).
+pub const UPDATE: &str = concat!(
     "
     UPDATE projects SET
         name = coalesce(?2, name),
@@ -203,28 +135,9 @@ const UPDATE: &str = concat!(
     changed_by!("?9", "'manager'")
 );
 
-/// Applies a patch if `by` is the owner or a manager; false otherwise or when the project does
-/// not exist.
-pub async fn update(
-    pool: &SqlitePool,
-    id: ProjectId,
-    patch: &ProjectPatch,
-    by: UserId,
-) -> StoreResult<bool> {
-    let query = sqlx::query(UPDATE)
-        .bind(id.0)
-        .bind(patch.name.as_deref())
-        .bind(patch.manager.as_deref())
-        .bind(patch.consumer.as_deref())
-        .bind(patch.description.as_deref())
-        .bind(patch.color.is_some())
-        .bind(patch.color.clone().flatten())
-        .bind(now())
-        .bind(by.0);
-    Ok(run(UPDATE, query.execute(pool)).await?.rows_affected() > 0)
-}
-
-macro_rules! set_phase_sql {
+/// Sets one phase of project ?1 to (?2, ?3) at ?4, if user ?5 is its owner, an editor or a
+/// manager.
+macro_rules! set_phase {
     ($phase:literal) => {
         concat!(
             "UPDATE projects SET ",
@@ -237,57 +150,137 @@ macro_rules! set_phase_sql {
     };
 }
 
-/// The one UPDATE per phase: column names cannot be bound, so each phase has its own text.
-fn set_phase_sql(phase: Phase) -> &'static str {
-    match phase {
-        Phase::BasicPlan => set_phase_sql!("basic_plan"),
-        Phase::StoryBoard => set_phase_sql!("story_board"),
-        Phase::Filming => set_phase_sql!("filming"),
-        Phase::VideoEdit => set_phase_sql!("video_edit"),
-        Phase::PostWork => set_phase_sql!("post_work"),
-        Phase::VideoPreview => set_phase_sql!("video_preview"),
-        Phase::Confirmation => set_phase_sql!("confirmation"),
-        Phase::VideoDelivery => set_phase_sql!("video_delivery"),
+/// One statement per phase, indexed by `Phase::index` (column names cannot be bound).
+pub const SET_PHASE: [&str; 8] = [
+    set_phase!("basic_plan"),
+    set_phase!("story_board"),
+    set_phase!("filming"),
+    set_phase!("video_edit"),
+    set_phase!("post_work"),
+    set_phase!("video_preview"),
+    set_phase!("confirmation"),
+    set_phase!("video_delivery"),
+];
+
+/// Deletes the files of project ?1, returning their storage keys: the first statement of a
+/// project's delete (see [`Projects::delete_project`]).
+pub const DELETE_FILES: &str = "DELETE FROM files WHERE project_id = ?1 RETURNING storage_key";
+
+/// Deletes project ?1; members, feedback and memos follow by cascade.
+pub const DELETE: &str = "DELETE FROM projects WHERE id = ?1";
+
+#[async_trait]
+impl Projects for SqliteStore {
+    async fn list_projects(
+        &self,
+        viewer: UserId,
+        filter: &ProjectFilter,
+        page: PageRequest,
+    ) -> StoreResult<Vec<ProjectSummary>> {
+        fetch_docs(&self.pool, LIST, |q| {
+            q.bind(viewer.0)
+                .bind(filter.q.as_deref())
+                .bind(filter.active_from.map(micros))
+                .bind(filter.active_to.map(micros))
+                .bind(page.after.map(|c| micros(c.created)))
+                .bind(page.after.map(|c| c.id))
+                .bind(i64::from(page.limit))
+        })
+        .await
     }
-}
 
-/// Sets one phase's dates if `by` is the owner, an editor or a manager; false otherwise or
-/// when the project does not exist.
-pub async fn set_phase(
-    pool: &SqlitePool,
-    id: ProjectId,
-    phase: Phase,
-    dates: PhaseDates,
-    by: UserId,
-) -> StoreResult<bool> {
-    let sql = set_phase_sql(phase);
-    let query = sqlx::query(sql)
-        .bind(id.0)
-        .bind(dates.start_date.map(micros))
-        .bind(dates.end_date.map(micros))
-        .bind(now())
-        .bind(by.0);
-    Ok(run(sql, query.execute(pool)).await?.rows_affected() > 0)
-}
+    async fn memberships_page(
+        &self,
+        viewer: UserId,
+        page: PageRequest,
+    ) -> StoreResult<MembershipPage> {
+        fetch_doc(&self.pool, MEMBERSHIPS_PAGE, |q| {
+            q.bind(viewer.0)
+                .bind(page.after.map(|c| micros(c.created)))
+                .bind(page.after.map(|c| c.id))
+                .bind(i64::from(page.limit))
+        })
+        .await
+    }
 
-const DELETE_FILES: &str = "DELETE FROM files WHERE project_id = ?1 RETURNING storage_key";
-const DELETE: &str = "DELETE FROM projects WHERE id = ?1";
+    async fn project_summaries(&self, ids: &[ProjectId]) -> StoreResult<Vec<ProjectCore>> {
+        let ids = serde_json::to_string(&ids.iter().map(|id| id.0).collect::<Vec<_>>())?;
+        fetch_docs(&self.pool, SUMMARIES, |q| q.bind(ids)).await
+    }
 
-/// Deletes a project and returns its files' storage keys; None when it did not exist.
-///
-/// The one write of this store that takes two statements: SQLite's `RETURNING` sees only the
-/// table it deletes from (and runs after the cascade), so the files go first, with their keys,
-/// then the project, whose members, feedback and memos follow by `ON DELETE CASCADE`. One
-/// transaction holds SQLite's single write lock over both, so no file can be recorded in
-/// between and be left without its object removed.
-pub async fn delete(pool: &SqlitePool, id: ProjectId) -> StoreResult<Option<Vec<String>>> {
-    let mut transaction = pool.begin().await?;
-    let files = sqlx::query_scalar::<_, String>(DELETE_FILES).bind(id.0);
-    let keys = run(DELETE_FILES, files.fetch_all(&mut *transaction)).await?;
-    let project = sqlx::query(DELETE).bind(id.0);
-    let existed = run(DELETE, project.execute(&mut *transaction)).await?.rows_affected() > 0;
-    transaction.commit().await?;
-    Ok(existed.then_some(keys))
+    async fn feedback_summary(&self, id: ProjectId) -> StoreResult<Option<FeedbackSummary>> {
+        fetch_opt_doc(&self.pool, FEEDBACK, |q| q.bind(id.0)).await
+    }
+
+    async fn project_detail(&self, id: ProjectId) -> StoreResult<Option<ProjectDetail>> {
+        fetch_opt_doc(&self.pool, DETAIL, |q| q.bind(id.0)).await
+    }
+
+    async fn create_project(&self, owner: UserId, project: &NewProject) -> StoreResult<ProjectId> {
+        let mut query = sqlx::query_scalar::<_, i64>(CREATE)
+            .bind(owner.0)
+            .bind(&project.name)
+            .bind(&project.manager)
+            .bind(&project.consumer)
+            .bind(&project.description)
+            .bind(project.color.as_deref())
+            .bind(now());
+        for dates in &project.phases {
+            query = query.bind(dates.start_date.map(micros)).bind(dates.end_date.map(micros));
+        }
+        run(CREATE, query.fetch_one(&self.pool)).await.map(ProjectId)
+    }
+
+    async fn update_project(
+        &self,
+        id: ProjectId,
+        patch: &ProjectPatch,
+        by: UserId,
+    ) -> StoreResult<bool> {
+        let query = sqlx::query(UPDATE)
+            .bind(id.0)
+            .bind(patch.name.as_deref())
+            .bind(patch.manager.as_deref())
+            .bind(patch.consumer.as_deref())
+            .bind(patch.description.as_deref())
+            .bind(patch.color.is_some())
+            .bind(patch.color.clone().flatten())
+            .bind(now())
+            .bind(by.0);
+        Ok(run(UPDATE, query.execute(&self.pool)).await?.rows_affected() > 0)
+    }
+
+    async fn set_phase(
+        &self,
+        id: ProjectId,
+        phase: Phase,
+        dates: PhaseDates,
+        by: UserId,
+    ) -> StoreResult<bool> {
+        let sql = SET_PHASE[phase.index()];
+        let query = sqlx::query(sql)
+            .bind(id.0)
+            .bind(dates.start_date.map(micros))
+            .bind(dates.end_date.map(micros))
+            .bind(now())
+            .bind(by.0);
+        Ok(run(sql, query.execute(&self.pool)).await?.rows_affected() > 0)
+    }
+
+    /// The one write of this store that takes two statements: SQLite's `RETURNING` sees only the
+    /// table it deletes from (and runs after the cascade), so the files go first, with their keys,
+    /// then the project, whose members, feedback and memos follow by `ON DELETE CASCADE`. One
+    /// transaction holds SQLite's single write lock over both, so no file can be recorded in
+    /// between and be left without its object removed.
+    async fn delete_project(&self, id: ProjectId) -> StoreResult<Option<Vec<String>>> {
+        let mut transaction = self.pool.begin().await?;
+        let files = sqlx::query_scalar::<_, String>(DELETE_FILES).bind(id.0);
+        let keys = run(DELETE_FILES, files.fetch_all(&mut *transaction)).await?;
+        let project = sqlx::query(DELETE).bind(id.0);
+        let existed = run(DELETE, project.execute(&mut *transaction)).await?.rows_affected() > 0;
+        transaction.commit().await?;
+        Ok(existed.then_some(keys))
+    }
 }
 
 #[cfg(test)]
@@ -297,7 +290,7 @@ mod tests {
     #[test]
     fn every_phase_has_its_own_columns() {
         for phase in Phase::ALL {
-            let sql = set_phase_sql(phase);
+            let sql = SET_PHASE[phase.index()];
             assert!(sql.contains(&format!("{}_start = ?2", phase.as_str())), "{sql}");
             assert!(sql.contains(&format!("{}_end = ?3", phase.as_str())), "{sql}");
         }
