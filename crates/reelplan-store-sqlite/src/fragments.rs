@@ -26,7 +26,7 @@ macro_rules! project_core_fields {
 
 /// The [`ProjectAccess`](reelplan_store::ProjectAccess) document of the project aliased `p`:
 /// the owner and every member ordered by membership id.
-macro_rules! access_json {
+macro_rules! access_doc {
     () => {
         "json_object('owner_id', p.owner_id, 'members', json((
              SELECT json_group_array(
@@ -37,7 +37,7 @@ macro_rules! access_json {
 }
 
 /// A [`FileMeta`](reelplan_store::FileMeta) document of the file row aliased `f`.
-macro_rules! file_json {
+macro_rules! file_doc {
     () => {
         "json_object('id', f.id, 'name', f.name, 'content_type', f.content_type, 'size', f.size,
                      'url', '/api/projects/' || f.project_id || '/files/' || f.id,
@@ -46,20 +46,20 @@ macro_rules! file_json {
 }
 
 /// A [`UserRef`](reelplan_store::UserRef) document of the user row aliased `u`.
-macro_rules! user_ref_json {
+macro_rules! user_ref {
     () => {
         "json_object('id', u.id, 'email', u.email, 'nickname', u.nickname)"
     };
 }
 
 /// The [`FeedbackSummary`](reelplan_store::FeedbackSummary) document of the project aliased `p`.
-macro_rules! feedback_json {
+macro_rules! feedback_doc {
     () => {
         concat!(
             "json_object(
         'video', json((
             SELECT ",
-            file_json!(),
+            file_doc!(),
             " FROM files f WHERE f.project_id = p.id AND f.kind = 'video'
             ORDER BY f.id DESC LIMIT 1)),
         'comment_count', (SELECT count(*) FROM comments c WHERE c.project_id = p.id),
@@ -67,7 +67,7 @@ macro_rules! feedback_json {
         'recent_messages', json((
             SELECT json_group_array(json(doc) ORDER BY created DESC, id DESC) FROM (
                 SELECT json_object('id', ms.id, 'user', ",
-            user_ref_json!(),
+            user_ref!(),
             ", 'text', ms.text, 'created', ms.created) AS doc, ms.created, ms.id
                 FROM messages ms JOIN users u ON u.id = ms.user_id
                 WHERE ms.project_id = p.id

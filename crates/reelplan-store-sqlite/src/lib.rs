@@ -9,7 +9,7 @@
 //!
 //! The schema lives in `migrations/` and is applied by [`reelplan_store::Admin::migrate`].
 //! Each capability trait is implemented in its resource module of [`sql`], next to the text of
-//! its statements.
+//! its statements; the text is public so the EXPLAIN test checks the very text the store runs.
 
 #[macro_use]
 mod fragments;

@@ -4,9 +4,10 @@
 mod common;
 
 use common::TempDb;
-use reelplan_domain::{FileId, ProjectId};
+use reelplan_domain::{FileId, Phase, ProjectId};
 use reelplan_store::prelude::*;
 use reelplan_store::NewProject;
+use reelplan_store_sqlite::sql::projects::SET_PHASE;
 
 #[tokio::test]
 async fn opens_with_wal_foreign_keys_and_normal_sync() {
@@ -125,4 +126,13 @@ async fn opening_twice_reuses_the_file_and_migrating_again_is_harmless() {
     assert!(again.credentials("kept@example.com").await.unwrap().is_some());
     again.close().await;
     db.finish().await;
+}
+
+#[test]
+fn every_phase_has_its_own_columns() {
+    for phase in Phase::ALL {
+        let sql = SET_PHASE[phase.index()];
+        assert!(sql.contains(&format!("{}_start = ?2", phase.as_str())), "{sql}");
+        assert!(sql.contains(&format!("{}_end = ?3", phase.as_str())), "{sql}");
+    }
 }

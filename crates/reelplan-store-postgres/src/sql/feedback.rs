@@ -7,6 +7,7 @@ use reelplan_store::{
     Comment, Feedback, FeedbackSummary, Message, PageRequest, ProjectAccess, StoreResult,
     ThreadPage,
 };
+use serde::de::DeserializeOwned;
 
 use super::{fetch_opt_doc, now};
 use crate::PgStore;
@@ -112,38 +113,39 @@ SELECT ",
     "::text FROM ms JOIN users mu ON mu.id = ms.user_id"
 );
 
-type Page<T> = Option<(ProjectAccess, Vec<T>)>;
+/// A page of [`COMMENTS_PAGE`] or [`MESSAGES_PAGE`].
+async fn page<T: DeserializeOwned>(
+    store: &PgStore,
+    sql: &'static str,
+    project: ProjectId,
+    page: PageRequest,
+) -> StoreResult<Option<ThreadPage<T>>> {
+    let doc: Option<(ProjectAccess, Vec<T>)> = fetch_opt_doc(&store.pool, sql, |q| {
+        q.bind(project.0)
+            .bind(page.after.map(|c| c.created))
+            .bind(page.after.map(|c| c.id))
+            .bind(i64::from(page.limit))
+    })
+    .await?;
+    Ok(doc.map(|(access, items)| ThreadPage { access, items }))
+}
 
 #[async_trait]
 impl Feedback for PgStore {
     async fn comments_page(
         &self,
         project: ProjectId,
-        page: PageRequest,
+        request: PageRequest,
     ) -> StoreResult<Option<ThreadPage<Comment>>> {
-        let page: Page<Comment> = fetch_opt_doc(&self.pool, COMMENTS_PAGE, |q| {
-            q.bind(project.0)
-                .bind(page.after.map(|c| c.created))
-                .bind(page.after.map(|c| c.id))
-                .bind(i64::from(page.limit))
-        })
-        .await?;
-        Ok(page.map(|(access, items)| ThreadPage { access, items }))
+        page(self, COMMENTS_PAGE, project, request).await
     }
 
     async fn messages_page(
         &self,
         project: ProjectId,
-        page: PageRequest,
+        request: PageRequest,
     ) -> StoreResult<Option<ThreadPage<Message>>> {
-        let page: Page<Message> = fetch_opt_doc(&self.pool, MESSAGES_PAGE, |q| {
-            q.bind(project.0)
-                .bind(page.after.map(|c| c.created))
-                .bind(page.after.map(|c| c.id))
-                .bind(i64::from(page.limit))
-        })
-        .await?;
-        Ok(page.map(|(access, items)| ThreadPage { access, items }))
+        page(self, MESSAGES_PAGE, project, request).await
     }
 
     async fn comments_head(

@@ -20,7 +20,7 @@ macro_rules! comment_items {
             "json((
         SELECT json_group_array(json(doc) ORDER BY created, id) FROM (
             SELECT json_object('id', c.id, 'user', ",
-            user_ref_json!(),
+            user_ref!(),
             ", 'text', c.text, 'timecode', c.timecode, 'created', c.created) AS doc,
                    c.created, c.id
             FROM comments c JOIN users u ON u.id = c.user_id
@@ -35,7 +35,7 @@ macro_rules! comment_items {
 /// at most ?4.
 pub const COMMENTS_PAGE: &str = concat!(
     "SELECT json_object('access', ",
-    access_json!(),
+    access_doc!(),
     ", 'items', ",
     comment_items!(),
     ")
@@ -46,11 +46,11 @@ pub const COMMENTS_PAGE: &str = concat!(
 /// what a comment post reads back.
 pub const COMMENTS_HEAD: &str = concat!(
     "SELECT json_object('access', ",
-    access_json!(),
+    access_doc!(),
     ", 'items', ",
     comment_items!(),
     ", 'feedback', ",
-    feedback_json!(),
+    feedback_doc!(),
     ")
     FROM projects p WHERE p.id = ?1"
 );
@@ -59,11 +59,11 @@ pub const COMMENTS_HEAD: &str = concat!(
 /// at most ?4.
 pub const MESSAGES_PAGE: &str = concat!(
     "SELECT json_object('access', ",
-    access_json!(),
+    access_doc!(),
     ", 'items', json((
         SELECT json_group_array(json(doc) ORDER BY created DESC, id DESC) FROM (
             SELECT json_object('id', ms.id, 'user', ",
-    user_ref_json!(),
+    user_ref!(),
     ", 'text', ms.text, 'created', ms.created) AS doc, ms.created, ms.id
             FROM messages ms JOIN users u ON u.id = ms.user_id
             WHERE ms.project_id = ?1 AND (?2 IS NULL OR (ms.created, ms.id) < (?2, ?3))

@@ -57,9 +57,9 @@ pub const SET_VIDEO: &str = "
 /// The access list of project ?1 and its file ?2 (either kind) with the storage key.
 pub const FILE: &str = concat!(
     "SELECT json_object('access', ",
-    access_json!(),
+    access_doc!(),
     ", 'file', json((SELECT json_object('meta', ",
-    file_json!(),
+    file_doc!(),
     ", 'storage_key', f.storage_key)
                      FROM files f WHERE f.id = ?2 AND f.project_id = p.id)))
     FROM projects p WHERE p.id = ?1"

@@ -11,14 +11,14 @@ use super::{fetch_opt_doc, now, time};
 use crate::SqliteStore;
 
 /// The access list of project ?1.
-pub const ACCESS: &str = concat!("SELECT ", access_json!(), " FROM projects p WHERE p.id = ?1");
+pub const ACCESS: &str = concat!("SELECT ", access_doc!(), " FROM projects p WHERE p.id = ?1");
 
 /// `{access, user}`: project ?1's access list and the user with email ?2 (or null).
 pub const INVITE_CONTEXT: &str = concat!(
     "SELECT json_object('access', ",
-    access_json!(),
+    access_doc!(),
     ", 'user', json((SELECT ",
-    user_ref_json!(),
+    user_ref!(),
     " FROM users u WHERE u.email = ?2)))
     FROM projects p WHERE p.id = ?1"
 );
