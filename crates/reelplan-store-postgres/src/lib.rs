@@ -10,7 +10,9 @@ mod fragments;
 mod pool;
 pub mod seed;
 pub mod sql;
+#[cfg(feature = "testing")]
 mod testing;
 
 pub use pool::{connect, PgOptions, PgStore};
+#[cfg(feature = "testing")]
 pub use testing::{connect_isolated_for_tests, TestDatabase};

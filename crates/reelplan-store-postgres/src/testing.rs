@@ -1,4 +1,5 @@
-//! Throw-away databases for tests: each test gets its own, so tests run in parallel.
+//! Throw-away databases for tests (cargo feature `testing`): each test gets its own, so tests run
+//! in parallel.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};

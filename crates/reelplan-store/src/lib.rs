@@ -21,8 +21,30 @@ pub use store::{
     StoreResult, Users,
 };
 
+#[cfg(feature = "testing")]
+pub use store::Inspect;
+
 /// The capability traits, for `use reelplan_store::prelude::*;`: a `dyn Store` answers their
 /// methods as is, a concrete store (`SqliteStore`, `PgStore`) once they are in scope.
 pub mod prelude {
+    #[cfg(feature = "testing")]
+    pub use crate::store::Inspect;
     pub use crate::store::{Admin, Feedback, Files, Members, Memos, Projects, Users};
+}
+
+/// Expands to its items when this crate's `testing` feature is on, and to nothing otherwise. The
+/// backends wrap their [`Inspect`](crate::Inspect) impls in it: `Store` requires `Inspect` exactly
+/// when the feature is on, so each impl must follow this crate's feature, not the backend's.
+#[cfg(feature = "testing")]
+#[macro_export]
+macro_rules! testing_only {
+    ($($item:item)*) => { $($item)* };
+}
+
+/// Expands to its items when this crate's `testing` feature is on, and to nothing otherwise (it
+/// is off here). The backends wrap their `Inspect` impls in it.
+#[cfg(not(feature = "testing"))]
+#[macro_export]
+macro_rules! testing_only {
+    ($($item:item)*) => {};
 }

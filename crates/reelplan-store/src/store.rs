@@ -43,9 +43,34 @@ pub struct ProjectFilter {
 /// generics would thread a type parameter through every layer above. A `dyn Store` answers every
 /// method of its capability traits as is; a concrete store needs them in scope:
 /// `use reelplan_store::prelude::*;`.
+#[cfg(not(feature = "testing"))]
 pub trait Store: Users + Projects + Members + Feedback + Memos + Files + Admin + 'static {}
 
+#[cfg(not(feature = "testing"))]
 impl<T> Store for T where T: Users + Projects + Members + Feedback + Memos + Files + Admin + 'static {}
+
+/// What the service needs of a database: the sum of its capability traits, one per resource
+/// (the backends implement each in their `sql/<resource>.rs`). Each method is exactly one SQL
+/// statement, so the service can count its budget by counting calls.
+///
+/// The server holds it as `Arc<dyn Store>`: the backend is chosen at run time from
+/// `DATABASE_URL`, and a virtual call costs nanoseconds next to a database round trip, while
+/// generics would thread a type parameter through every layer above. A `dyn Store` answers every
+/// method of its capability traits as is; a concrete store needs them in scope:
+/// `use reelplan_store::prelude::*;`.
+///
+/// With the `testing` feature, [`Inspect`] is one of them too.
+#[cfg(feature = "testing")]
+pub trait Store:
+    Users + Projects + Members + Feedback + Memos + Files + Admin + Inspect + 'static
+{
+}
+
+#[cfg(feature = "testing")]
+impl<T> Store for T where
+    T: Users + Projects + Members + Feedback + Memos + Files + Admin + Inspect + 'static
+{
+}
 
 /// Accounts: sign-up, login, profile, and what a profile change touches.
 #[async_trait]
@@ -239,8 +264,6 @@ pub trait Files: Send + Sync {
     /// Deletes a file's row (either kind), returning its storage key; None when there was none
     /// on this project.
     async fn delete_file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<String>>;
-    /// The storage keys of every file of a project (for tests and tools).
-    async fn project_file_keys(&self, project: ProjectId) -> StoreResult<Vec<String>>;
 }
 
 /// Operations: the backend's identity and pool, migrations, shutdown, and the storage sweep.
@@ -260,4 +283,14 @@ pub trait Admin: Send + Sync {
     async fn close(&self) {}
     /// Those of `keys` that some file row names: the sweep removes the others' objects.
     async fn named_storage_keys(&self, keys: &[String]) -> StoreResult<Vec<String>>;
+}
+
+/// What tests check behind the service's back (cargo feature `testing`, which makes it part of
+/// [`Store`]). A backend implements it inside [`testing_only!`](crate::testing_only), so its impl
+/// exists exactly when `Store` asks for it, whichever crate turned the feature on.
+#[cfg(feature = "testing")]
+#[async_trait]
+pub trait Inspect: Send + Sync {
+    /// The storage keys of every file of a project (for tests and tools).
+    async fn project_file_keys(&self, project: ProjectId) -> StoreResult<Vec<String>>;
 }

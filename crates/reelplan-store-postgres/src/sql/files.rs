@@ -74,10 +74,6 @@ FROM projects p WHERE p.id = $1::bigint"
 pub const DELETE: &str =
     "DELETE FROM files WHERE id = $2::bigint AND project_id = $1::bigint RETURNING storage_key";
 
-/// The storage keys of every file of project $1.
-pub const PROJECT_KEYS: &str =
-    "SELECT storage_key FROM files WHERE project_id = $1::bigint ORDER BY id";
-
 /// `query` ([`ADD`] or [`SET_VIDEO`]) with a new file's row as its parameters $1-$6.
 fn bind_new_file<'q>(query: DocQuery<'q>, project: ProjectId, file: &'q NewFile) -> DocQuery<'q> {
     query
@@ -125,9 +121,18 @@ impl Files for PgStore {
         let query = sqlx::query_scalar::<_, String>(DELETE).bind(project.0).bind(id.0);
         run(DELETE, query.fetch_optional(&self.pool)).await
     }
+}
 
-    async fn project_file_keys(&self, project: ProjectId) -> StoreResult<Vec<String>> {
-        let query = sqlx::query_scalar::<_, String>(PROJECT_KEYS).bind(project.0);
-        run(PROJECT_KEYS, query.fetch_all(&self.pool)).await
+reelplan_store::testing_only! {
+    /// The storage keys of every file of project $1.
+    pub const PROJECT_KEYS: &str =
+        "SELECT storage_key FROM files WHERE project_id = $1::bigint ORDER BY id";
+
+    #[async_trait]
+    impl reelplan_store::Inspect for PgStore {
+        async fn project_file_keys(&self, project: ProjectId) -> StoreResult<Vec<String>> {
+            let query = sqlx::query_scalar::<_, String>(PROJECT_KEYS).bind(project.0);
+            run(PROJECT_KEYS, query.fetch_all(&self.pool)).await
+        }
     }
 }

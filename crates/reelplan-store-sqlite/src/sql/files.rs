@@ -69,9 +69,6 @@ pub const FILE: &str = concat!(
 pub const DELETE: &str =
     "DELETE FROM files WHERE id = ?2 AND project_id = ?1 RETURNING storage_key";
 
-/// The storage keys of every file of project ?1.
-pub const PROJECT_KEYS: &str = "SELECT storage_key FROM files WHERE project_id = ?1 ORDER BY id";
-
 #[async_trait]
 impl Files for SqliteStore {
     async fn add_file(
@@ -105,9 +102,18 @@ impl Files for SqliteStore {
         let query = sqlx::query_scalar::<_, String>(DELETE).bind(project.0).bind(id.0);
         run(DELETE, query.fetch_optional(&self.pool)).await
     }
+}
 
-    async fn project_file_keys(&self, project: ProjectId) -> StoreResult<Vec<String>> {
-        let query = sqlx::query_scalar::<_, String>(PROJECT_KEYS).bind(project.0);
-        run(PROJECT_KEYS, query.fetch_all(&self.pool)).await
+reelplan_store::testing_only! {
+    /// The storage keys of every file of project ?1.
+    pub const PROJECT_KEYS: &str =
+        "SELECT storage_key FROM files WHERE project_id = ?1 ORDER BY id";
+
+    #[async_trait]
+    impl reelplan_store::Inspect for SqliteStore {
+        async fn project_file_keys(&self, project: ProjectId) -> StoreResult<Vec<String>> {
+            let query = sqlx::query_scalar::<_, String>(PROJECT_KEYS).bind(project.0);
+            run(PROJECT_KEYS, query.fetch_all(&self.pool)).await
+        }
     }
 }
