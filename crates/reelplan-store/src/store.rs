@@ -47,7 +47,7 @@ pub struct ProjectFilter {
 pub trait Store: Users + Projects + Members + Feedback + Memos + Files + Admin + 'static {}
 
 #[cfg(not(feature = "testing"))]
-impl<T> Store for T where T: Users + Projects + Members + Feedback + Memos + Files + Admin + 'static {}
+impl<T: Users + Projects + Members + Feedback + Memos + Files + Admin + 'static> Store for T {}
 
 /// What the service needs of a database: the sum of its capability traits, one per resource
 /// (the backends implement each in their `sql/<resource>.rs`). Each method is exactly one SQL

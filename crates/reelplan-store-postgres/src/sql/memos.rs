@@ -1,4 +1,4 @@
-//! Memos on a project's calendar.
+//! Memos on a project's timeline.
 
 use async_trait::async_trait;
 use reelplan_domain::{MemoId, ProjectId, Timestamp, UserId};

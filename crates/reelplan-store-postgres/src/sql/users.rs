@@ -16,7 +16,8 @@ macro_rules! user_doc {
     };
 }
 
-/// Inserts a user: $1 email, $2 nickname, $3 hash, $4 now.
+/// Inserts a user: $1 email, $2 nickname, $3 hash, $4 now. A taken email is a unique
+/// violation, hence `Conflict`.
 pub const CREATE: &str = concat!(
     "INSERT INTO users AS u (email, nickname, password_hash, created, updated)
      VALUES ($1::text, $2::text, $3::text, $4::timestamptz, $4::timestamptz)
@@ -38,7 +39,8 @@ pub const SET_NICKNAME: &str = concat!(
     user_doc!()
 );
 
-/// `[projects, list_viewers]` of user $1 (see `Footprint`).
+/// `[projects, list_viewers]` of user $1 (see `Footprint`): the projects they own, belong to
+/// or wrote in; the owners and members of the projects they own.
 pub const FOOTPRINT: &str = "
 WITH owned AS (SELECT id FROM projects WHERE owner_id = $1::bigint),
 touched AS (

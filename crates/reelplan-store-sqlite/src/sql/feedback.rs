@@ -1,4 +1,4 @@
-//! The feedback thread: timecoded comments and chat messages.
+//! The feedback thread: timecoded comments (oldest first) and chat messages (newest first).
 
 use async_trait::async_trait;
 use reelplan_domain::{CommentId, ProjectId, UserId};
