@@ -48,7 +48,12 @@ pub struct VideoReplaced {
     pub replaced: Vec<String>,
 }
 
-/// The `constraint` of the [`crate::StoreError::Conflict`] that `set_video` answers when
-/// another video write to the same project committed while it ran, so it changed nothing
-/// (PostgreSQL only: SQLite runs writes one at a time). The write is safe to run again.
-pub const VIDEO_RACE: &str = "files_one_video_race";
+/// What recording a new feedback video did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VideoWrite {
+    /// The video is recorded; the ones it replaced are gone.
+    Recorded(VideoReplaced),
+    /// Another video write to the same project committed while this one ran, so this one
+    /// changed nothing (PostgreSQL only: SQLite runs writes one at a time). Safe to run again.
+    Raced,
+}

@@ -14,7 +14,7 @@ pub mod stats;
 mod store;
 
 pub use error::StoreError;
-pub use files::{FileAccess, NewFile, StoredFile, VideoReplaced};
+pub use files::{FileAccess, NewFile, StoredFile, VideoReplaced, VideoWrite};
 pub use model::*;
 pub use store::{
     Admin, Feedback, Files, Members, Memos, PageRequest, ProjectFilter, Projects, Store,

@@ -7,7 +7,7 @@ use reelplan_domain::{
     UserId,
 };
 
-use crate::files::{FileAccess, NewFile, VideoReplaced};
+use crate::files::{FileAccess, NewFile, VideoWrite};
 use crate::model::*;
 use crate::StoreError;
 
@@ -257,7 +257,7 @@ pub trait Files: Send + Sync {
     ) -> StoreResult<Option<FileMeta>>;
     /// Records the project's new feedback video and deletes the rows of the videos it
     /// replaces, returning their storage keys; `NotFound` when the project does not exist.
-    async fn set_video(&self, project: ProjectId, file: &NewFile) -> StoreResult<VideoReplaced>;
+    async fn set_video(&self, project: ProjectId, file: &NewFile) -> StoreResult<VideoWrite>;
     /// The access list and one file (either kind) with its storage key; None when no such
     /// project.
     async fn file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<FileAccess>>;

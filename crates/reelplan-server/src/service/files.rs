@@ -24,8 +24,7 @@ use std::ops::Range;
 use bytes::Bytes;
 use reelplan_cache::Scope;
 use reelplan_domain::{Action, FileId, ProjectId, UserId};
-use reelplan_store::files::VIDEO_RACE;
-use reelplan_store::{FileMeta, NewFile, StoreError, StoredFile, VideoReplaced};
+use reelplan_store::{FileMeta, NewFile, StoredFile, VideoReplaced, VideoWrite};
 
 use super::{access, require};
 use crate::error::ApiError;
@@ -131,7 +130,7 @@ where
 }
 
 /// Records the video row, running the statement again when a concurrent replacement made it
-/// change nothing ([`VIDEO_RACE`], PostgreSQL). Each round has one winner, so `n` racing
+/// change nothing ([`VideoWrite::Raced`], PostgreSQL). Each round has one winner, so `n` racing
 /// uploads settle within `n` rounds; the budget of one statement holds whenever nobody races.
 /// Past [`VIDEO_ATTEMPTS`] the upload is refused with 409 rather than loop on.
 async fn record_video(
@@ -141,15 +140,15 @@ async fn record_video(
 ) -> Result<VideoReplaced, ApiError> {
     let mut attempt = 1;
     loop {
-        match state.store.set_video(project, file).await {
-            Err(StoreError::Conflict { constraint }) if constraint == VIDEO_RACE => {
+        match state.store.set_video(project, file).await? {
+            VideoWrite::Recorded(replaced) => return Ok(replaced),
+            VideoWrite::Raced => {
                 if attempt == VIDEO_ATTEMPTS {
                     return Err(ApiError::Conflict("the video was being replaced concurrently"));
                 }
                 attempt += 1;
                 tracing::debug!(attempt, "the video was replaced concurrently; recording again");
             }
-            outcome => return outcome.map_err(ApiError::from),
         }
     }
 }

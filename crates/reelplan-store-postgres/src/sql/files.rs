@@ -2,10 +2,9 @@
 
 use async_trait::async_trait;
 use reelplan_domain::{FileId, ProjectId};
-use reelplan_store::files::VIDEO_RACE;
 use reelplan_store::stats::run;
 use reelplan_store::{
-    FileAccess, FileMeta, Files, NewFile, StoreError, StoreResult, VideoReplaced,
+    FileAccess, FileMeta, Files, NewFile, StoreError, StoreResult, VideoReplaced, VideoWrite,
 };
 
 use super::{fetch_doc, fetch_opt_doc, now, DocQuery};
@@ -97,19 +96,17 @@ impl Files for PgStore {
             .await
     }
 
-    async fn set_video(&self, project: ProjectId, file: &NewFile) -> StoreResult<VideoReplaced> {
+    async fn set_video(&self, project: ProjectId, file: &NewFile) -> StoreResult<VideoWrite> {
         let mut outcome: serde_json::Value =
             fetch_doc(&self.pool, SET_VIDEO, |q| bind_new_file(q, project, file)).await?;
         match outcome["video"].take() {
             serde_json::Value::Null if outcome["exists"] == false => Err(StoreError::NotFound),
             // Another video write committed meanwhile: nothing was changed; the caller retries.
-            serde_json::Value::Null => {
-                Err(StoreError::Conflict { constraint: VIDEO_RACE.to_owned() })
-            }
-            video => Ok(VideoReplaced {
+            serde_json::Value::Null => Ok(VideoWrite::Raced),
+            video => Ok(VideoWrite::Recorded(VideoReplaced {
                 video: serde_json::from_value(video)?,
                 replaced: serde_json::from_value(outcome["replaced"].take())?,
-            }),
+            })),
         }
     }
 

@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use reelplan_domain::{FileId, ProjectId};
 use reelplan_store::stats::run;
-use reelplan_store::{FileAccess, FileMeta, Files, NewFile, StoreResult, VideoReplaced};
+use reelplan_store::{
+    FileAccess, FileMeta, Files, NewFile, StoreResult, VideoReplaced, VideoWrite,
+};
 
 use super::{fetch_opt_doc, now, time};
 use crate::SqliteStore;
@@ -84,14 +86,17 @@ impl Files for SqliteStore {
         meta(project, id, file, created).map(Some)
     }
 
-    async fn set_video(&self, project: ProjectId, file: &NewFile) -> StoreResult<VideoReplaced> {
+    async fn set_video(&self, project: ProjectId, file: &NewFile) -> StoreResult<VideoWrite> {
         let query = new_file_row::<(i64, i64, Option<String>)>(SET_VIDEO, project, file);
         let (id, created, replaced) = run(SET_VIDEO, query.fetch_one(&self.pool)).await?;
         let replaced = match replaced {
             Some(keys) => serde_json::from_str(&keys)?,
             None => Vec::new(),
         };
-        Ok(VideoReplaced { video: meta(project, id, file, created)?, replaced })
+        Ok(VideoWrite::Recorded(VideoReplaced {
+            video: meta(project, id, file, created)?,
+            replaced,
+        }))
     }
 
     async fn file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<FileAccess>> {

@@ -1,6 +1,7 @@
 //! Conformance: Project files and the feedback video.
 
 use super::*;
+use crate::{StoreResult, VideoReplaced, VideoWrite};
 
 /// Files and the feedback video: records, lookups with access, replacement, deletion, keys.
 pub async fn files(store: &dyn Store) {
@@ -56,14 +57,14 @@ pub async fn files(store: &dyn Store) {
 
     // The video: a first one replaces nothing, a second replaces the first, row and all.
     let v1 = new_file("cut 1.mp4", "video/mp4", 1_000_000);
-    let first = one(store.set_video(id, &v1)).await.expect("set_video");
+    let first = recorded(one(store.set_video(id, &v1)).await);
     check(&first.video, &v1);
     assert!(first.replaced.is_empty(), "{:?}", first.replaced);
     let d = detail(store, id).await;
     assert_eq!(d.feedback.video.as_ref(), Some(&first.video));
     assert_eq!(d.files, vec![fb.clone(), fa.clone()], "the video is not among the files");
     let v2 = new_file("cut 2.webm", "video/webm", 5_000_000_000);
-    let second = one(store.set_video(id, &v2)).await.expect("set_video");
+    let second = recorded(one(store.set_video(id, &v2)).await);
     check(&second.video, &v2);
     assert!(second.video.id > first.video.id);
     assert_eq!(second.replaced, vec![v1.storage_key.clone()]);
@@ -93,7 +94,7 @@ pub async fn files(store: &dyn Store) {
     assert_eq!((d.files, d.feedback.video), (vec![fa.clone()], None));
 
     // The project's rows go with it.
-    let third = one(store.set_video(id, &v1)).await.expect("set_video");
+    let third = recorded(one(store.set_video(id, &v1)).await);
     assert!(third.replaced.is_empty());
     let named = [a.storage_key.clone(), v1.storage_key.clone(), "no/such".to_owned()];
     let found = one(store.named_storage_keys(&named)).await.unwrap();
@@ -106,4 +107,12 @@ pub async fn files(store: &dyn Store) {
     assert!(one(store.project_file_keys(id)).await.unwrap().is_empty());
     assert_eq!(one(store.file(id, fa.id)).await.unwrap(), None);
     assert_eq!(one(store.delete_file(id, fa.id)).await.unwrap(), None);
+}
+
+/// The video a `set_video` that nothing raced recorded.
+fn recorded(write: StoreResult<VideoWrite>) -> VideoReplaced {
+    match write.expect("set_video") {
+        VideoWrite::Recorded(replaced) => replaced,
+        VideoWrite::Raced => panic!("no other write raced this one"),
+    }
 }
