@@ -14,6 +14,7 @@ use axum::Router;
 use reelplan_domain::{FileId, ProjectId};
 use serde::Deserialize;
 
+use super::download::{byte_range, content_disposition};
 use super::ops::schemas::{Binary, ErrorBody, FileResult};
 
 use crate::error::ApiError;
@@ -134,7 +135,7 @@ pub(super) async fn download(
     ApiPath((id, file)): ApiPath<(ProjectId, FileId)>,
     headers: HeaderMap,
 ) -> Response {
-    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let range = byte_range(headers.get(header::RANGE).and_then(|v| v.to_str().ok()));
     let served = match files::download(&state, caller, id, file, range).await {
         Ok(served) => served,
         Err(error) => return error.into_response(),
@@ -156,7 +157,7 @@ pub(super) async fn download(
             headers.insert(header::CONTENT_RANGE, value);
         }
     }
-    let disposition = files::content_disposition(&meta.name, &meta.content_type);
+    let disposition = content_disposition(&meta.name, &meta.content_type);
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }

@@ -1,6 +1,7 @@
 //! The route map, in one place; [`crate::middleware::stack`] wraps it in every layer.
 
 mod account;
+mod download;
 mod feedback;
 mod files;
 mod members;

@@ -163,10 +163,25 @@ pub struct Served {
     pub partial: bool,
 }
 
-/// A byte range as asked by a `Range` header, resolved against the file's size.
+/// The bytes a download asks for (a `Range` header's single `bytes` range, RFC 9110), before
+/// the file's size is known. Inclusive positions, as the header writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// `first-` or `first-last` (with `first <= last`).
+    From {
+        /// The first byte.
+        first: u64,
+        /// The last byte, None: to the end.
+        last: Option<u64>,
+    },
+    /// `-n`: the last `n` bytes.
+    Suffix(u64),
+}
+
+/// A byte range resolved against the file's size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RangeRequest {
-    /// No usable `Range` header: the whole file (200).
+    /// No range asked: the whole file (200).
     Full,
     /// One satisfiable range (206).
     Part(Range<u64>),
@@ -175,43 +190,17 @@ pub enum RangeRequest {
 }
 
 impl RangeRequest {
-    /// Reads a `Range` header per RFC 9110 for a file of `size` bytes. Only single `bytes`
-    /// ranges are served; anything else (other units, several ranges, bad syntax) is ignored
-    /// and the whole file served, as the RFC allows.
-    pub fn parse(header: Option<&str>, size: u64) -> RangeRequest {
-        let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
-            return RangeRequest::Full;
-        };
-        let Some((first, last)) = spec.split_once('-') else {
-            return RangeRequest::Full;
-        };
-        let (first, last) = (first.trim(), last.trim());
-        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        // Numbers too large for u64 are simply very large: past any file's end.
-        let number = |s: &str| s.parse::<u64>().unwrap_or(u64::MAX);
-        if first.is_empty() {
-            // bytes=-N: the last N bytes.
-            if !digits(last) {
-                return RangeRequest::Full;
+    /// `asked` against a file of `size` bytes.
+    pub fn resolve(asked: Option<ByteRange>, size: u64) -> RangeRequest {
+        match asked {
+            None => RangeRequest::Full,
+            Some(ByteRange::Suffix(0)) => RangeRequest::Unsatisfiable,
+            Some(_) if size == 0 => RangeRequest::Unsatisfiable,
+            Some(ByteRange::Suffix(n)) => RangeRequest::Part(size - n.min(size)..size),
+            Some(ByteRange::From { first, .. }) if first >= size => RangeRequest::Unsatisfiable,
+            Some(ByteRange::From { first, last }) => {
+                RangeRequest::Part(first..last.unwrap_or(u64::MAX).min(size - 1) + 1)
             }
-            let suffix = number(last);
-            if suffix == 0 || size == 0 {
-                return RangeRequest::Unsatisfiable;
-            }
-            return RangeRequest::Part(size - suffix.min(size)..size);
-        }
-        // bytes=A- and bytes=A-B.
-        if !digits(first) || !(last.is_empty() || digits(last)) {
-            return RangeRequest::Full;
-        }
-        let start = number(first);
-        let end = if last.is_empty() { u64::MAX } else { number(last) };
-        if end < start {
-            RangeRequest::Full
-        } else if start >= size {
-            RangeRequest::Unsatisfiable
-        } else {
-            RangeRequest::Part(start..end.min(size - 1) + 1)
         }
     }
 }
@@ -223,14 +212,14 @@ pub async fn download(
     caller: UserId,
     project: ProjectId,
     id: FileId,
-    range: Option<&str>,
+    range: Option<ByteRange>,
 ) -> Result<Served, ApiError> {
     let found = state.store.file(project, id).await.map_err(ApiError::from)?;
     let found = found.ok_or_else(ApiError::no_project)?;
     require(&found.access, caller, Action::Read)?;
     let StoredFile { meta, storage_key } = found.file.ok_or(ApiError::NotFound("no such file"))?;
     let size = u64::try_from(meta.size).unwrap_or(0);
-    let (range, partial) = match RangeRequest::parse(range, size) {
+    let (range, partial) = match RangeRequest::resolve(range, size) {
         RangeRequest::Full => (0..size, false),
         RangeRequest::Part(range) => (range, true),
         RangeRequest::Unsatisfiable => return Err(ApiError::RangeNotSatisfiable { size }),
@@ -341,35 +330,6 @@ pub fn content_type(value: &str) -> Result<String, ApiError> {
     })
 }
 
-/// `Content-Disposition` for a download: `inline` for media a browser shows safely (video,
-/// audio, raster images), `attachment` otherwise; the name sanitised into an ASCII
-/// `filename` (no quotes, backslashes, separators or controls) plus the exact name as
-/// RFC 5987 `filename*`.
-pub fn content_disposition(name: &str, content_type: &str) -> String {
-    let inline = ["video/", "audio/", "image/"].iter().any(|p| content_type.starts_with(p))
-        && !content_type.starts_with("image/svg");
-    let ascii: String = name
-        .chars()
-        .map(|c| match c {
-            '"' | '\\' | '/' | ';' | '%' => '_',
-            c if c.is_ascii_graphic() || c == ' ' => c,
-            _ => '_',
-        })
-        .collect();
-    let ascii = ascii.trim_matches(|c| c == ' ' || c == '.');
-    let ascii = if ascii.is_empty() { "download" } else { ascii };
-    let mut encoded = String::new();
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&byte) {
-            encoded.push(byte as char);
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    let kind = if inline { "inline" } else { "attachment" };
-    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}
-
 /// Removes the objects of a deleted project (their rows are gone): failures are logged with
 /// the key for a sweep, never shown to the user.
 pub(crate) async fn remove_project_objects(state: &AppState, keys: Vec<String>) {
@@ -383,26 +343,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ranges_follow_rfc_9110() {
+    fn ranges_resolve_against_the_size() {
+        use ByteRange::*;
         use RangeRequest::*;
-        let p = |h: &str, size| RangeRequest::parse(Some(h), size);
-        assert_eq!(RangeRequest::parse(None, 10), Full);
-        assert_eq!(p("bytes=0-0", 10), Part(0..1));
-        assert_eq!(p("bytes=2-5", 10), Part(2..6));
-        assert_eq!(p("bytes=2-", 10), Part(2..10));
-        assert_eq!(p("bytes=5-100", 10), Part(5..10));
-        assert_eq!(p("bytes=-3", 10), Part(7..10));
-        assert_eq!(p("bytes=-30", 10), Part(0..10));
-        assert_eq!(p("bytes=10-", 10), Unsatisfiable);
-        assert_eq!(p("bytes=10-20", 10), Unsatisfiable);
-        assert_eq!(p("bytes=-0", 10), Unsatisfiable);
-        assert_eq!(p("bytes=0-", 0), Unsatisfiable);
-        assert_eq!(p("bytes=5-2", 10), Full, "invalid: ignored");
-        assert_eq!(p("bytes=0-1,4-5", 10), Full, "several ranges: ignored");
-        assert_eq!(p("items=0-1", 10), Full);
-        assert_eq!(p("bytes=a-b", 10), Full);
-        assert_eq!(p("bytes=-", 10), Full);
-        assert_eq!(p("bytes=+1-2", 10), Full);
+        let from = |first, last| Some(From { first, last });
+        assert_eq!(RangeRequest::resolve(None, 10), Full);
+        assert_eq!(RangeRequest::resolve(from(0, Some(0)), 10), Part(0..1));
+        assert_eq!(RangeRequest::resolve(from(2, Some(5)), 10), Part(2..6));
+        assert_eq!(RangeRequest::resolve(from(2, None), 10), Part(2..10));
+        assert_eq!(RangeRequest::resolve(from(5, Some(100)), 10), Part(5..10));
+        assert_eq!(RangeRequest::resolve(Some(Suffix(3)), 10), Part(7..10));
+        assert_eq!(RangeRequest::resolve(Some(Suffix(30)), 10), Part(0..10));
+        assert_eq!(RangeRequest::resolve(from(10, None), 10), Unsatisfiable);
+        assert_eq!(RangeRequest::resolve(from(10, Some(20)), 10), Unsatisfiable);
+        assert_eq!(RangeRequest::resolve(Some(Suffix(0)), 10), Unsatisfiable);
+        assert_eq!(RangeRequest::resolve(from(0, None), 0), Unsatisfiable);
     }
 
     #[test]
@@ -416,22 +371,5 @@ mod tests {
         assert!(content_type("video").is_err());
         assert!(content_type("video/").is_err());
         assert!(content_type("a b/c").is_err());
-    }
-
-    #[test]
-    fn dispositions_are_sanitised() {
-        assert_eq!(
-            content_disposition("cut 1.mp4", "video/mp4"),
-            "inline; filename=\"cut 1.mp4\"; filename*=UTF-8''cut%201.mp4"
-        );
-        assert_eq!(
-            content_disposition("../\"evil\";\\x.html", "text/html"),
-            "attachment; filename=\"__evil___x.html\"; filename*=UTF-8''..%2F%22evil%22%3B%5Cx.html"
-        );
-        assert_eq!(
-            content_disposition("日本.pdf", "application/pdf"),
-            "attachment; filename=\"__.pdf\"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.pdf"
-        );
-        assert!(content_disposition("x.svg", "image/svg+xml").starts_with("attachment"));
     }
 }
