@@ -2,7 +2,7 @@
 //!
 //! **Generations.** Every cacheable value belongs to one or more *scopes* (a user's profile
 //! and project list, a project's detail, a project's feedback thread). Each scope has a
-//! generation. A read first takes a [`View`]: the epoch and the current generations of the
+//! generation. A read first takes a view, its [`Tag`]: the epoch and the current generations of the
 //! scopes it depends on (in-process atomics, or one Redis round trip). A value computed from
 //! the database is stored tagged with the view read *before* the query, and a read serves a
 //! value only when its tag equals the read's own view. A write commits, then

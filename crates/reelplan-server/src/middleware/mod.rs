@@ -1,6 +1,6 @@
 //! The middleware, and [`stack`], which composes the whole layer order in one function.
 //!
-//! As a request meets them, outermost first: the body limit; accounting ([`observe`]: request
+//! As a request meets them, outermost first: the body limit; accounting (`observe`: request
 //! id, span, statement log, metrics), so that every request below is counted, timed and given
 //! a request id, even one shed, timed out or panicked; the security headers; CORS (when
 //! configured); the panic catcher; the operations-token guard; load shedding (uploads take

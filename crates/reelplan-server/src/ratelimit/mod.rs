@@ -18,7 +18,7 @@
 //! address alone. IPv6 addresses are grouped by /64 (one customer's allocation), IPv4-mapped
 //! ones taken as IPv4.
 //!
-//! With Redis configured the budgets live there ([`shared`]), so instances behind one load
+//! With Redis configured the budgets live there (`shared.rs`), so instances behind one load
 //! balancer share them; an exchange Redis does not answer in time is counted in this
 //! instance's own budgets instead, so an outage weakens the limits to per instance, never
 //! lifts them.
