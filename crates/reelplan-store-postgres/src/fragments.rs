@@ -100,11 +100,9 @@ macro_rules! file_doc {
             $f,
             ".content_type, 'size', ",
             $f,
-            ".size, 'url', '/api/projects/' || ",
+            ".size, 'project_id', ",
             $f,
-            ".project_id || '/files/' || ",
-            $f,
-            ".id, 'created', rp_us(",
+            ".project_id, 'created', rp_us(",
             $f,
             ".created))"
         )

@@ -40,8 +40,7 @@ macro_rules! access_doc {
 macro_rules! file_doc {
     () => {
         "json_object('id', f.id, 'name', f.name, 'content_type', f.content_type, 'size', f.size,
-                     'url', '/api/projects/' || f.project_id || '/files/' || f.id,
-                     'created', f.created)"
+                     'project_id', f.project_id, 'created', f.created)"
     };
 }
 

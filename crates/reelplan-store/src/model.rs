@@ -291,6 +291,7 @@ pub struct Memo {
 /// `file`: metadata of a stored file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = file)]
+#[serde(from = "StoredFileMeta")]
 pub struct FileMeta {
     /// Id.
     pub id: FileId,
@@ -303,9 +304,42 @@ pub struct FileMeta {
     /// Where to GET the bytes.
     pub url: String,
     /// Upload time.
-    #[serde(deserialize_with = "micros::de")]
     #[schema(value_type = String, format = DateTime)]
     pub created: Timestamp,
+}
+
+impl FileMeta {
+    /// The metadata of file `id` of `project`, with the one URL the API serves its bytes at
+    /// (written here once, not in each backend's SQL).
+    pub fn new(
+        project: ProjectId,
+        id: FileId,
+        name: String,
+        content_type: String,
+        size: i64,
+        created: Timestamp,
+    ) -> Self {
+        let url = format!("/api/projects/{}/files/{}", project.0, id.0);
+        FileMeta { id, name, content_type, size, url, created }
+    }
+}
+
+/// A file's metadata as the backends' documents hold it: its project, not its URL.
+#[derive(Deserialize)]
+struct StoredFileMeta {
+    id: FileId,
+    project_id: ProjectId,
+    name: String,
+    content_type: String,
+    size: i64,
+    #[serde(deserialize_with = "micros::de")]
+    created: Timestamp,
+}
+
+impl From<StoredFileMeta> for FileMeta {
+    fn from(f: StoredFileMeta) -> Self {
+        FileMeta::new(f.project_id, f.id, f.name, f.content_type, f.size, f.created)
+    }
 }
 
 /// The project's feedback thread at a glance.

@@ -19,14 +19,8 @@ pub const ADD: &str = "
     RETURNING id, created";
 
 fn meta(project: ProjectId, id: i64, file: &NewFile, created: i64) -> StoreResult<FileMeta> {
-    Ok(FileMeta {
-        id: FileId(id),
-        name: file.name.clone(),
-        content_type: file.content_type.clone(),
-        size: file.size,
-        url: format!("/api/projects/{}/files/{id}", project.0),
-        created: time(created)?,
-    })
+    let (name, content_type) = (file.name.clone(), file.content_type.clone());
+    Ok(FileMeta::new(project, FileId(id), name, content_type, file.size, time(created)?))
 }
 
 /// `sql` ([`ADD`] or [`SET_VIDEO`]) with a new file's row as its parameters ?1-?6.
