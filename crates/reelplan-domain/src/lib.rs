@@ -2,15 +2,21 @@
 //! video-production project tracker. Nothing here does I/O; every layer above builds on it.
 
 pub mod cursor;
+pub mod file;
 pub mod ids;
 pub mod phase;
 pub mod role;
+pub mod text;
 pub mod validate;
 
 pub use cursor::{Cursor, CursorError};
+pub use file::{FileName, MediaType};
 pub use ids::{CommentId, FileId, MemberId, MemoId, MessageId, ProjectId, UserId};
 pub use phase::{Phase, PhaseDates, UnknownPhase};
 pub use role::{Action, Role};
+pub use text::{
+    Color, Description, DiscussionText, Email, MemoText, Nickname, Party, ProjectName, Timecode,
+};
 pub use validate::ValidationErrors;
 
 /// Timestamps everywhere in reelplan: UTC, microsecond precision.

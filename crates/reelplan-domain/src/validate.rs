@@ -1,6 +1,7 @@
-//! The Limits of the API contract, one function per rule. Each returns the cleaned value
-//! (trimmed, lower-cased, truncated to microseconds) or a short sentence saying what is wrong;
-//! [`ValidationErrors`] collects them per field so a caller hears about every bad field at once.
+//! The Limits of the API contract that are not texts of their own (those are the types of
+//! [`crate::text`] and [`crate::file`]): passwords, times, phase dates and page sizes. Each
+//! returns the cleaned value or a short sentence saying what is wrong; [`ValidationErrors`]
+//! collects them per field so a caller hears about every bad field at once.
 
 use std::collections::BTreeMap;
 
@@ -27,6 +28,16 @@ impl ValidationErrors {
         self.0.insert(field.to_owned(), problem.to_owned());
     }
 
+    /// The value `build` makes of the fields [`check`](Self::check) passed on, when nothing was
+    /// recorded; else every problem. `check` answers None exactly when it records a problem,
+    /// so `build` (which takes the checked values with `?`) has them all when there is none.
+    pub fn finish_with<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, ValidationErrors> {
+        match build() {
+            Some(value) if self.0.is_empty() => Ok(value),
+            _ => Err(self),
+        }
+    }
+
     /// Ok when nothing was recorded.
     pub fn finish(self) -> Result<(), ValidationErrors> {
         if self.0.is_empty() {
@@ -49,7 +60,12 @@ pub fn required<T>(value: Option<T>) -> Result<T, Problem> {
     value.ok_or("is required")
 }
 
-fn char_count_between(s: &str, min: usize, max: usize, problem: Problem) -> Result<(), Problem> {
+pub(crate) fn char_count_between(
+    s: &str,
+    min: usize,
+    max: usize,
+    problem: Problem,
+) -> Result<(), Problem> {
     let n = s.chars().count();
     if n < min || n > max {
         Err(problem)
@@ -60,7 +76,7 @@ fn char_count_between(s: &str, min: usize, max: usize, problem: Problem) -> Resu
 
 /// PostgreSQL `text` cannot hold U+0000 (SQLite can): every stored text refuses it, so both
 /// backends give the same answer and neither turns it into a 500.
-fn no_nul(s: &str) -> Result<(), Problem> {
+pub(crate) fn no_nul(s: &str) -> Result<(), Problem> {
     if s.contains('\0') {
         Err("must not contain NUL characters")
     } else {
@@ -68,107 +84,10 @@ fn no_nul(s: &str) -> Result<(), Problem> {
     }
 }
 
-/// A valid address of at most 254 characters, returned lower-cased.
-pub fn email(raw: &str) -> Result<String, Problem> {
-    const BAD: Problem = "must be a valid email address of at most 254 characters";
-    let email = raw.trim().to_lowercase();
-    char_count_between(&email, 3, 254, BAD)?;
-    let (local, domain) = email.rsplit_once('@').ok_or(BAD)?;
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..")
-        && local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
-    let domain_ok = domain.contains('.')
-        && domain.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
-        });
-    if local_ok && domain_ok {
-        Ok(email)
-    } else {
-        Err(BAD)
-    }
-}
-
 /// 8-128 characters, kept exactly as typed.
 pub fn password(raw: &str) -> Result<&str, Problem> {
     char_count_between(raw, 8, 128, "must be 8-128 characters")?;
     Ok(raw)
-}
-
-/// 1-50 characters after trimming.
-pub fn nickname(raw: &str) -> Result<String, Problem> {
-    let s = raw.trim();
-    char_count_between(s, 1, 50, "must be 1-50 characters after trimming")?;
-    no_nul(s)?;
-    Ok(s.to_owned())
-}
-
-/// 1-200 characters after trimming.
-pub fn project_name(raw: &str) -> Result<String, Problem> {
-    let s = raw.trim();
-    char_count_between(s, 1, 200, "must be 1-200 characters after trimming")?;
-    no_nul(s)?;
-    Ok(s.to_owned())
-}
-
-/// A project's manager or consumer: at most 100 characters.
-pub fn party(raw: &str) -> Result<String, Problem> {
-    char_count_between(raw, 0, 100, "must be at most 100 characters")?;
-    no_nul(raw)?;
-    Ok(raw.to_owned())
-}
-
-/// At most 10,000 characters.
-pub fn description(raw: &str) -> Result<String, Problem> {
-    char_count_between(raw, 0, 10_000, "must be at most 10,000 characters")?;
-    no_nul(raw)?;
-    Ok(raw.to_owned())
-}
-
-/// `#RRGGBB`, returned upper-cased.
-pub fn color(raw: &str) -> Result<String, Problem> {
-    let ok =
-        raw.len() == 7 && raw.starts_with('#') && raw[1..].chars().all(|c| c.is_ascii_hexdigit());
-    if ok {
-        Ok(raw.to_ascii_uppercase())
-    } else {
-        Err("must be #RRGGBB")
-    }
-}
-
-/// Comment or message text: 1-5,000 characters after trimming.
-pub fn discussion_text(raw: &str) -> Result<String, Problem> {
-    let s = raw.trim();
-    char_count_between(s, 1, 5_000, "must be 1-5,000 characters after trimming")?;
-    no_nul(s)?;
-    Ok(s.to_owned())
-}
-
-/// Memo text: 1-2,000 characters, not blank.
-pub fn memo_text(raw: &str) -> Result<String, Problem> {
-    const BAD: Problem = "must be 1-2,000 characters and not blank";
-    char_count_between(raw, 1, 2_000, BAD)?;
-    if raw.trim().is_empty() {
-        return Err(BAD);
-    }
-    no_nul(raw)?;
-    Ok(raw.to_owned())
-}
-
-/// A video position in seconds: finite and not negative.
-pub fn timecode(raw: f64) -> Result<f64, Problem> {
-    if raw.is_finite() && raw >= 0.0 {
-        // -0.0 passes `>= 0.0`; answer it as 0 rather than echo a "-0.0" back to clients.
-        Ok(if raw == 0.0 { 0.0 } else { raw })
-    } else {
-        Err("must be a finite number of seconds >= 0")
-    }
 }
 
 /// An RFC 3339 time with an offset, kept in UTC at microsecond precision, within the years
@@ -208,7 +127,26 @@ pub fn page_limit(raw: Option<i64>, default: u32) -> Result<u32, Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::{
+        Color, Description, DiscussionText, Email, MemoText, Nickname, Party, ProjectName, Timecode,
+    };
     use proptest::prelude::*;
+
+    /// The text rules as functions of the raw text to the clean one, as the tests state them.
+    macro_rules! rules {
+        ($($rule:ident: $type:ident),*) => {$(
+            fn $rule(raw: &str) -> Result<String, Problem> {
+                $type::parse(raw).map(|v| v.as_str().to_owned())
+            }
+        )*};
+    }
+    rules!(email: Email, nickname: Nickname, project_name: ProjectName, party: Party,
+        description: Description, color: Color, discussion_text: DiscussionText,
+        memo_text: MemoText);
+
+    fn timecode(raw: f64) -> Result<f64, Problem> {
+        Timecode::parse(raw).map(Timecode::value)
+    }
 
     fn chars(n: usize) -> String {
         "é".repeat(n)

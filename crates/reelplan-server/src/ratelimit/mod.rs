@@ -34,7 +34,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use reelplan_domain::validate;
+use reelplan_domain::Email;
 
 use shared::Place;
 pub use shared::{SharedBudgets, REDIS_OPERATION};
@@ -292,8 +292,8 @@ pub fn network(address: IpAddr) -> IpAddr {
 
 /// The email a login is counted against: the address as signup would store it, or None when
 /// it is not a valid address (no account can have it; its size is then never a key's).
-pub fn login_key(email: &str) -> Option<String> {
-    validate::email(email).ok()
+pub fn login_key(email: &str) -> Option<Email> {
+    Email::parse(email).ok()
 }
 
 #[cfg(test)]

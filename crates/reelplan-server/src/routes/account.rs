@@ -29,7 +29,7 @@ pub(super) async fn signup(
     ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<Signup>,
 ) -> Result<JsonBytes, ApiError> {
-    created(&users::signup(&state, address, body).await?)
+    created(&users::signup(&state, address, body.parse()).await?)
 }
 
 #[utoipa::path(
@@ -50,7 +50,7 @@ pub(super) async fn login(
     ClientAddress(address): ClientAddress,
     ApiJson(body): ApiJson<Login>,
 ) -> Result<JsonBytes, ApiError> {
-    ok(&users::login(&state, address, body).await?)
+    ok(&users::login(&state, address, body.parse()?).await?)
 }
 
 #[utoipa::path(
@@ -87,5 +87,5 @@ pub(super) async fn patch_me(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<ProfilePatch>,
 ) -> Result<JsonBytes, ApiError> {
-    ok(&users::patch_me(&state, caller, body).await?)
+    ok(&users::patch_me(&state, caller, body.parse()?).await?)
 }

@@ -78,7 +78,7 @@ pub(super) async fn comment(
     ApiPath(id): ApiPath<ProjectId>,
     ApiJson(body): ApiJson<NewComment>,
 ) -> Result<JsonBytes, ApiError> {
-    created(&feedback::comment(&state, caller, id, body).await?)
+    created(&feedback::comment(&state, caller, id, body.parse()).await?)
 }
 
 #[utoipa::path(
@@ -122,5 +122,5 @@ pub(super) async fn message(
     ApiPath(id): ApiPath<ProjectId>,
     ApiJson(body): ApiJson<NewMessage>,
 ) -> Result<JsonBytes, ApiError> {
-    created(&feedback::message(&state, caller, id, body).await?)
+    created(&feedback::message(&state, caller, id, body.parse()).await?)
 }

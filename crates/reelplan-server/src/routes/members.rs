@@ -32,7 +32,7 @@ pub(super) async fn add(
     ApiPath(id): ApiPath<ProjectId>,
     ApiJson(body): ApiJson<AddMember>,
 ) -> Result<JsonBytes, ApiError> {
-    created(&members::add(&state, caller, id, body).await?)
+    created(&members::add(&state, caller, id, body.parse()).await?)
 }
 
 #[utoipa::path(
@@ -55,7 +55,7 @@ pub(super) async fn patch(
     ApiPath((id, member)): ApiPath<(ProjectId, MemberId)>,
     ApiJson(body): ApiJson<PatchMember>,
 ) -> Result<JsonBytes, ApiError> {
-    ok(&members::patch(&state, caller, id, member, body).await?)
+    ok(&members::patch(&state, caller, id, member, body.parse()).await?)
 }
 
 #[utoipa::path(

@@ -31,7 +31,7 @@ pub(super) async fn add(
     ApiPath(id): ApiPath<ProjectId>,
     ApiJson(body): ApiJson<NewMemo>,
 ) -> Result<JsonBytes, ApiError> {
-    created(&memos::add(&state, caller, id, body).await?)
+    created(&memos::add(&state, caller, id, body.parse()).await?)
 }
 
 #[utoipa::path(

@@ -47,7 +47,7 @@ pub(super) async fn create(
     Caller(caller): Caller,
     ApiJson(body): ApiJson<CreateProject>,
 ) -> Result<JsonBytes, ApiError> {
-    Ok(JsonBytes(StatusCode::CREATED, projects::create(&state, caller, body).await?))
+    Ok(JsonBytes(StatusCode::CREATED, projects::create(&state, caller, body.parse()?).await?))
 }
 
 #[utoipa::path(
@@ -90,7 +90,7 @@ pub(super) async fn patch(
     ApiPath(id): ApiPath<ProjectId>,
     ApiJson(body): ApiJson<PatchProject>,
 ) -> Result<JsonBytes, ApiError> {
-    Ok(JsonBytes(StatusCode::OK, projects::patch(&state, caller, id, body).await?))
+    Ok(JsonBytes(StatusCode::OK, projects::patch(&state, caller, id, body.parse()).await?))
 }
 
 #[utoipa::path(
@@ -135,5 +135,8 @@ pub(super) async fn put_phase(
     ApiPath((id, phase)): ApiPath<(ProjectId, Phase)>,
     ApiJson(body): ApiJson<DatesInput>,
 ) -> Result<JsonBytes, ApiError> {
-    Ok(JsonBytes(StatusCode::OK, projects::put_phase(&state, caller, id, phase, body).await?))
+    Ok(JsonBytes(
+        StatusCode::OK,
+        projects::put_phase(&state, caller, id, phase, body.parse()).await?,
+    ))
 }

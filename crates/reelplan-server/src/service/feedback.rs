@@ -4,7 +4,8 @@ use crate::request_record::set_cache_outcome;
 use bytes::Bytes;
 use reelplan_cache::{Key, Kind, Scope, Want};
 use reelplan_domain::{
-    validate, Action, CommentId, Cursor, ProjectId, Role, UserId, ValidationErrors,
+    validate, Action, CommentId, Cursor, DiscussionText, ProjectId, Role, Timecode, UserId,
+    ValidationErrors,
 };
 use reelplan_store::{Comment, Message, PageRequest, StoreResult, ThreadPage};
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,41 @@ pub struct NewComment {
 #[serde(deny_unknown_fields)]
 pub struct NewMessage {
     text: Option<String>,
+}
+
+/// A [`NewComment`] whose fields keep their rules.
+#[derive(Debug)]
+pub struct ValidComment {
+    text: DiscussionText,
+    timecode: Option<Timecode>,
+}
+
+impl NewComment {
+    /// The comment, or every field's problem at once.
+    pub fn parse(self) -> Result<ValidComment, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let text = errors.check(
+            "text",
+            validate::required(self.text.as_deref()).and_then(DiscussionText::parse),
+        );
+        let timecode = self.timecode.map(|t| errors.check("timecode", Timecode::parse(t)));
+        errors.finish_with(|| {
+            let timecode = match timecode {
+                None => None,
+                Some(checked) => Some(checked?),
+            };
+            Some(ValidComment { text: text?, timecode })
+        })
+    }
+}
+
+impl NewMessage {
+    /// The message's text, or its problem.
+    pub fn parse(self) -> Result<DiscussionText, ValidationErrors> {
+        validate::required(self.text.as_deref())
+            .and_then(DiscussionText::parse)
+            .map_err(|p| ValidationErrors::single("text", p))
+    }
 }
 
 /// Which thread of the feedback.
@@ -163,19 +199,13 @@ pub async fn comment(
     state: &AppState,
     caller: UserId,
     project: ProjectId,
-    body: NewComment,
+    body: Result<ValidComment, ValidationErrors>,
 ) -> Result<Comment, ApiError> {
-    let mut errors = ValidationErrors::default();
-    let text = errors.check(
-        "text",
-        validate::required(body.text.as_deref()).and_then(validate::discussion_text),
-    );
-    let timecode = body.timecode.and_then(|t| errors.check("timecode", validate::timecode(t)));
-    let parsed = errors.finish().map(|()| text.unwrap_or_default()).map_err(ApiError::from);
-    let text = valid_for(state, project, caller, Action::Discuss, parsed).await?;
+    let ValidComment { text, timecode } =
+        valid_for(state, project, caller, Action::Discuss, body).await?;
     let comment = state
         .store
-        .add_comment(project, caller, &text, timecode)
+        .add_comment(project, caller, text.as_str(), timecode.map(Timecode::value))
         .await
         .gone_means_no_project()?
         .ok_or_else(ApiError::no_project)?;
@@ -215,15 +245,12 @@ pub async fn message(
     state: &AppState,
     caller: UserId,
     project: ProjectId,
-    body: NewMessage,
+    body: Result<DiscussionText, ValidationErrors>,
 ) -> Result<Message, ApiError> {
-    let parsed = validate::required(body.text.as_deref())
-        .and_then(validate::discussion_text)
-        .map_err(|p| ApiError::invalid("text", p));
-    let text = valid_for(state, project, caller, Action::Discuss, parsed).await?;
+    let text = valid_for(state, project, caller, Action::Discuss, body).await?;
     let message = state
         .store
-        .add_message(project, caller, &text)
+        .add_message(project, caller, text.as_str())
         .await
         .gone_means_no_project()?
         .ok_or_else(ApiError::no_project)?;

@@ -1,7 +1,9 @@
 //! Members: add, change role, remove (or leave). Only the owner touches managers.
 
 use reelplan_cache::Scope;
-use reelplan_domain::{validate, Action, MemberId, ProjectId, Role, UserId, ValidationErrors};
+use reelplan_domain::{
+    validate, Action, Email, MemberId, ProjectId, Role, UserId, ValidationErrors,
+};
 use reelplan_store::{Member, ProjectAccess};
 use serde::Deserialize;
 
@@ -27,6 +29,31 @@ pub struct AddMember {
 #[serde(deny_unknown_fields)]
 pub struct PatchMember {
     role: Option<String>,
+}
+
+/// An [`AddMember`] whose fields keep their rules.
+#[derive(Debug)]
+pub struct ValidMember {
+    email: Email,
+    role: Role,
+}
+
+impl AddMember {
+    /// The member to add, or every field's problem at once.
+    pub fn parse(self) -> Result<ValidMember, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let email =
+            errors.check("email", validate::required(self.email.as_deref()).and_then(Email::parse));
+        let role = errors.check("role", member_role(self.role.as_deref()));
+        errors.finish_with(|| Some(ValidMember { email: email?, role: role? }))
+    }
+}
+
+impl PatchMember {
+    /// The new role, or its problem.
+    pub fn parse(self) -> Result<Role, ValidationErrors> {
+        member_role(self.role.as_deref()).map_err(|p| ValidationErrors::single("role", p))
+    }
 }
 
 fn member_role(raw: Option<&str>) -> Result<Role, &'static str> {
@@ -76,20 +103,18 @@ pub async fn add(
     state: &AppState,
     caller: UserId,
     project: ProjectId,
-    body: AddMember,
+    body: Result<ValidMember, ValidationErrors>,
 ) -> Result<Member, ApiError> {
-    let mut errors = ValidationErrors::default();
-    let email =
-        errors.check("email", validate::required(body.email.as_deref()).and_then(validate::email));
-    let role = errors.check("role", member_role(body.role.as_deref()));
-    let (access, target) = state
-        .store
-        .invite_context(project, email.as_deref().unwrap_or_default())
-        .await?
-        .ok_or_else(ApiError::no_project)?;
+    // The access list is read even for an invalid body, so that a non-participant hears 404;
+    // without a valid email it looks up nobody.
+    let email = match &body {
+        Ok(member) => member.email.as_str(),
+        Err(_) => "",
+    };
+    let (access, target) =
+        state.store.invite_context(project, email).await?.ok_or_else(ApiError::no_project)?;
     let caller_role = access.role_of(caller).ok_or_else(ApiError::no_project)?;
-    errors.finish()?;
-    let role = role.ok_or(ApiError::Internal)?;
+    let ValidMember { role, .. } = body?;
     if !caller_role.may_manage_member(None, Some(role)) {
         return Err(ApiError::Forbidden);
     }
@@ -119,14 +144,14 @@ pub async fn patch(
     caller: UserId,
     project: ProjectId,
     id: MemberId,
-    body: PatchMember,
+    body: Result<Role, ValidationErrors>,
 ) -> Result<Member, ApiError> {
-    let role = match member_role(body.role.as_deref()) {
+    let role = match body {
         Ok(role) => role,
-        Err(problem) => {
+        Err(errors) => {
             // A non-member learns nothing from the body's validation.
             access(state, project).await?.role_of(caller).ok_or_else(ApiError::no_project)?;
-            return Err(ApiError::invalid("role", problem));
+            return Err(errors.into());
         }
     };
     let Some(member) = state.store.set_member_role(project, id, role, caller).await? else {

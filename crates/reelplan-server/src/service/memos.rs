@@ -1,7 +1,9 @@
 //! Memos on a project.
 
 use reelplan_cache::Scope;
-use reelplan_domain::{validate, Action, MemoId, ProjectId, UserId, ValidationErrors};
+use reelplan_domain::{
+    validate, Action, MemoId, MemoText, ProjectId, Timestamp, UserId, ValidationErrors,
+};
 use reelplan_store::Memo;
 use serde::Deserialize;
 
@@ -19,24 +21,35 @@ pub struct NewMemo {
     text: Option<String>,
 }
 
+/// A [`NewMemo`] whose fields keep their rules.
+#[derive(Debug)]
+pub struct ValidMemo {
+    date: Timestamp,
+    text: MemoText,
+}
+
+impl NewMemo {
+    /// The memo, or every field's problem at once.
+    pub fn parse(self) -> Result<ValidMemo, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let date =
+            errors.check("date", validate::required(self.date.as_deref()).and_then(validate::time));
+        let text = errors
+            .check("text", validate::required(self.text.as_deref()).and_then(MemoText::parse));
+        errors.finish_with(|| Some(ValidMemo { date: date?, text: text? }))
+    }
+}
+
 /// Adds a memo (editor+). Two statements.
 #[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn add(
     state: &AppState,
     caller: UserId,
     project: ProjectId,
-    body: NewMemo,
+    body: Result<ValidMemo, ValidationErrors>,
 ) -> Result<Memo, ApiError> {
     require(&access(state, project).await?, caller, Action::Edit)?;
-    let mut errors = ValidationErrors::default();
-    let date =
-        errors.check("date", validate::required(body.date.as_deref()).and_then(validate::time));
-    let text = errors
-        .check("text", validate::required(body.text.as_deref()).and_then(validate::memo_text));
-    errors.finish()?;
-    let (Some(date), Some(text)) = (date, text) else {
-        return Err(ApiError::Internal);
-    };
+    let ValidMemo { date, text } = body?;
     let cap = state.content.memos_per_project;
     let memo = state
         .store

@@ -15,7 +15,7 @@ use std::future::Future;
 
 use crate::request_record::{clear_cache_outcome, set_cache_outcome};
 use reelplan_cache::Scope;
-use reelplan_domain::{validate, Action, Cursor, ProjectId, Role, UserId};
+use reelplan_domain::{validate, Action, Cursor, ProjectId, Role, UserId, ValidationErrors};
 use reelplan_store::{PageRequest, ProjectAccess};
 use serde::{Deserialize, Deserializer};
 
@@ -77,13 +77,13 @@ pub(crate) async fn valid_for<T>(
     project: ProjectId,
     caller: UserId,
     action: Action,
-    parsed: Result<T, ApiError>,
+    parsed: Result<T, ValidationErrors>,
 ) -> Result<T, ApiError> {
     match parsed {
         Ok(value) => Ok(value),
-        Err(error) => {
+        Err(errors) => {
             require(&access(state, project).await?, caller, action)?;
-            Err(error)
+            Err(errors.into())
         }
     }
 }

@@ -3,7 +3,10 @@
 use crate::request_record::set_cache_outcome;
 use bytes::Bytes;
 use reelplan_cache::{record, Found, Kind, Outcome, Scope};
-use reelplan_domain::{validate, Action, Phase, PhaseDates, ProjectId, UserId, ValidationErrors};
+use reelplan_domain::{
+    validate, Action, Color, Description, Party, Phase, PhaseDates, ProjectId, ProjectName, UserId,
+    ValidationErrors,
+};
 use reelplan_store::{NewProject, ProjectFilter, ProjectPatch};
 use serde::Deserialize;
 
@@ -86,6 +89,116 @@ pub struct PatchProject {
     description: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     color: Option<Option<String>>,
+}
+
+/// A [`CreateProject`] whose fields keep their rules.
+#[derive(Debug)]
+pub struct ValidProject {
+    name: ProjectName,
+    manager: Party,
+    consumer: Party,
+    description: Description,
+    color: Option<Color>,
+    phases: [PhaseDates; 8],
+}
+
+impl CreateProject {
+    /// The new project (absent texts empty), or every field's problem at once.
+    pub fn parse(self) -> Result<ValidProject, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let name = errors
+            .check("name", validate::required(self.name.as_deref()).and_then(ProjectName::parse));
+        let manager = errors.check("manager", Party::parse(self.manager.as_deref().unwrap_or("")));
+        let consumer =
+            errors.check("consumer", Party::parse(self.consumer.as_deref().unwrap_or("")));
+        let description = errors
+            .check("description", Description::parse(self.description.as_deref().unwrap_or("")));
+        let color = self.color.map(|c| errors.check("color", Color::parse(&c)));
+        let p = self.phases.unwrap_or_default();
+        let inputs = [
+            p.basic_plan,
+            p.story_board,
+            p.filming,
+            p.video_edit,
+            p.post_work,
+            p.video_preview,
+            p.confirmation,
+            p.video_delivery,
+        ];
+        let phases: Vec<Option<PhaseDates>> = Phase::ALL
+            .into_iter()
+            .zip(inputs)
+            .map(|(phase, input)| dates(&mut errors, &format!("phases.{}.", phase.as_str()), input))
+            .collect();
+        errors.finish_with(|| {
+            let mut checked = [PhaseDates::default(); 8];
+            for (slot, dates) in checked.iter_mut().zip(phases) {
+                *slot = dates?;
+            }
+            Some(ValidProject {
+                name: name?,
+                manager: manager?,
+                consumer: consumer?,
+                description: description?,
+                color: color.map(|c| c.ok_or(())).transpose().ok()?,
+                phases: checked,
+            })
+        })
+    }
+}
+
+/// A [`PatchProject`] whose fields keep their rules: None leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct ValidPatch {
+    name: Option<ProjectName>,
+    manager: Option<Party>,
+    consumer: Option<Party>,
+    description: Option<Description>,
+    color: Option<Option<Color>>,
+}
+
+impl PatchProject {
+    /// The patch, or every field's problem at once (only `color` may be null).
+    pub fn parse(self) -> Result<ValidPatch, ValidationErrors> {
+        const NOT_NULL: &str = "must not be null";
+        let mut errors = ValidationErrors::default();
+        /// A field that is absent (None), or checked: Some(None) when it broke its rule.
+        fn text<T>(
+            errors: &mut ValidationErrors,
+            field: &str,
+            value: Option<Option<String>>,
+            rule: fn(&str) -> Result<T, &'static str>,
+        ) -> Option<Option<T>> {
+            value.map(|v| errors.check(field, v.ok_or(NOT_NULL).and_then(|v| rule(&v))))
+        }
+        let name = text(&mut errors, "name", self.name, ProjectName::parse);
+        let manager = text(&mut errors, "manager", self.manager, Party::parse);
+        let consumer = text(&mut errors, "consumer", self.consumer, Party::parse);
+        let description = text(&mut errors, "description", self.description, Description::parse);
+        let color = self.color.map(|c| c.map(|c| errors.check("color", Color::parse(&c))));
+        errors.finish_with(|| {
+            Some(ValidPatch {
+                name: name.map(|v| v.ok_or(())).transpose().ok()?,
+                manager: manager.map(|v| v.ok_or(())).transpose().ok()?,
+                consumer: consumer.map(|v| v.ok_or(())).transpose().ok()?,
+                description: description.map(|v| v.ok_or(())).transpose().ok()?,
+                color: match color {
+                    None => None,
+                    Some(None) => Some(None),
+                    Some(Some(c)) => Some(Some(c?)),
+                },
+            })
+        })
+    }
+}
+
+impl DatesInput {
+    /// The phase's dates, or their problems.
+    pub fn parse(self) -> Result<PhaseDates, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let dates = dates(&mut errors, "", Some(self));
+        errors.finish_with(|| dates)
+    }
 }
 
 fn query_time(
@@ -229,14 +342,20 @@ async fn answer_after_write(
     docs.respond(caller)
 }
 
-fn dates(errors: &mut ValidationErrors, field: &str, input: Option<DatesInput>) -> PhaseDates {
+/// A phase's dates, checked under `field` (a prefix of `start_date` and `end_date`); None when
+/// they broke a rule.
+fn dates(
+    errors: &mut ValidationErrors,
+    field: &str,
+    input: Option<DatesInput>,
+) -> Option<PhaseDates> {
     let input = input.unwrap_or_default();
     let start = format!("{field}start_date");
     let end = format!("{field}end_date");
     let start_date = input.start_date.and_then(|t| errors.check(&start, validate::time(&t)));
     let end_date = input.end_date.and_then(|t| errors.check(&end, validate::time(&t)));
     let dates = PhaseDates { start_date, end_date };
-    errors.check(&start, validate::phase_dates(dates)).unwrap_or_default()
+    errors.check(&start, validate::phase_dates(dates))
 }
 
 /// Creates a project owned by the caller. Two statements.
@@ -244,44 +363,15 @@ fn dates(errors: &mut ValidationErrors, field: &str, input: Option<DatesInput>) 
 pub async fn create(
     state: &AppState,
     caller: UserId,
-    body: CreateProject,
+    body: ValidProject,
 ) -> Result<Bytes, ApiError> {
-    let mut errors = ValidationErrors::default();
-    let name = errors
-        .check("name", validate::required(body.name.as_deref()).and_then(validate::project_name));
-    let optional = |errors: &mut ValidationErrors,
-                    field,
-                    raw: Option<String>,
-                    rule: fn(&str) -> Result<String, &'static str>| {
-        errors.check(field, rule(raw.as_deref().unwrap_or_default())).unwrap_or_default()
-    };
-    let manager = optional(&mut errors, "manager", body.manager, validate::party);
-    let consumer = optional(&mut errors, "consumer", body.consumer, validate::party);
-    let description = optional(&mut errors, "description", body.description, validate::description);
-    let color = body.color.and_then(|c| errors.check("color", validate::color(&c)));
-    let p = body.phases.unwrap_or_default();
-    let inputs = [
-        p.basic_plan,
-        p.story_board,
-        p.filming,
-        p.video_edit,
-        p.post_work,
-        p.video_preview,
-        p.confirmation,
-        p.video_delivery,
-    ];
-    let mut phases = [PhaseDates::default(); 8];
-    for ((slot, phase), input) in phases.iter_mut().zip(Phase::ALL).zip(inputs) {
-        *slot = dates(&mut errors, &format!("phases.{}.", phase.as_str()), input);
-    }
-    errors.finish()?;
     let project = NewProject {
-        name: name.unwrap_or_default(),
-        manager,
-        consumer,
-        description,
-        color,
-        phases,
+        name: body.name.as_str().to_owned(),
+        manager: body.manager.as_str().to_owned(),
+        consumer: body.consumer.as_str().to_owned(),
+        description: body.description.as_str().to_owned(),
+        color: body.color.map(|c| c.as_str().to_owned()),
+        phases: body.phases,
     };
     let id = state.store.create_project(caller, &project).await?;
     let scopes = vec![Scope::Memberships(caller.0), Scope::Lists(caller.0)];
@@ -295,25 +385,17 @@ pub async fn patch(
     state: &AppState,
     caller: UserId,
     id: ProjectId,
-    body: PatchProject,
+    body: Result<ValidPatch, ValidationErrors>,
 ) -> Result<Bytes, ApiError> {
-    const NOT_NULL: &str = "must not be null";
-    let parsed = (|| -> Result<ProjectPatch, ApiError> {
-        let mut errors = ValidationErrors::default();
-        let mut text = |field: &str,
-                        value: Option<Option<String>>,
-                        rule: fn(&str) -> Result<String, &'static str>| {
-            value.and_then(|v| errors.check(field, v.ok_or(NOT_NULL).and_then(|v| rule(&v))))
-        };
-        let name = text("name", body.name, validate::project_name);
-        let manager = text("manager", body.manager, validate::party);
-        let consumer = text("consumer", body.consumer, validate::party);
-        let description = text("description", body.description, validate::description);
-        let color = body.color.map(|c| c.and_then(|c| errors.check("color", validate::color(&c))));
-        errors.finish()?;
-        Ok(ProjectPatch { name, manager, consumer, description, color })
-    })();
-    let patch = valid_for(state, id, caller, Action::Manage, parsed).await?;
+    let patch = valid_for(state, id, caller, Action::Manage, body).await?;
+    let owned = |v: Option<&str>| v.map(str::to_owned);
+    let patch = ProjectPatch {
+        name: owned(patch.name.as_deref()),
+        manager: owned(patch.manager.as_deref()),
+        consumer: owned(patch.consumer.as_deref()),
+        description: owned(patch.description.as_deref()),
+        color: patch.color.map(|c| owned(c.as_deref())),
+    };
     if !state.store.update_project(id, &patch, caller).await? {
         return Err(refused(state, id, caller, Action::Manage).await);
     }
@@ -328,18 +410,9 @@ pub async fn put_phase(
     caller: UserId,
     id: ProjectId,
     phase: Phase,
-    body: DatesInput,
+    body: Result<PhaseDates, ValidationErrors>,
 ) -> Result<Bytes, ApiError> {
-    let mut errors = ValidationErrors::default();
-    let dates = dates(&mut errors, "", Some(body));
-    let dates = valid_for(
-        state,
-        id,
-        caller,
-        Action::Edit,
-        errors.finish().map(|()| dates).map_err(ApiError::from),
-    )
-    .await?;
+    let dates = valid_for(state, id, caller, Action::Edit, body).await?;
     if !state.store.set_phase(id, phase, dates, caller).await? {
         return Err(refused(state, id, caller, Action::Edit).await);
     }

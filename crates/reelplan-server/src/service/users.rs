@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use reelplan_cache::{Key, Kind, Scope, Want};
-use reelplan_domain::{validate, UserId, ValidationErrors};
+use reelplan_domain::{validate, Email, Nickname, UserId, ValidationErrors};
 use reelplan_store::User;
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +41,71 @@ pub struct ProfilePatch {
     nickname: Option<Option<String>>,
 }
 
+/// A [`Signup`] whose fields keep their rules.
+#[derive(Debug)]
+pub struct ValidSignup {
+    email: Email,
+    password: String,
+    nickname: Nickname,
+}
+
+impl Signup {
+    /// The signup, or every field's problem at once.
+    pub fn parse(self) -> Result<ValidSignup, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let email =
+            errors.check("email", validate::required(self.email.as_deref()).and_then(Email::parse));
+        let password = errors.check(
+            "password",
+            validate::required(self.password.as_deref())
+                .and_then(validate::password)
+                .map(str::to_owned),
+        );
+        let nickname = errors.check(
+            "nickname",
+            validate::required(self.nickname.as_deref()).and_then(Nickname::parse),
+        );
+        errors.finish_with(|| {
+            Some(ValidSignup { email: email?, password: password?, nickname: nickname? })
+        })
+    }
+}
+
+/// A [`Login`] with both fields given (the email as typed: any text is a wrong login, 401).
+#[derive(Debug)]
+pub struct ValidLogin {
+    email: String,
+    password: String,
+}
+
+impl Login {
+    /// The login, or every missing field at once.
+    pub fn parse(self) -> Result<ValidLogin, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let email = errors.check("email", validate::required(self.email));
+        let password = errors.check("password", validate::required(self.password));
+        errors.finish_with(|| Some(ValidLogin { email: email?, password: password? }))
+    }
+}
+
+/// A [`ProfilePatch`] whose fields keep their rules: None leaves the nickname as it is.
+#[derive(Debug)]
+pub struct ValidProfilePatch {
+    nickname: Option<Nickname>,
+}
+
+impl ProfilePatch {
+    /// The patch, or the nickname's problem (an explicit null is no nickname).
+    pub fn parse(self) -> Result<ValidProfilePatch, ValidationErrors> {
+        let nickname = self
+            .nickname
+            .map(|nickname| Nickname::parse(nickname.as_deref().unwrap_or_default()))
+            .transpose()
+            .map_err(|p| ValidationErrors::single("nickname", p))?;
+        Ok(ValidProfilePatch { nickname })
+    }
+}
+
 /// `{user, token}`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(as = session)]
@@ -55,31 +120,17 @@ pub struct Session {
 pub async fn signup(
     state: &AppState,
     address: Option<IpAddr>,
-    body: Signup,
+    body: Result<ValidSignup, ValidationErrors>,
 ) -> Result<Session, ApiError> {
     state.login_limiter.signup(address).await.map_err(|retry_after| ApiError::RateLimited {
         message: "too many signups from this address; try again later",
         retry_after,
     })?;
-    let mut errors = ValidationErrors::default();
-    let email =
-        errors.check("email", validate::required(body.email.as_deref()).and_then(validate::email));
-    let password = errors.check(
-        "password",
-        validate::required(body.password.as_deref()).and_then(validate::password),
-    );
-    let nickname = errors.check(
-        "nickname",
-        validate::required(body.nickname.as_deref()).and_then(validate::nickname),
-    );
-    errors.finish()?;
-    let (Some(email), Some(password), Some(nickname)) = (email, password, nickname) else {
-        return Err(ApiError::Internal);
-    };
-    let hash = state.auth.hash_password(password.to_owned()).await?;
+    let ValidSignup { email, password, nickname } = body?;
+    let hash = state.auth.hash_password(password).await?;
     let user = state
         .store
-        .create_user(&email, &nickname, &hash)
+        .create_user(email.as_str(), nickname.as_str(), &hash)
         .await
         .conflict_means("that email is already registered")?;
     let token = state.auth.issue(user.id)?;
@@ -95,24 +146,21 @@ pub async fn signup(
 pub async fn login(
     state: &AppState,
     address: Option<IpAddr>,
-    body: Login,
+    body: ValidLogin,
 ) -> Result<Session, ApiError> {
-    let mut errors = ValidationErrors::default();
-    let email = errors.check("email", validate::required(body.email));
-    let password = errors.check("password", validate::required(body.password));
-    errors.finish()?;
-    let (Some(email), Some(password)) = (email, password) else {
-        return Err(ApiError::Internal);
-    };
+    let ValidLogin { email, password } = body;
     // Only a valid address can be registered (signup validates it), so anything else is an
     // unknown email without asking the database or keying a budget on it: no over-long text
     // (or U+0000, which PostgreSQL cannot compare) reaches either. Still a 401, like any
     // wrong login.
     let email = crate::ratelimit::login_key(&email);
     let limiter = &state.login_limiter;
-    let attempt = limiter.attempt(email.as_deref(), address).await.map_err(|retry_after| {
-        ApiError::RateLimited { message: "too many failed logins; try again later", retry_after }
-    })?;
+    let attempt = limiter.attempt(email.as_ref().map(Email::as_str), address).await.map_err(
+        |retry_after| ApiError::RateLimited {
+            message: "too many failed logins; try again later",
+            retry_after,
+        },
+    )?;
     let outcome = check_credentials(state, email, password).await;
     if !matches!(outcome, Err(ApiError::Unauthenticated(_))) {
         limiter.refund(attempt).await;
@@ -123,12 +171,12 @@ pub async fn login(
 /// The session of the account with this (normalised) email and password; 401 otherwise.
 async fn check_credentials(
     state: &AppState,
-    email: Option<String>,
+    email: Option<Email>,
     password: String,
 ) -> Result<Session, ApiError> {
     const WRONG: ApiError = ApiError::Unauthenticated("wrong email or password");
     let credentials = match email {
-        Some(email) => state.store.credentials(&email).await?,
+        Some(email) => state.store.credentials(email.as_str()).await?,
         None => None,
     };
     // Verify against a real hash even for an unknown email, so timing does not tell.
@@ -165,16 +213,14 @@ pub async fn me(state: &AppState, caller: UserId) -> Result<bytes::Bytes, ApiErr
 pub async fn patch_me(
     state: &AppState,
     caller: UserId,
-    body: ProfilePatch,
+    body: ValidProfilePatch,
 ) -> Result<User, ApiError> {
     let Some(nickname) = body.nickname else {
         return state.store.user(caller).await?.ok_or(ApiError::Unauthenticated("no such user"));
     };
-    let nickname = validate::nickname(nickname.as_deref().unwrap_or_default())
-        .map_err(|p| ApiError::invalid("nickname", p))?;
     let user = state
         .store
-        .set_nickname(caller, &nickname)
+        .set_nickname(caller, nickname.as_str())
         .await?
         .ok_or(ApiError::Unauthenticated("no such user"))?;
     let footprint = state.store.footprint(caller).await?;
