@@ -2,6 +2,7 @@
 //! service layers see: the row to write once an object is complete, and a row with the
 //! object's storage key, which never reaches a client.
 
+use reelplan_domain::{FileName, MediaType};
 use serde::Deserialize;
 
 use crate::model::{FileMeta, ProjectAccess};
@@ -9,10 +10,10 @@ use crate::model::{FileMeta, ProjectAccess};
 /// A file whose bytes are already complete in the object store, ready to be recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewFile {
-    /// The (validated) name given at upload, shown to members and used for downloads.
-    pub name: String,
-    /// The (validated) content type the bytes are served with.
-    pub content_type: String,
+    /// The name given at upload, shown to members and used for downloads.
+    pub name: FileName,
+    /// The content type the bytes are served with.
+    pub content_type: MediaType,
     /// Size in bytes, as counted while streaming.
     pub size: i64,
     /// The object's opaque key in the object store.

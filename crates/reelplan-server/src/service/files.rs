@@ -278,12 +278,7 @@ where
         }
     })?;
     let size = i64::try_from(size).map_err(|_| ApiError::PayloadTooLarge)?;
-    Ok(NewFile {
-        name: name.as_str().to_owned(),
-        content_type: content_type.as_str().to_owned(),
-        size,
-        storage_key: key,
-    })
+    Ok(NewFile { name, content_type, size, storage_key: key })
 }
 
 /// A file name as given ([`FileName::parse`]); 422 (field `name`) otherwise.

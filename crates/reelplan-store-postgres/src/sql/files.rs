@@ -77,8 +77,8 @@ pub const DELETE: &str =
 fn bind_new_file<'q>(query: DocQuery<'q>, project: ProjectId, file: &'q NewFile) -> DocQuery<'q> {
     query
         .bind(project.0)
-        .bind(&file.name)
-        .bind(&file.content_type)
+        .bind(file.name.as_str())
+        .bind(file.content_type.as_str())
         .bind(file.size)
         .bind(&file.storage_key)
         .bind(now())

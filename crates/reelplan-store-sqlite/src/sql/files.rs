@@ -19,7 +19,8 @@ pub const ADD: &str = "
     RETURNING id, created";
 
 fn meta(project: ProjectId, id: i64, file: &NewFile, created: i64) -> StoreResult<FileMeta> {
-    let (name, content_type) = (file.name.clone(), file.content_type.clone());
+    let (name, content_type) =
+        (file.name.as_str().to_owned(), file.content_type.as_str().to_owned());
     Ok(FileMeta::new(project, FileId(id), name, content_type, file.size, time(created)?))
 }
 
@@ -34,8 +35,8 @@ where
 {
     sqlx::query_as::<_, O>(sql)
         .bind(project.0)
-        .bind(&file.name)
-        .bind(&file.content_type)
+        .bind(file.name.as_str())
+        .bind(file.content_type.as_str())
         .bind(file.size)
         .bind(&file.storage_key)
         .bind(now())

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::{StoreResult, VideoReplaced, VideoWrite};
+use reelplan_domain::{FileName, MediaType};
 
 /// Files and the feedback video: records, lookups with access, replacement, deletion, keys.
 pub async fn files(store: &dyn Store) {
@@ -11,8 +12,8 @@ pub async fn files(store: &dyn Store) {
     let other = new_project(store, &owner, "Other files").await;
     let m_ann = add_member(store, id, &ann, Role::Viewer).await;
     let new_file = |name: &str, content_type: &str, size: i64| NewFile {
-        name: name.to_owned(),
-        content_type: content_type.to_owned(),
+        name: FileName::parse(name).expect("a valid name"),
+        content_type: MediaType::parse(content_type).expect("a valid content type"),
         size,
         storage_key: format!("conformance/{}", unique()),
     };
