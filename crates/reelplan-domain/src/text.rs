@@ -118,6 +118,20 @@ impl ProjectName {
     }
 }
 
+/// No manager or consumer named.
+impl Default for Party {
+    fn default() -> Self {
+        Party(String::new())
+    }
+}
+
+/// No description.
+impl Default for Description {
+    fn default() -> Self {
+        Description(String::new())
+    }
+}
+
 impl Party {
     /// At most 100 characters.
     pub fn parse(raw: &str) -> Result<Self, Problem> {

@@ -2,6 +2,7 @@
 //! rows inserted directly must show as `files` (kind 'file', by id) and `feedback.video` (the
 //! newest kind 'video').
 
+use reelplan_domain::ProjectName;
 use reelplan_store::prelude::*;
 use reelplan_store::NewProject;
 use reelplan_store_postgres::connect_isolated_for_tests;
@@ -14,7 +15,7 @@ async fn detail_reads_files_and_the_newest_video() {
     };
     let (store, db) = connect_isolated_for_tests(&url).await.unwrap();
     let owner = store.create_user("owner@example.com", "Owner", "h").await.unwrap();
-    let new = NewProject { name: "With files".into(), ..NewProject::default() };
+    let new = NewProject::named(ProjectName::parse("With files").unwrap());
     let project = store.create_project(owner.id, &new).await.unwrap();
     let ids: Vec<i64> = sqlx::query_scalar(
         "INSERT INTO files (project_id, kind, name, content_type, size, storage_key, created)
@@ -51,7 +52,7 @@ async fn a_file_recorded_during_the_project_delete_is_returned_by_it() {
     };
     let (store, db) = connect_isolated_for_tests(&url).await.unwrap();
     let owner = store.create_user("owner@example.com", "Owner", "h").await.unwrap();
-    let new = NewProject { name: "Racing".into(), ..NewProject::default() };
+    let new = NewProject::named(ProjectName::parse("Racing").unwrap());
     let project = store.create_project(owner.id, &new).await.unwrap();
     let insert = "INSERT INTO files (project_id, kind, name, content_type, size, storage_key,
                   created) VALUES ($1, 'file', $2, 'text/plain', 1, $2, now())";

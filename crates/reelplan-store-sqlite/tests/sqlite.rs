@@ -4,7 +4,7 @@
 mod common;
 
 use common::TempDb;
-use reelplan_domain::{FileId, Phase, ProjectId};
+use reelplan_domain::{FileId, Phase, ProjectId, ProjectName};
 use reelplan_store::prelude::*;
 use reelplan_store::NewProject;
 use reelplan_store_sqlite::sql::projects::SET_PHASE;
@@ -50,7 +50,7 @@ async fn detail_reads_files_and_the_newest_video() {
     let db = TempDb::new("files").await;
     let store = &db.store;
     let owner = store.create_user("files@example.com", "Files", "h").await.unwrap();
-    let project = NewProject { name: "Files".into(), ..NewProject::default() };
+    let project = NewProject::named(ProjectName::parse("Files").unwrap());
     let id = store.create_project(owner.id, &project).await.unwrap();
     let other = store.create_project(owner.id, &project).await.unwrap();
 

@@ -5,8 +5,8 @@
 //! `Serialize` writes the contract's shape with RFC 3339 times.
 
 use reelplan_domain::{
-    CommentId, FileId, MemberId, MemoId, MessageId, Phase, PhaseDates, ProjectId, Role, Timestamp,
-    UserId,
+    Color, CommentId, Description, FileId, MemberId, MemoId, MessageId, Party, Phase, PhaseDates,
+    ProjectId, ProjectName, Role, Timestamp, UserId,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -426,36 +426,51 @@ impl ProjectAccess {
     }
 }
 
-/// A new project's fields, already validated.
-#[derive(Debug, Clone, Default)]
+/// A new project's fields, each of which passed its rule.
+#[derive(Debug, Clone)]
 pub struct NewProject {
     /// Name.
-    pub name: String,
+    pub name: ProjectName,
     /// Manager (free text).
-    pub manager: String,
+    pub manager: Party,
     /// Consumer (free text).
-    pub consumer: String,
+    pub consumer: Party,
     /// Description.
-    pub description: String,
+    pub description: Description,
     /// Color.
-    pub color: Option<String>,
+    pub color: Option<Color>,
     /// Initial phase dates.
     pub phases: [PhaseDates; 8],
 }
 
-/// A project patch, already validated: `None` leaves a field as it is.
+impl NewProject {
+    /// A project with this name and nothing else: no parties, no description, no color, no
+    /// dates.
+    pub fn named(name: ProjectName) -> Self {
+        NewProject {
+            name,
+            manager: Party::default(),
+            consumer: Party::default(),
+            description: Description::default(),
+            color: None,
+            phases: [PhaseDates::default(); 8],
+        }
+    }
+}
+
+/// A project patch whose fields passed their rules: `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct ProjectPatch {
     /// New name.
-    pub name: Option<String>,
+    pub name: Option<ProjectName>,
     /// New manager.
-    pub manager: Option<String>,
+    pub manager: Option<Party>,
     /// New consumer.
-    pub consumer: Option<String>,
+    pub consumer: Option<Party>,
     /// New description.
-    pub description: Option<String>,
+    pub description: Option<Description>,
     /// New color; `Some(None)` clears it.
-    pub color: Option<Option<String>>,
+    pub color: Option<Option<Color>>,
 }
 
 /// What a change of a user's own profile touches: the projects whose documents show the user,

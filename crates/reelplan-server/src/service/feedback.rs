@@ -1,6 +1,5 @@
 //! The feedback thread: timecoded comments and chat messages.
 
-use crate::request_record::set_cache_outcome;
 use bytes::Bytes;
 use reelplan_cache::{Key, Kind, Scope, Want};
 use reelplan_domain::{
@@ -14,6 +13,7 @@ use super::project_docs::{feedback_doc, feedback_of};
 use super::{access, page, require, split_page, valid_for};
 use crate::cached::{docs, Doc, Guarded};
 use crate::error::{ApiError, ResultExt};
+use crate::request_record::set_cache_outcome;
 use crate::response::list_envelope;
 use crate::state::AppState;
 

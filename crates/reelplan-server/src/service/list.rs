@@ -11,7 +11,6 @@
 //! one statement. Filtered pages (`?q=`, `?active_*`) are cached whole per caller instead,
 //! under the caller's lists scope, which every change to one of their projects moves on.
 
-use crate::request_record::set_cache_outcome;
 use bytes::Bytes;
 use reelplan_cache::{record, Found, Key, Kind, Outcome, Scope, Tag, Want};
 use reelplan_domain::{Cursor, ProjectId, UserId};
@@ -21,6 +20,7 @@ use super::project_docs::{list_body, summary_doc, summary_of};
 use super::split_page;
 use crate::cached::{docs, Body, Doc, ListPage, Memberships};
 use crate::error::ApiError;
+use crate::request_record::set_cache_outcome;
 use crate::response::list_envelope;
 use crate::state::AppState;
 

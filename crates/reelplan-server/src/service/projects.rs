@@ -1,6 +1,5 @@
 //! Projects: the caller's list, the detail, create, patch, delete and phase dates.
 
-use crate::request_record::set_cache_outcome;
 use bytes::Bytes;
 use reelplan_cache::{record, Found, Kind, Outcome, Scope};
 use reelplan_domain::{
@@ -16,6 +15,7 @@ use super::project_docs::{
 use super::{access, double_option, list_scopes, page, refused, require, valid_for};
 use crate::cached::{docs, Body, Cached, Guarded};
 use crate::error::ApiError;
+use crate::request_record::set_cache_outcome;
 use crate::state::AppState;
 
 /// `GET /api/projects` query.
@@ -91,20 +91,9 @@ pub struct PatchProject {
     color: Option<Option<String>>,
 }
 
-/// A [`CreateProject`] whose fields keep their rules.
-#[derive(Debug)]
-pub struct ValidProject {
-    name: ProjectName,
-    manager: Party,
-    consumer: Party,
-    description: Description,
-    color: Option<Color>,
-    phases: [PhaseDates; 8],
-}
-
 impl CreateProject {
     /// The new project (absent texts empty), or every field's problem at once.
-    pub fn parse(self) -> Result<ValidProject, ValidationErrors> {
+    pub fn parse(self) -> Result<NewProject, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let name = errors
             .check("name", validate::required(self.name.as_deref()).and_then(ProjectName::parse));
@@ -135,7 +124,7 @@ impl CreateProject {
             for (slot, dates) in checked.iter_mut().zip(phases) {
                 *slot = dates?;
             }
-            Some(ValidProject {
+            Some(NewProject {
                 name: name?,
                 manager: manager?,
                 consumer: consumer?,
@@ -147,19 +136,9 @@ impl CreateProject {
     }
 }
 
-/// A [`PatchProject`] whose fields keep their rules: None leaves a field as it is.
-#[derive(Debug, Default)]
-pub struct ValidPatch {
-    name: Option<ProjectName>,
-    manager: Option<Party>,
-    consumer: Option<Party>,
-    description: Option<Description>,
-    color: Option<Option<Color>>,
-}
-
 impl PatchProject {
     /// The patch, or every field's problem at once (only `color` may be null).
-    pub fn parse(self) -> Result<ValidPatch, ValidationErrors> {
+    pub fn parse(self) -> Result<ProjectPatch, ValidationErrors> {
         const NOT_NULL: &str = "must not be null";
         let mut errors = ValidationErrors::default();
         /// A field that is absent (None), or checked: Some(None) when it broke its rule.
@@ -177,7 +156,7 @@ impl PatchProject {
         let description = text(&mut errors, "description", self.description, Description::parse);
         let color = self.color.map(|c| c.map(|c| errors.check("color", Color::parse(&c))));
         errors.finish_with(|| {
-            Some(ValidPatch {
+            Some(ProjectPatch {
                 name: name.map(|v| v.ok_or(())).transpose().ok()?,
                 manager: manager.map(|v| v.ok_or(())).transpose().ok()?,
                 consumer: consumer.map(|v| v.ok_or(())).transpose().ok()?,
@@ -363,16 +342,8 @@ fn dates(
 pub async fn create(
     state: &AppState,
     caller: UserId,
-    body: ValidProject,
+    project: NewProject,
 ) -> Result<Bytes, ApiError> {
-    let project = NewProject {
-        name: body.name.as_str().to_owned(),
-        manager: body.manager.as_str().to_owned(),
-        consumer: body.consumer.as_str().to_owned(),
-        description: body.description.as_str().to_owned(),
-        color: body.color.map(|c| c.as_str().to_owned()),
-        phases: body.phases,
-    };
     let id = state.store.create_project(caller, &project).await?;
     let scopes = vec![Scope::Memberships(caller.0), Scope::Lists(caller.0)];
     answer_after_write(state, caller, id, scopes).await
@@ -385,17 +356,9 @@ pub async fn patch(
     state: &AppState,
     caller: UserId,
     id: ProjectId,
-    body: Result<ValidPatch, ValidationErrors>,
+    body: Result<ProjectPatch, ValidationErrors>,
 ) -> Result<Bytes, ApiError> {
     let patch = valid_for(state, id, caller, Action::Manage, body).await?;
-    let owned = |v: Option<&str>| v.map(str::to_owned);
-    let patch = ProjectPatch {
-        name: owned(patch.name.as_deref()),
-        manager: owned(patch.manager.as_deref()),
-        consumer: owned(patch.consumer.as_deref()),
-        description: owned(patch.description.as_deref()),
-        color: patch.color.map(|c| owned(c.as_deref())),
-    };
     if !state.store.update_project(id, &patch, caller).await? {
         return Err(refused(state, id, caller, Action::Manage).await);
     }

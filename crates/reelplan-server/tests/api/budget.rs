@@ -1,7 +1,7 @@
 //! The query budget of DESIGN.md, asserted exactly, and independent of the data's size.
 
 use axum::http::StatusCode;
-use reelplan_domain::{ProjectId, Role, UserId};
+use reelplan_domain::{ProjectId, ProjectName, Role, UserId};
 use reelplan_store::{NewProject, UserRef};
 use serde_json::json;
 
@@ -150,7 +150,7 @@ async fn the_budget_does_not_grow_with_the_data() {
     for n in 0..150 {
         // Half owned by Ann, half where she is one of the ten members.
         let owner = if n % 2 == 0 { ann.id } else { other.id };
-        let project = NewProject { name: format!("P{n}"), ..NewProject::default() };
+        let project = NewProject::named(ProjectName::parse(&format!("P{n}")).unwrap());
         let pid = store.create_project(UserId(owner), &project).await.unwrap();
         let members: Vec<&UserRef> = if owner == ann.id {
             crew.iter().collect()

@@ -394,7 +394,8 @@ async fn redis_del(url: &str, key: &str) {
 /// Renames a project in the database alone, behind every cache: a later read that still shows
 /// the old name proves that document came from the cache, not from a reload.
 async fn rename_behind_the_cache(a: &TestApp, owner: &TestUser, id: i64, name: &str) {
-    let patch = reelplan_store::ProjectPatch { name: Some(name.to_owned()), ..Default::default() };
+    let name = reelplan_domain::ProjectName::parse(name).unwrap();
+    let patch = reelplan_store::ProjectPatch { name: Some(name), ..Default::default() };
     let (id, owner) = (reelplan_domain::ProjectId(id), reelplan_domain::UserId(owner.id));
     assert!(a.store().update_project(id, &patch, owner).await.unwrap());
 }

@@ -240,11 +240,11 @@ impl Projects for PgStore {
     async fn create_project(&self, owner: UserId, project: &NewProject) -> StoreResult<ProjectId> {
         let mut query = sqlx::query_scalar::<_, i64>(CREATE)
             .bind(owner.0)
-            .bind(&project.name)
-            .bind(&project.manager)
-            .bind(&project.consumer)
-            .bind(&project.description)
-            .bind(&project.color)
+            .bind(project.name.as_str())
+            .bind(project.manager.as_str())
+            .bind(project.consumer.as_str())
+            .bind(project.description.as_str())
+            .bind(project.color.as_deref())
             .bind(now());
         for dates in &project.phases {
             query = query.bind(dates.start_date).bind(dates.end_date);
@@ -260,10 +260,10 @@ impl Projects for PgStore {
     ) -> StoreResult<bool> {
         let query = sqlx::query(UPDATE)
             .bind(id.0)
-            .bind(&patch.name)
-            .bind(&patch.manager)
-            .bind(&patch.consumer)
-            .bind(&patch.description)
+            .bind(patch.name.as_deref())
+            .bind(patch.manager.as_deref())
+            .bind(patch.consumer.as_deref())
+            .bind(patch.description.as_deref())
             .bind(patch.color.is_some())
             .bind(patch.color.as_ref().and_then(|c| c.as_deref()))
             .bind(now())

@@ -219,10 +219,10 @@ impl Projects for SqliteStore {
     async fn create_project(&self, owner: UserId, project: &NewProject) -> StoreResult<ProjectId> {
         let mut query = sqlx::query_scalar::<_, i64>(CREATE)
             .bind(owner.0)
-            .bind(&project.name)
-            .bind(&project.manager)
-            .bind(&project.consumer)
-            .bind(&project.description)
+            .bind(project.name.as_str())
+            .bind(project.manager.as_str())
+            .bind(project.consumer.as_str())
+            .bind(project.description.as_str())
             .bind(project.color.as_deref())
             .bind(now());
         for dates in &project.phases {
@@ -244,7 +244,7 @@ impl Projects for SqliteStore {
             .bind(patch.consumer.as_deref())
             .bind(patch.description.as_deref())
             .bind(patch.color.is_some())
-            .bind(patch.color.clone().flatten())
+            .bind(patch.color.as_ref().and_then(|c| c.as_deref()))
             .bind(now())
             .bind(by.0);
         Ok(run(UPDATE, query.execute(&self.pool)).await?.rows_affected() > 0)

@@ -20,8 +20,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{Duration, TimeZone, Utc};
 use reelplan_domain::{
-    CommentId, Cursor, FileId, MemberId, MemoId, Phase, PhaseDates, ProjectId, Role, Timestamp,
-    UserId,
+    Color, CommentId, Cursor, Description, FileId, MemberId, MemoId, Party, Phase, PhaseDates,
+    ProjectId, ProjectName, Role, Timestamp, UserId,
 };
 
 use crate::stats::RequestStats;
@@ -143,7 +143,7 @@ async fn new_user(store: &dyn Store, label: &str) -> User {
 }
 
 async fn new_project(store: &dyn Store, owner: &User, name: &str) -> ProjectId {
-    let project = NewProject { name: name.to_owned(), ..NewProject::default() };
+    let project = NewProject::named(ProjectName::parse(name).unwrap());
     one(store.create_project(owner.id, &project)).await.expect("create_project")
 }
 

@@ -7,10 +7,10 @@ pub async fn projects(store: &dyn Store) {
     let owner = new_user(store, "owner").await;
     let name = "\"Quoted\" 'single' \\ back\\slash — 日本語 🎬";
     let new = NewProject {
-        name: name.into(),
-        manager: "Mia Manager".into(),
-        consumer: "ACME\nCorp".into(),
-        description: "{\"not\": \"json\"} <b>".into(),
+        name: ProjectName::parse(name).unwrap(),
+        manager: Party::parse("Mia Manager").unwrap(),
+        consumer: Party::parse("ACME\nCorp").unwrap(),
+        description: Description::parse("{\"not\": \"json\"} <b>").unwrap(),
         color: None,
         phases: [PhaseDates::default(); 8],
     };
@@ -39,7 +39,10 @@ pub async fn projects(store: &dyn Store) {
     assert_eq!(one(store.project_detail(ProjectId(MISSING))).await.unwrap(), None);
 
     // A patch changes only what it names.
-    let patch = ProjectPatch { name: Some("Renamed".into()), ..ProjectPatch::default() };
+    let patch = ProjectPatch {
+        name: Some(ProjectName::parse("Renamed").unwrap()),
+        ..ProjectPatch::default()
+    };
     assert!(one(store.update_project(id, &patch, owner.id)).await.unwrap());
     let after = detail(store, id).await;
     assert_eq!(after.core.name, "Renamed");
@@ -50,10 +53,10 @@ pub async fn projects(store: &dyn Store) {
     assert!(after.core.updated >= d.core.updated);
 
     let patch = ProjectPatch {
-        manager: Some(String::new()),
-        consumer: Some("Client".into()),
-        description: Some(String::new()),
-        color: Some(Some("#A0B1C2".into())),
+        manager: Some(Party::default()),
+        consumer: Some(Party::parse("Client").unwrap()),
+        description: Some(Description::default()),
+        color: Some(Some(Color::parse("#A0B1C2").unwrap())),
         ..ProjectPatch::default()
     };
     assert!(one(store.update_project(id, &patch, owner.id)).await.unwrap());
@@ -63,7 +66,10 @@ pub async fn projects(store: &dyn Store) {
     assert_eq!(after.core.description, "");
     assert_eq!(after.core.color.as_deref(), Some("#A0B1C2"));
 
-    let keep = ProjectPatch { name: Some("Kept color".into()), ..ProjectPatch::default() };
+    let keep = ProjectPatch {
+        name: Some(ProjectName::parse("Kept color").unwrap()),
+        ..ProjectPatch::default()
+    };
     assert!(one(store.update_project(id, &keep, owner.id)).await.unwrap());
     assert_eq!(detail(store, id).await.core.color.as_deref(), Some("#A0B1C2"));
     let clear = ProjectPatch { color: Some(None), ..ProjectPatch::default() };
@@ -82,10 +88,9 @@ pub async fn projects(store: &dyn Store) {
     let mut phases = [PhaseDates::default(); 8];
     phases[2] = dates(1, 4);
     let colored = NewProject {
-        name: "Colored".into(),
-        color: Some("#00FF7F".into()),
+        color: Some(Color::parse("#00FF7F").unwrap()),
         phases,
-        ..NewProject::default()
+        ..NewProject::named(ProjectName::parse("Colored").unwrap())
     };
     let id = one(store.create_project(owner.id, &colored)).await.unwrap();
     let d = detail(store, id).await;
@@ -125,7 +130,8 @@ pub async fn phases(store: &dyn Store) {
     phases[Phase::Filming.index()] = dates(1, 3);
     phases[Phase::VideoEdit.index()] = dates(15, 20);
     phases[Phase::PostWork.index()] = dates(5, 15);
-    let project = NewProject { name: "Fallbacks".into(), phases, ..NewProject::default() };
+    let project =
+        NewProject { phases, ..NewProject::named(ProjectName::parse("Fallbacks").unwrap()) };
     let id = one(store.create_project(owner.id, &project)).await.unwrap();
     let d = detail(store, id).await;
     assert_eq!(d.core.phases.0, phases);
@@ -257,8 +263,14 @@ pub async fn list_filters(store: &dyn Store) {
     a_phases[7] = dates(9, 10);
     let mut c_phases = [PhaseDates::default(); 8];
     c_phases[2] = dates(5, 6);
-    let a = NewProject { name: "Window A".into(), phases: a_phases, ..NewProject::default() };
-    let c = NewProject { name: "Window C".into(), phases: c_phases, ..NewProject::default() };
+    let a = NewProject {
+        phases: a_phases,
+        ..NewProject::named(ProjectName::parse("Window A").unwrap())
+    };
+    let c = NewProject {
+        phases: c_phases,
+        ..NewProject::named(ProjectName::parse("Window C").unwrap())
+    };
     let a = one(store.create_project(viewer.id, &a)).await.unwrap();
     let b = new_project(store, &viewer, "Window B").await;
     let c = one(store.create_project(viewer.id, &c)).await.unwrap();
