@@ -84,7 +84,7 @@ where
 
 /// Replaces the feedback video (editor+); the replaced video's object is removed once its row
 /// is gone. Two statements: access, insert-and-delete (again only while another replacement
-/// races it, see [`record_video`]).
+/// races it, see `record_video`).
 #[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn put_video<S, E>(
     state: &AppState,
