@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use reelplan_bench::dataset::{DatasetSize, Generator};
 use reelplan_bench::seed::{seed, SeedOptions};
-use reelplan_domain::{ProjectId, UserId};
+use reelplan_domain::{Email, ProjectId, UserId};
 use reelplan_store::{PageRequest, ProjectFilter};
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -62,7 +62,8 @@ async fn seed_into_fresh_sqlite_then_store_reads_see_the_counts() {
     let listed = store.list_projects(UserId(1), &ProjectFilter::default(), page).await.unwrap();
     assert_eq!(listed.len(), expected);
 
-    let credentials = store.credentials("user7@example.com").await.unwrap().unwrap();
+    let credentials =
+        store.credentials(&Email::parse("user7@example.com").unwrap()).await.unwrap().unwrap();
     assert!(credentials.password_hash.starts_with("$argon2id$v=19$m=256,t=1,p=1$"));
 
     // A second seed refuses, unless forced; forced, it gives the same rows again.

@@ -2,7 +2,7 @@
 //! rows inserted directly must show as `files` (kind 'file', by id) and `feedback.video` (the
 //! newest kind 'video').
 
-use reelplan_domain::ProjectName;
+use reelplan_domain::{Email, Nickname, ProjectName};
 use reelplan_store::prelude::*;
 use reelplan_store::NewProject;
 use reelplan_store_postgres::connect_isolated_for_tests;
@@ -14,7 +14,14 @@ async fn detail_reads_files_and_the_newest_video() {
         return;
     };
     let (store, db) = connect_isolated_for_tests(&url).await.unwrap();
-    let owner = store.create_user("owner@example.com", "Owner", "h").await.unwrap();
+    let owner = store
+        .create_user(
+            &Email::parse("owner@example.com").unwrap(),
+            &Nickname::parse("Owner").unwrap(),
+            "h",
+        )
+        .await
+        .unwrap();
     let new = NewProject::named(ProjectName::parse("With files").unwrap());
     let project = store.create_project(owner.id, &new).await.unwrap();
     let ids: Vec<i64> = sqlx::query_scalar(
@@ -51,7 +58,14 @@ async fn a_file_recorded_during_the_project_delete_is_returned_by_it() {
         return;
     };
     let (store, db) = connect_isolated_for_tests(&url).await.unwrap();
-    let owner = store.create_user("owner@example.com", "Owner", "h").await.unwrap();
+    let owner = store
+        .create_user(
+            &Email::parse("owner@example.com").unwrap(),
+            &Nickname::parse("Owner").unwrap(),
+            "h",
+        )
+        .await
+        .unwrap();
     let new = NewProject::named(ProjectName::parse("Racing").unwrap());
     let project = store.create_project(owner.id, &new).await.unwrap();
     let insert = "INSERT INTO files (project_id, kind, name, content_type, size, storage_key,

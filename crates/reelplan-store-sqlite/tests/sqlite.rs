@@ -4,7 +4,7 @@
 mod common;
 
 use common::TempDb;
-use reelplan_domain::{FileId, Phase, ProjectId, ProjectName};
+use reelplan_domain::{Email, FileId, Nickname, Phase, ProjectId, ProjectName};
 use reelplan_store::prelude::*;
 use reelplan_store::NewProject;
 use reelplan_store_sqlite::sql::projects::SET_PHASE;
@@ -49,7 +49,14 @@ async fn insert_file(db: &TempDb, project: ProjectId, kind: &str, name: &str) ->
 async fn detail_reads_files_and_the_newest_video() {
     let db = TempDb::new("files").await;
     let store = &db.store;
-    let owner = store.create_user("files@example.com", "Files", "h").await.unwrap();
+    let owner = store
+        .create_user(
+            &Email::parse("files@example.com").unwrap(),
+            &Nickname::parse("Files").unwrap(),
+            "h",
+        )
+        .await
+        .unwrap();
     let project = NewProject::named(ProjectName::parse("Files").unwrap());
     let id = store.create_project(owner.id, &project).await.unwrap();
     let other = store.create_project(owner.id, &project).await.unwrap();
@@ -119,11 +126,18 @@ async fn opening_twice_reuses_the_file_and_migrating_again_is_harmless() {
             .fetch_one(db.store.pool())
             .await
             .unwrap();
-    db.store.create_user("kept@example.com", "Kept", "h").await.unwrap();
+    db.store
+        .create_user(
+            &Email::parse("kept@example.com").unwrap(),
+            &Nickname::parse("Kept").unwrap(),
+            "h",
+        )
+        .await
+        .unwrap();
     let again =
         reelplan_store_sqlite::SqliteStore::open(&format!("sqlite://{file}"), 1).await.unwrap();
     again.migrate().await.unwrap();
-    assert!(again.credentials("kept@example.com").await.unwrap().is_some());
+    assert!(again.credentials(&Email::parse("kept@example.com").unwrap()).await.unwrap().is_some());
     again.close().await;
     db.finish().await;
 }

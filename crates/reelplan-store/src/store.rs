@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use reelplan_domain::{
-    CommentId, Cursor, FileId, MemberId, MemoId, Phase, PhaseDates, ProjectId, Role, Timestamp,
-    UserId,
+    CommentId, Cursor, DiscussionText, Email, FileId, MemberId, MemoId, MemoText, Nickname, Phase,
+    PhaseDates, ProjectId, Role, Timecode, Timestamp, UserId,
 };
 
 use crate::files::{FileAccess, NewFile, VideoWrite};
@@ -76,13 +76,18 @@ impl<T> Store for T where
 #[async_trait]
 pub trait Users: Send + Sync {
     /// Inserts a user; `Conflict` when the email is taken.
-    async fn create_user(&self, email: &str, nickname: &str, hash: &str) -> StoreResult<User>;
-    /// The user with this (lower-cased) email and their password hash.
-    async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>>;
+    async fn create_user(
+        &self,
+        email: &Email,
+        nickname: &Nickname,
+        hash: &str,
+    ) -> StoreResult<User>;
+    /// The user with this email and their password hash.
+    async fn credentials(&self, email: &Email) -> StoreResult<Option<Credentials>>;
     /// A user by id.
     async fn user(&self, id: UserId) -> StoreResult<Option<User>>;
     /// Changes a nickname; None when the user does not exist.
-    async fn set_nickname(&self, id: UserId, nickname: &str) -> StoreResult<Option<User>>;
+    async fn set_nickname(&self, id: UserId, nickname: &Nickname) -> StoreResult<Option<User>>;
     /// What shows this user (see [`Footprint`]).
     async fn footprint(&self, id: UserId) -> StoreResult<Footprint>;
 }
@@ -206,8 +211,8 @@ pub trait Feedback: Send + Sync {
         &self,
         project: ProjectId,
         author: UserId,
-        text: &str,
-        timecode: Option<f64>,
+        text: &DiscussionText,
+        timecode: Option<Timecode>,
     ) -> StoreResult<Option<Comment>>;
     /// A comment's author; None when there is no such comment on this project.
     async fn comment_author(
@@ -223,7 +228,7 @@ pub trait Feedback: Send + Sync {
         &self,
         project: ProjectId,
         author: UserId,
-        text: &str,
+        text: &DiscussionText,
     ) -> StoreResult<Option<Message>>;
 }
 
@@ -237,7 +242,7 @@ pub trait Memos: Send + Sync {
         project: ProjectId,
         author: UserId,
         date: Timestamp,
-        text: &str,
+        text: &MemoText,
         cap: u32,
     ) -> StoreResult<Option<Memo>>;
     /// Deletes a memo; false when there was none on this project.

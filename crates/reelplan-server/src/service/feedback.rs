@@ -205,7 +205,7 @@ pub async fn comment(
         valid_for(state, project, caller, Action::Discuss, body).await?;
     let comment = state
         .store
-        .add_comment(project, caller, text.as_str(), timecode.map(Timecode::value))
+        .add_comment(project, caller, &text, timecode)
         .await
         .gone_means_no_project()?
         .ok_or_else(ApiError::no_project)?;
@@ -250,7 +250,7 @@ pub async fn message(
     let text = valid_for(state, project, caller, Action::Discuss, body).await?;
     let message = state
         .store
-        .add_message(project, caller, text.as_str())
+        .add_message(project, caller, &text)
         .await
         .gone_means_no_project()?
         .ok_or_else(ApiError::no_project)?;

@@ -130,7 +130,7 @@ pub async fn signup(
     let hash = state.auth.hash_password(password).await?;
     let user = state
         .store
-        .create_user(email.as_str(), nickname.as_str(), &hash)
+        .create_user(&email, &nickname, &hash)
         .await
         .conflict_means("that email is already registered")?;
     let token = state.auth.issue(user.id)?;
@@ -176,7 +176,7 @@ async fn check_credentials(
 ) -> Result<Session, ApiError> {
     const WRONG: ApiError = ApiError::Unauthenticated("wrong email or password");
     let credentials = match email {
-        Some(email) => state.store.credentials(email.as_str()).await?,
+        Some(email) => state.store.credentials(&email).await?,
         None => None,
     };
     // Verify against a real hash even for an unknown email, so timing does not tell.
@@ -220,7 +220,7 @@ pub async fn patch_me(
     };
     let user = state
         .store
-        .set_nickname(caller, nickname.as_str())
+        .set_nickname(caller, &nickname)
         .await?
         .ok_or(ApiError::Unauthenticated("no such user"))?;
     let footprint = state.store.footprint(caller).await?;

@@ -1,4 +1,5 @@
 use axum::http::{Method, StatusCode};
+use reelplan_domain::Email;
 use serde_json::json;
 
 use crate::helpers::TestApp;
@@ -35,7 +36,8 @@ async fn signup_login_and_me() {
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(me.result(), user);
 
-    let creds = app.store().credentials("ann@example.com").await.unwrap().unwrap();
+    let creds =
+        app.store().credentials(&Email::parse("ann@example.com").unwrap()).await.unwrap().unwrap();
     assert!(creds.password_hash.starts_with("$argon2id$"), "stored only as an argon2id hash");
     app.finish().await;
 }

@@ -1,7 +1,7 @@
 //! The query budget of DESIGN.md, asserted exactly, and independent of the data's size.
 
 use axum::http::StatusCode;
-use reelplan_domain::{ProjectId, ProjectName, Role, UserId};
+use reelplan_domain::{DiscussionText, ProjectId, ProjectName, Role, Timecode, UserId};
 use reelplan_store::{NewProject, UserRef};
 use serde_json::json;
 
@@ -163,10 +163,16 @@ async fn the_budget_does_not_grow_with_the_data() {
         }
         for c in 0..40 {
             let author = members[c % members.len()].id;
-            let comment = store.add_comment(pid, author, "feedback", Some(c as f64));
+            let text = DiscussionText::parse("feedback").unwrap();
+            let timecode = Some(Timecode::parse(c as f64).unwrap());
+            let comment = store.add_comment(pid, author, &text, timecode);
             comment.await.unwrap().expect("a member comments");
         }
-        store.add_message(pid, members[0].id, "hello").await.unwrap().expect("a member writes");
+        store
+            .add_message(pid, members[0].id, &DiscussionText::parse("hello").unwrap())
+            .await
+            .unwrap()
+            .expect("a member writes");
         last = pid.0;
     }
     assert_eq!(big.store().access(ProjectId(last)).await.unwrap().unwrap().members.len(), 10);

@@ -1,7 +1,7 @@
 //! The feedback thread: timecoded comments (oldest first) and chat messages (newest first).
 
 use async_trait::async_trait;
-use reelplan_domain::{CommentId, ProjectId, UserId};
+use reelplan_domain::{CommentId, DiscussionText, ProjectId, Timecode, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{
     Comment, Feedback, FeedbackSummary, Message, PageRequest, ProjectAccess, StoreResult,
@@ -168,11 +168,15 @@ impl Feedback for PgStore {
         &self,
         project: ProjectId,
         author: UserId,
-        text: &str,
-        timecode: Option<f64>,
+        text: &DiscussionText,
+        timecode: Option<Timecode>,
     ) -> StoreResult<Option<Comment>> {
         fetch_opt_doc(&self.pool, ADD_COMMENT, |q| {
-            q.bind(project.0).bind(author.0).bind(text).bind(timecode).bind(now())
+            q.bind(project.0)
+                .bind(author.0)
+                .bind(text.as_str())
+                .bind(timecode.map(Timecode::value))
+                .bind(now())
         })
         .await
     }
@@ -195,10 +199,10 @@ impl Feedback for PgStore {
         &self,
         project: ProjectId,
         author: UserId,
-        text: &str,
+        text: &DiscussionText,
     ) -> StoreResult<Option<Message>> {
         fetch_opt_doc(&self.pool, ADD_MESSAGE, |q| {
-            q.bind(project.0).bind(author.0).bind(text).bind(now())
+            q.bind(project.0).bind(author.0).bind(text.as_str()).bind(now())
         })
         .await
     }

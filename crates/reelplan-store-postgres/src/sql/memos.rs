@@ -1,7 +1,7 @@
 //! Memos on a project's timeline.
 
 use async_trait::async_trait;
-use reelplan_domain::{MemoId, ProjectId, Timestamp, UserId};
+use reelplan_domain::{MemoId, MemoText, ProjectId, Timestamp, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{Memo, Memos, StoreResult};
 
@@ -28,11 +28,16 @@ impl Memos for PgStore {
         project: ProjectId,
         author: UserId,
         date: Timestamp,
-        text: &str,
+        text: &MemoText,
         cap: u32,
     ) -> StoreResult<Option<Memo>> {
         fetch_opt_doc(&self.pool, ADD, |q| {
-            q.bind(project.0).bind(author.0).bind(date).bind(text).bind(now()).bind(i64::from(cap))
+            q.bind(project.0)
+                .bind(author.0)
+                .bind(date)
+                .bind(text.as_str())
+                .bind(now())
+                .bind(i64::from(cap))
         })
         .await
     }

@@ -1,7 +1,7 @@
 //! Users: sign-up, login, profile, and what a profile change touches.
 
 use async_trait::async_trait;
-use reelplan_domain::{ProjectId, UserId};
+use reelplan_domain::{Email, Nickname, ProjectId, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{Credentials, Footprint, StoreResult, User, Users};
 
@@ -59,12 +59,20 @@ SELECT json_build_array(
 
 #[async_trait]
 impl Users for PgStore {
-    async fn create_user(&self, email: &str, nickname: &str, hash: &str) -> StoreResult<User> {
-        fetch_doc(&self.pool, CREATE, |q| q.bind(email).bind(nickname).bind(hash).bind(now())).await
+    async fn create_user(
+        &self,
+        email: &Email,
+        nickname: &Nickname,
+        hash: &str,
+    ) -> StoreResult<User> {
+        fetch_doc(&self.pool, CREATE, |q| {
+            q.bind(email.as_str()).bind(nickname.as_str()).bind(hash).bind(now())
+        })
+        .await
     }
 
-    async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>> {
-        let query = sqlx::query_as::<_, (String, String)>(CREDENTIALS).bind(email);
+    async fn credentials(&self, email: &Email) -> StoreResult<Option<Credentials>> {
+        let query = sqlx::query_as::<_, (String, String)>(CREDENTIALS).bind(email.as_str());
         let Some((user, password_hash)) =
             run(CREDENTIALS, query.fetch_optional(&self.pool)).await?
         else {
@@ -77,8 +85,11 @@ impl Users for PgStore {
         fetch_opt_doc(&self.pool, BY_ID, |q| q.bind(id.0)).await
     }
 
-    async fn set_nickname(&self, id: UserId, nickname: &str) -> StoreResult<Option<User>> {
-        fetch_opt_doc(&self.pool, SET_NICKNAME, |q| q.bind(id.0).bind(nickname).bind(now())).await
+    async fn set_nickname(&self, id: UserId, nickname: &Nickname) -> StoreResult<Option<User>> {
+        fetch_opt_doc(&self.pool, SET_NICKNAME, |q| {
+            q.bind(id.0).bind(nickname.as_str()).bind(now())
+        })
+        .await
     }
 
     async fn footprint(&self, id: UserId) -> StoreResult<Footprint> {

@@ -1,7 +1,7 @@
 //! Memos on a project's timeline.
 
 use async_trait::async_trait;
-use reelplan_domain::{MemoId, ProjectId, Timestamp, UserId};
+use reelplan_domain::{MemoId, MemoText, ProjectId, Timestamp, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{Memo, Memos, StoreResult};
 
@@ -24,14 +24,14 @@ impl Memos for SqliteStore {
         project: ProjectId,
         author: UserId,
         date: Timestamp,
-        text: &str,
+        text: &MemoText,
         cap: u32,
     ) -> StoreResult<Option<Memo>> {
         let query = sqlx::query_as::<_, (i64, i64)>(ADD)
             .bind(project.0)
             .bind(author.0)
             .bind(micros(date))
-            .bind(text)
+            .bind(text.as_str())
             .bind(now())
             .bind(i64::from(cap));
         let Some((id, created)) = run(ADD, query.fetch_optional(&self.pool)).await? else {
@@ -41,7 +41,7 @@ impl Memos for SqliteStore {
             id: MemoId(id),
             user_id: author,
             date: time(micros(date))?,
-            text: text.to_owned(),
+            text: text.as_str().to_owned(),
             created: time(created)?,
         }))
     }

@@ -1,7 +1,7 @@
 //! Users: sign-up, login, profile, and what a profile change touches.
 
 use async_trait::async_trait;
-use reelplan_domain::{ProjectId, UserId};
+use reelplan_domain::{Email, Nickname, ProjectId, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{Credentials, Footprint, StoreResult, User, Users};
 use serde::Deserialize;
@@ -60,15 +60,23 @@ struct FootprintDoc {
 
 #[async_trait]
 impl Users for SqliteStore {
-    async fn create_user(&self, email: &str, nickname: &str, hash: &str) -> StoreResult<User> {
-        let query =
-            sqlx::query_as::<_, UserRow>(CREATE).bind(email).bind(nickname).bind(hash).bind(now());
+    async fn create_user(
+        &self,
+        email: &Email,
+        nickname: &Nickname,
+        hash: &str,
+    ) -> StoreResult<User> {
+        let query = sqlx::query_as::<_, UserRow>(CREATE)
+            .bind(email.as_str())
+            .bind(nickname.as_str())
+            .bind(hash)
+            .bind(now());
         user(run(CREATE, query.fetch_one(&self.pool)).await?)
     }
 
-    async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>> {
-        let query =
-            sqlx::query_as::<_, (i64, String, String, i64, String)>(CREDENTIALS).bind(email);
+    async fn credentials(&self, email: &Email) -> StoreResult<Option<Credentials>> {
+        let query = sqlx::query_as::<_, (i64, String, String, i64, String)>(CREDENTIALS)
+            .bind(email.as_str());
         run(CREDENTIALS, query.fetch_optional(&self.pool))
             .await?
             .map(|(id, email, nickname, created, password_hash)| {
@@ -82,9 +90,11 @@ impl Users for SqliteStore {
         run(BY_ID, query.fetch_optional(&self.pool)).await?.map(user).transpose()
     }
 
-    async fn set_nickname(&self, id: UserId, nickname: &str) -> StoreResult<Option<User>> {
-        let query =
-            sqlx::query_as::<_, UserRow>(SET_NICKNAME).bind(id.0).bind(nickname).bind(now());
+    async fn set_nickname(&self, id: UserId, nickname: &Nickname) -> StoreResult<Option<User>> {
+        let query = sqlx::query_as::<_, UserRow>(SET_NICKNAME)
+            .bind(id.0)
+            .bind(nickname.as_str())
+            .bind(now());
         run(SET_NICKNAME, query.fetch_optional(&self.pool)).await?.map(user).transpose()
     }
 

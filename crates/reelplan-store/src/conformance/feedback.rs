@@ -25,10 +25,15 @@ pub async fn feedback(store: &dyn Store) {
     for (n, timecode) in timecodes.into_iter().enumerate() {
         let author = if n % 2 == 0 { &owner } else { &ann };
         let body = format!("{text} #{n}");
-        let c = one(store.add_comment(id, author.id, &body, timecode))
-            .await
-            .expect("comment")
-            .expect("the author takes part");
+        let c = one(store.add_comment(
+            id,
+            author.id,
+            &DiscussionText::parse(&body).unwrap(),
+            timecode.map(|t| Timecode::parse(t).unwrap()),
+        ))
+        .await
+        .expect("comment")
+        .expect("the author takes part");
         assert_eq!(
             (&c.user, c.text.as_str(), c.timecode),
             (&user_ref(author), body.as_str(), timecode)
@@ -37,10 +42,24 @@ pub async fn feedback(store: &dyn Store) {
         comments.push(c);
     }
     let stranger = new_user(store, "f-stranger").await;
-    let outsider = one(store.add_comment(id, stranger.id, "x", None)).await.unwrap();
+    let outsider =
+        one(store.add_comment(id, stranger.id, &DiscussionText::parse("x").unwrap(), None))
+            .await
+            .unwrap();
     assert_eq!(outsider, None, "only who takes part may comment");
-    assert_eq!(one(store.add_message(id, stranger.id, "x")).await.unwrap(), None);
-    let ghost = one(store.add_comment(ProjectId(MISSING), owner.id, "x", None)).await;
+    assert_eq!(
+        one(store.add_message(id, stranger.id, &DiscussionText::parse("x").unwrap()))
+            .await
+            .unwrap(),
+        None
+    );
+    let ghost = one(store.add_comment(
+        ProjectId(MISSING),
+        owner.id,
+        &DiscussionText::parse("x").unwrap(),
+        None,
+    ))
+    .await;
     assert!(matches!(ghost, Ok(None)), "unknown project: {ghost:?}");
     comments.sort_by_key(|c| (c.created, c.id));
 
@@ -63,7 +82,7 @@ pub async fn feedback(store: &dyn Store) {
     for n in 0..7 {
         let author = if n % 3 == 0 { &ann } else { &owner };
         let body = format!("{text} message {n}");
-        let m = one(store.add_message(id, author.id, &body))
+        let m = one(store.add_message(id, author.id, &DiscussionText::parse(&body).unwrap()))
             .await
             .expect("message")
             .expect("the author takes part");
@@ -71,7 +90,9 @@ pub async fn feedback(store: &dyn Store) {
         assert_recent(m.created, "message.created");
         messages.push(m);
     }
-    let ghost = one(store.add_message(ProjectId(MISSING), owner.id, "x")).await;
+    let ghost =
+        one(store.add_message(ProjectId(MISSING), owner.id, &DiscussionText::parse("x").unwrap()))
+            .await;
     assert!(matches!(ghost, Ok(None)), "unknown project: {ghost:?}");
     messages.sort_by_key(|m| std::cmp::Reverse((m.created, m.id)));
 

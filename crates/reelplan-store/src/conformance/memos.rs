@@ -13,7 +13,10 @@ pub async fn memos(store: &dyn Store) {
     for (n, (d, author)) in [(5, &owner), (1, &ann), (5, &ann), (3, &owner)].into_iter().enumerate()
     {
         let text = format!("memo {n}: \"quoted\"\n{}", "é".repeat(n));
-        let memo = one(store.add_memo(id, author.id, day(d), &text, CAP)).await.expect("add_memo");
+        let memo =
+            one(store.add_memo(id, author.id, day(d), &MemoText::parse(&text).unwrap(), CAP))
+                .await
+                .expect("add_memo");
         let memo = memo.expect("under the cap");
         assert_eq!(
             (memo.user_id, memo.date, memo.text.as_str()),
@@ -22,9 +25,19 @@ pub async fn memos(store: &dyn Store) {
         assert_recent(memo.created, "memo.created");
         added.push(memo);
     }
-    let ghost = one(store.add_memo(ProjectId(MISSING), owner.id, day(1), "x", CAP)).await;
+    let ghost = one(store.add_memo(
+        ProjectId(MISSING),
+        owner.id,
+        day(1),
+        &MemoText::parse("x").unwrap(),
+        CAP,
+    ))
+    .await;
     assert!(matches!(ghost, Err(StoreError::NotFound)), "unknown project: {ghost:?}");
-    let full = one(store.add_memo(id, owner.id, day(1), "one too many", 4)).await.unwrap();
+    let full =
+        one(store.add_memo(id, owner.id, day(1), &MemoText::parse("one too many").unwrap(), 4))
+            .await
+            .unwrap();
     assert_eq!(full, None, "a project holding its cap of memos takes no more");
 
     let order = |memos: &[Memo]| memos.iter().map(|m| m.id).collect::<Vec<_>>();

@@ -20,8 +20,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{Duration, TimeZone, Utc};
 use reelplan_domain::{
-    Color, CommentId, Cursor, Description, FileId, MemberId, MemoId, Party, Phase, PhaseDates,
-    ProjectId, ProjectName, Role, Timestamp, UserId,
+    Color, CommentId, Cursor, Description, DiscussionText, Email, FileId, MemberId, MemoId,
+    MemoText, Nickname, Party, Phase, PhaseDates, ProjectId, ProjectName, Role, Timecode,
+    Timestamp, UserId,
 };
 
 use crate::stats::RequestStats;
@@ -139,7 +140,13 @@ fn normalized(mut access: ProjectAccess) -> ProjectAccess {
 
 async fn new_user(store: &dyn Store, label: &str) -> User {
     let email = format!("{label}.{}@example.com", unique());
-    one(store.create_user(&email, label, "$argon2id$fake")).await.expect("create_user")
+    one(store.create_user(
+        &Email::parse(&email).unwrap(),
+        &Nickname::parse(label).unwrap(),
+        "$argon2id$fake",
+    ))
+    .await
+    .expect("create_user")
 }
 
 async fn new_project(store: &dyn Store, owner: &User, name: &str) -> ProjectId {

@@ -310,12 +310,35 @@ pub async fn cascade(store: &dyn Store) {
     let kept = new_project(store, &owner, "Kept").await;
     let member = add_member(store, id, &ann, Role::Editor).await;
     let kept_member = add_member(store, kept, &ann, Role::Viewer).await;
-    let comment = one(store.add_comment(id, ann.id, "bye", Some(1.0))).await.unwrap().unwrap();
-    one(store.add_message(id, ann.id, "bye")).await.unwrap().unwrap();
-    let memo = one(store.add_memo(id, owner.id, day(1), "bye", CAP)).await.unwrap().unwrap();
-    one(store.add_comment(kept, ann.id, "stay", None)).await.unwrap().unwrap();
-    one(store.add_message(kept, ann.id, "stay")).await.unwrap().unwrap();
-    one(store.add_memo(kept, owner.id, day(2), "stay", CAP)).await.unwrap().unwrap();
+    let comment = one(store.add_comment(
+        id,
+        ann.id,
+        &DiscussionText::parse("bye").unwrap(),
+        Some(Timecode::parse(1.0).unwrap()),
+    ))
+    .await
+    .unwrap()
+    .unwrap();
+    one(store.add_message(id, ann.id, &DiscussionText::parse("bye").unwrap()))
+        .await
+        .unwrap()
+        .unwrap();
+    let memo = one(store.add_memo(id, owner.id, day(1), &MemoText::parse("bye").unwrap(), CAP))
+        .await
+        .unwrap()
+        .unwrap();
+    one(store.add_comment(kept, ann.id, &DiscussionText::parse("stay").unwrap(), None))
+        .await
+        .unwrap()
+        .unwrap();
+    one(store.add_message(kept, ann.id, &DiscussionText::parse("stay").unwrap()))
+        .await
+        .unwrap()
+        .unwrap();
+    one(store.add_memo(kept, owner.id, day(2), &MemoText::parse("stay").unwrap(), CAP))
+        .await
+        .unwrap()
+        .unwrap();
 
     assert_eq!(delete_project(store, id).await, Some(vec![]), "no files");
     assert_eq!(delete_project(store, id).await, None, "already gone");
@@ -334,7 +357,8 @@ pub async fn cascade(store: &dyn Store) {
     assert_eq!(one(store.remove_member(id, member.id, owner.id)).await.unwrap(), None);
     assert!(!one(store.update_project(id, &ProjectPatch::default(), owner.id)).await.unwrap());
     assert!(!one(store.set_phase(id, Phase::Filming, dates(1, 2), owner.id)).await.unwrap());
-    let late = one(store.add_comment(id, ann.id, "too late", None)).await;
+    let late =
+        one(store.add_comment(id, ann.id, &DiscussionText::parse("too late").unwrap(), None)).await;
     assert!(matches!(late, Ok(None)), "{late:?}");
 
     assert_eq!(ids(&list_all(store, &ann, &ProjectFilter::default()).await), vec![kept]);

@@ -5,26 +5,44 @@ use super::*;
 /// Signup, duplicate email, credentials, profile, nickname.
 pub async fn users(store: &dyn Store) {
     let email = format!("ann.{}@example.com", unique());
-    let ann = one(store.create_user(&email, "Ann", "hash-1")).await.expect("create_user");
+    let ann = one(store.create_user(
+        &Email::parse(&email).unwrap(),
+        &Nickname::parse("Ann").unwrap(),
+        "hash-1",
+    ))
+    .await
+    .expect("create_user");
     assert_eq!((ann.email.as_str(), ann.nickname.as_str()), (email.as_str(), "Ann"));
     assert_recent(ann.created, "user.created");
 
-    let again = one(store.create_user(&email, "Other Ann", "hash-2")).await;
+    let again = one(store.create_user(
+        &Email::parse(&email).unwrap(),
+        &Nickname::parse("Other Ann").unwrap(),
+        "hash-2",
+    ))
+    .await;
     assert!(matches!(again, Err(StoreError::Conflict { .. })), "duplicate email: {again:?}");
 
-    let credentials = one(store.credentials(&email)).await.unwrap().expect("credentials");
+    let credentials =
+        one(store.credentials(&Email::parse(&email).unwrap())).await.unwrap().expect("credentials");
     assert_eq!(credentials.user, ann);
     assert_eq!(credentials.password_hash, "hash-1");
     let nobody = format!("nobody.{}@example.com", unique());
-    assert!(one(store.credentials(&nobody)).await.unwrap().is_none());
+    assert!(one(store.credentials(&Email::parse(&nobody).unwrap())).await.unwrap().is_none());
 
     assert_eq!(one(store.user(ann.id)).await.unwrap(), Some(ann.clone()));
     assert_eq!(one(store.user(UserId(MISSING))).await.unwrap(), None);
 
-    let renamed = one(store.set_nickname(ann.id, "Annie")).await.unwrap().expect("renamed");
+    let renamed = one(store.set_nickname(ann.id, &Nickname::parse("Annie").unwrap()))
+        .await
+        .unwrap()
+        .expect("renamed");
     assert_eq!(renamed, User { nickname: "Annie".into(), ..ann.clone() });
     assert_eq!(one(store.user(ann.id)).await.unwrap(), Some(renamed));
-    assert_eq!(one(store.set_nickname(UserId(MISSING), "Ghost")).await.unwrap(), None);
+    assert_eq!(
+        one(store.set_nickname(UserId(MISSING), &Nickname::parse("Ghost").unwrap())).await.unwrap(),
+        None
+    );
 }
 
 /// What shows a user: projects owned, joined or written in; viewers of their owned projects.
@@ -41,11 +59,17 @@ pub async fn footprint(store: &dyn Store) {
     add_member(store, joined, &user, Role::Editor).await;
     let commented = new_project(store, &boss, "Commented then left").await;
     let left = add_member(store, commented, &user, Role::Viewer).await;
-    one(store.add_comment(commented, user.id, "hello", None)).await.unwrap().unwrap();
+    one(store.add_comment(commented, user.id, &DiscussionText::parse("hello").unwrap(), None))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(one(store.remove_member(commented, left.id, user.id)).await.unwrap().is_some());
     let chatted = new_project(store, &boss, "Chatted then left").await;
     let left = add_member(store, chatted, &user, Role::Viewer).await;
-    one(store.add_message(chatted, user.id, "hello")).await.unwrap().unwrap();
+    one(store.add_message(chatted, user.id, &DiscussionText::parse("hello").unwrap()))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(one(store.remove_member(chatted, left.id, user.id)).await.unwrap().is_some());
     let unrelated = new_project(store, &boss, "Unrelated").await;
     add_member(store, unrelated, &m1, Role::Viewer).await;
