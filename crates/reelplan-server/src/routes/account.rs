@@ -2,12 +2,15 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use reelplan_domain::{validate, Email, Nickname, ValidationErrors};
+use serde::Deserialize;
 
 use super::ops::schemas as api_doc;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, Caller, ClientAddress};
 use crate::response::{created, ok, JsonBytes};
-use crate::service::users::{self, Login, ProfilePatch, Signup};
+use crate::service::double_option;
+use crate::service::users::{self, ValidLogin, ValidProfilePatch, ValidSignup};
 use crate::state::AppState;
 
 #[utoipa::path(
@@ -88,4 +91,76 @@ pub(super) async fn patch_me(
     ApiJson(body): ApiJson<ProfilePatch>,
 ) -> Result<JsonBytes, ApiError> {
     ok(&users::patch_me(&state, caller, body.parse()?).await?)
+}
+
+/// `POST /api/auth/signup` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = signup)]
+#[serde(deny_unknown_fields)]
+pub struct Signup {
+    email: Option<String>,
+    password: Option<String>,
+    nickname: Option<String>,
+}
+
+/// `POST /api/auth/login` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = login)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    email: Option<String>,
+    password: Option<String>,
+}
+
+/// `PATCH /api/me` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = profile_patch)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePatch {
+    #[serde(default, deserialize_with = "double_option")]
+    nickname: Option<Option<String>>,
+}
+
+impl Signup {
+    /// The signup, or every field's problem at once.
+    pub fn parse(self) -> Result<ValidSignup, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let email =
+            errors.check("email", validate::required(self.email.as_deref()).and_then(Email::parse));
+        let password = errors.check(
+            "password",
+            validate::required(self.password.as_deref())
+                .and_then(validate::password)
+                .map(str::to_owned),
+        );
+        let nickname = errors.check(
+            "nickname",
+            validate::required(self.nickname.as_deref()).and_then(Nickname::parse),
+        );
+        errors.finish_with(|| {
+            Some(ValidSignup { email: email?, password: password?, nickname: nickname? })
+        })
+    }
+}
+
+impl Login {
+    /// The login, or every missing field at once.
+    pub fn parse(self) -> Result<ValidLogin, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let email = errors.check("email", validate::required(self.email));
+        let password = errors.check("password", validate::required(self.password));
+        errors.finish_with(|| Some(ValidLogin { email: email?, password: password? }))
+    }
+}
+
+impl ProfilePatch {
+    /// The patch, or the nickname's problem (an explicit null is no nickname).
+    pub fn parse(self) -> Result<ValidProfilePatch, ValidationErrors> {
+        let nickname = self
+            .nickname
+            .map(|nickname| Nickname::parse(nickname.as_deref().unwrap_or_default()))
+            .transpose()
+            .map_err(|p| ValidationErrors::single("nickname", p))?;
+        Ok(ValidProfilePatch { nickname })
+    }
 }

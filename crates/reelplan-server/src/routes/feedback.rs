@@ -2,13 +2,14 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use reelplan_domain::{CommentId, ProjectId};
+use reelplan_domain::{validate, CommentId, DiscussionText, ProjectId, Timecode, ValidationErrors};
+use serde::Deserialize;
 
 use super::ops::schemas as api_doc;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::response::{created, JsonBytes};
-use crate::service::feedback::{self, NewComment, NewMessage, PageQuery, Thread};
+use crate::service::feedback::{self, PageQuery, Thread, ValidComment};
 use crate::state::AppState;
 
 #[utoipa::path(
@@ -123,4 +124,49 @@ pub(super) async fn message(
     ApiJson(body): ApiJson<NewMessage>,
 ) -> Result<JsonBytes, ApiError> {
     created(&feedback::message(&state, caller, id, body.parse()).await?)
+}
+
+/// `POST .../feedback/comments` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = new_comment)]
+#[serde(deny_unknown_fields)]
+pub struct NewComment {
+    text: Option<String>,
+    timecode: Option<f64>,
+}
+
+/// `POST .../feedback/messages` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = new_message)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessage {
+    text: Option<String>,
+}
+
+impl NewComment {
+    /// The comment, or every field's problem at once.
+    pub fn parse(self) -> Result<ValidComment, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let text = errors.check(
+            "text",
+            validate::required(self.text.as_deref()).and_then(DiscussionText::parse),
+        );
+        let timecode = self.timecode.map(|t| errors.check("timecode", Timecode::parse(t)));
+        errors.finish_with(|| {
+            let timecode = match timecode {
+                None => None,
+                Some(checked) => Some(checked?),
+            };
+            Some(ValidComment { text: text?, timecode })
+        })
+    }
+}
+
+impl NewMessage {
+    /// The message's text, or its problem.
+    pub fn parse(self) -> Result<DiscussionText, ValidationErrors> {
+        validate::required(self.text.as_deref())
+            .and_then(DiscussionText::parse)
+            .map_err(|p| ValidationErrors::single("text", p))
+    }
 }

@@ -2,13 +2,14 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use reelplan_domain::{MemberId, ProjectId};
+use reelplan_domain::{validate, Email, MemberId, ProjectId, Role, ValidationErrors};
+use serde::Deserialize;
 
 use super::ops::schemas as api_doc;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::response::{created, ok, JsonBytes};
-use crate::service::members::{self, AddMember, PatchMember};
+use crate::service::members::{self, ValidMember};
 use crate::state::AppState;
 
 #[utoipa::path(
@@ -78,4 +79,46 @@ pub(super) async fn remove(
 ) -> Result<StatusCode, ApiError> {
     members::remove(&state, caller, id, member).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/projects/{id}/members` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = add_member)]
+#[serde(deny_unknown_fields)]
+pub struct AddMember {
+    email: Option<String>,
+    role: Option<String>,
+}
+
+/// `PATCH /api/projects/{id}/members/{member_id}` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = patch_member)]
+#[serde(deny_unknown_fields)]
+pub struct PatchMember {
+    role: Option<String>,
+}
+
+impl AddMember {
+    /// The member to add, or every field's problem at once.
+    pub fn parse(self) -> Result<ValidMember, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let email =
+            errors.check("email", validate::required(self.email.as_deref()).and_then(Email::parse));
+        let role = errors.check("role", member_role(self.role.as_deref()));
+        errors.finish_with(|| Some(ValidMember { email: email?, role: role? }))
+    }
+}
+
+impl PatchMember {
+    /// The new role, or its problem.
+    pub fn parse(self) -> Result<Role, ValidationErrors> {
+        member_role(self.role.as_deref()).map_err(|p| ValidationErrors::single("role", p))
+    }
+}
+
+fn member_role(raw: Option<&str>) -> Result<Role, &'static str> {
+    validate::required(raw)?;
+    raw.and_then(Role::parse)
+        .filter(|r| r.is_assignable())
+        .ok_or("must be viewer, editor or manager")
 }

@@ -2,13 +2,14 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use reelplan_domain::{MemoId, ProjectId};
+use reelplan_domain::{validate, MemoId, MemoText, ProjectId, ValidationErrors};
+use serde::Deserialize;
 
 use super::ops::schemas as api_doc;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, Caller};
 use crate::response::{created, JsonBytes};
-use crate::service::memos::{self, NewMemo};
+use crate::service::memos::{self, ValidMemo};
 use crate::state::AppState;
 
 #[utoipa::path(
@@ -54,4 +55,25 @@ pub(super) async fn delete(
 ) -> Result<StatusCode, ApiError> {
     memos::delete(&state, caller, id, memo).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/projects/{id}/memos` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = new_memo)]
+#[serde(deny_unknown_fields)]
+pub struct NewMemo {
+    date: Option<String>,
+    text: Option<String>,
+}
+
+impl NewMemo {
+    /// The memo, or every field's problem at once.
+    pub fn parse(self) -> Result<ValidMemo, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let date =
+            errors.check("date", validate::required(self.date.as_deref()).and_then(validate::time));
+        let text = errors
+            .check("text", validate::required(self.text.as_deref()).and_then(MemoText::parse));
+        errors.finish_with(|| Some(ValidMemo { date: date?, text: text? }))
+    }
 }

@@ -3,8 +3,7 @@
 use bytes::Bytes;
 use reelplan_cache::{Key, Kind, Scope, Want};
 use reelplan_domain::{
-    validate, Action, CommentId, Cursor, DiscussionText, ProjectId, Role, Timecode, UserId,
-    ValidationErrors,
+    Action, CommentId, Cursor, DiscussionText, ProjectId, Role, Timecode, UserId, ValidationErrors,
 };
 use reelplan_store::{Comment, Message, PageRequest, StoreResult, ThreadPage};
 use serde::{Deserialize, Serialize};
@@ -26,56 +25,11 @@ pub struct PageQuery {
     cursor: Option<String>,
 }
 
-/// `POST .../feedback/comments` body.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = new_comment)]
-#[serde(deny_unknown_fields)]
-pub struct NewComment {
-    text: Option<String>,
-    timecode: Option<f64>,
-}
-
-/// `POST .../feedback/messages` body.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = new_message)]
-#[serde(deny_unknown_fields)]
-pub struct NewMessage {
-    text: Option<String>,
-}
-
 /// A [`NewComment`] whose fields keep their rules.
 #[derive(Debug)]
 pub struct ValidComment {
-    text: DiscussionText,
-    timecode: Option<Timecode>,
-}
-
-impl NewComment {
-    /// The comment, or every field's problem at once.
-    pub fn parse(self) -> Result<ValidComment, ValidationErrors> {
-        let mut errors = ValidationErrors::default();
-        let text = errors.check(
-            "text",
-            validate::required(self.text.as_deref()).and_then(DiscussionText::parse),
-        );
-        let timecode = self.timecode.map(|t| errors.check("timecode", Timecode::parse(t)));
-        errors.finish_with(|| {
-            let timecode = match timecode {
-                None => None,
-                Some(checked) => Some(checked?),
-            };
-            Some(ValidComment { text: text?, timecode })
-        })
-    }
-}
-
-impl NewMessage {
-    /// The message's text, or its problem.
-    pub fn parse(self) -> Result<DiscussionText, ValidationErrors> {
-        validate::required(self.text.as_deref())
-            .and_then(DiscussionText::parse)
-            .map_err(|p| ValidationErrors::single("text", p))
-    }
+    pub(crate) text: DiscussionText,
+    pub(crate) timecode: Option<Timecode>,
 }
 
 /// Which thread of the feedback.

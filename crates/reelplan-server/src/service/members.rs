@@ -1,11 +1,8 @@
 //! Members: add, change role, remove (or leave). Only the owner touches managers.
 
 use reelplan_cache::Scope;
-use reelplan_domain::{
-    validate, Action, Email, MemberId, ProjectId, Role, UserId, ValidationErrors,
-};
+use reelplan_domain::{Action, Email, MemberId, ProjectId, Role, UserId, ValidationErrors};
 use reelplan_store::{Member, ProjectAccess};
-use serde::Deserialize;
 
 use super::project_docs::read_back;
 use super::{access, list_scopes, refused};
@@ -14,53 +11,11 @@ use crate::state::AppState;
 
 const ALREADY_A_MEMBER: &str = "that user is already part of this project";
 
-/// `POST /api/projects/{id}/members` body.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = add_member)]
-#[serde(deny_unknown_fields)]
-pub struct AddMember {
-    email: Option<String>,
-    role: Option<String>,
-}
-
-/// `PATCH /api/projects/{id}/members/{member_id}` body.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = patch_member)]
-#[serde(deny_unknown_fields)]
-pub struct PatchMember {
-    role: Option<String>,
-}
-
 /// An [`AddMember`] whose fields keep their rules.
 #[derive(Debug)]
 pub struct ValidMember {
-    email: Email,
-    role: Role,
-}
-
-impl AddMember {
-    /// The member to add, or every field's problem at once.
-    pub fn parse(self) -> Result<ValidMember, ValidationErrors> {
-        let mut errors = ValidationErrors::default();
-        let email =
-            errors.check("email", validate::required(self.email.as_deref()).and_then(Email::parse));
-        let role = errors.check("role", member_role(self.role.as_deref()));
-        errors.finish_with(|| Some(ValidMember { email: email?, role: role? }))
-    }
-}
-
-impl PatchMember {
-    /// The new role, or its problem.
-    pub fn parse(self) -> Result<Role, ValidationErrors> {
-        member_role(self.role.as_deref()).map_err(|p| ValidationErrors::single("role", p))
-    }
-}
-
-fn member_role(raw: Option<&str>) -> Result<Role, &'static str> {
-    validate::required(raw)?;
-    raw.and_then(Role::parse)
-        .filter(|r| r.is_assignable())
-        .ok_or("must be viewer, editor or manager")
+    pub(crate) email: Email,
+    pub(crate) role: Role,
 }
 
 /// What a membership change moves on: the project (its summary shows `member_count`, its

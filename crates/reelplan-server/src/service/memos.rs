@@ -1,43 +1,19 @@
 //! Memos on a project.
 
 use reelplan_cache::Scope;
-use reelplan_domain::{
-    validate, Action, MemoId, MemoText, ProjectId, Timestamp, UserId, ValidationErrors,
-};
+use reelplan_domain::{Action, MemoId, MemoText, ProjectId, Timestamp, UserId, ValidationErrors};
 use reelplan_store::Memo;
-use serde::Deserialize;
 
 use super::{access, require};
 use crate::error::ApiError;
 use crate::error::ResultExt;
 use crate::state::AppState;
 
-/// `POST /api/projects/{id}/memos` body.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = new_memo)]
-#[serde(deny_unknown_fields)]
-pub struct NewMemo {
-    date: Option<String>,
-    text: Option<String>,
-}
-
 /// A [`NewMemo`] whose fields keep their rules.
 #[derive(Debug)]
 pub struct ValidMemo {
-    date: Timestamp,
-    text: MemoText,
-}
-
-impl NewMemo {
-    /// The memo, or every field's problem at once.
-    pub fn parse(self) -> Result<ValidMemo, ValidationErrors> {
-        let mut errors = ValidationErrors::default();
-        let date =
-            errors.check("date", validate::required(self.date.as_deref()).and_then(validate::time));
-        let text = errors
-            .check("text", validate::required(self.text.as_deref()).and_then(MemoText::parse));
-        errors.finish_with(|| Some(ValidMemo { date: date?, text: text? }))
-    }
+    pub(crate) date: Timestamp,
+    pub(crate) text: MemoText,
 }
 
 /// Adds a memo (editor+). Two statements.

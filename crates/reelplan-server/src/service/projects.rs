@@ -2,17 +2,14 @@
 
 use bytes::Bytes;
 use reelplan_cache::{record, Found, Kind, Outcome, Scope};
-use reelplan_domain::{
-    validate, Action, Color, Description, Party, Phase, PhaseDates, ProjectId, ProjectName, UserId,
-    ValidationErrors,
-};
+use reelplan_domain::{validate, Action, Phase, PhaseDates, ProjectId, UserId, ValidationErrors};
 use reelplan_store::{NewProject, ProjectFilter, ProjectPatch};
 use serde::Deserialize;
 
 use super::project_docs::{
     core_of, detail_body, feedback_doc, feedback_of, read_back, ProjectDocs,
 };
-use super::{access, double_option, list_scopes, page, refused, require, valid_for};
+use super::{access, list_scopes, page, refused, require, valid_for};
 use crate::cached::{docs, Body, Cached, Guarded};
 use crate::error::ApiError;
 use crate::request_record::set_cache_outcome;
@@ -35,150 +32,6 @@ pub struct ListQuery {
 /// Longest `?q=` accepted, in characters: as long as the longest project name (and it goes into
 /// the cache key of the filtered page).
 pub const MAX_QUERY_CHARS: usize = 200;
-
-/// One phase's dates as sent.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[schema(as = phase_dates)]
-#[serde(deny_unknown_fields)]
-pub struct DatesInput {
-    start_date: Option<String>,
-    end_date: Option<String>,
-}
-
-/// All phases as sent at creation; unknown phase names are unknown fields (400).
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[schema(as = phases_input)]
-#[serde(deny_unknown_fields)]
-#[expect(missing_docs, reason = "the phase names of API.md")]
-pub struct PhasesInput {
-    pub basic_plan: Option<DatesInput>,
-    pub story_board: Option<DatesInput>,
-    pub filming: Option<DatesInput>,
-    pub video_edit: Option<DatesInput>,
-    pub post_work: Option<DatesInput>,
-    pub video_preview: Option<DatesInput>,
-    pub confirmation: Option<DatesInput>,
-    pub video_delivery: Option<DatesInput>,
-}
-
-/// `POST /api/projects` body.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = create_project)]
-#[serde(deny_unknown_fields)]
-pub struct CreateProject {
-    name: Option<String>,
-    manager: Option<String>,
-    consumer: Option<String>,
-    description: Option<String>,
-    color: Option<String>,
-    phases: Option<PhasesInput>,
-}
-
-/// `PATCH /api/projects/{id}` body: absent fields stay; only `color` may be null.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = patch_project)]
-#[serde(deny_unknown_fields)]
-pub struct PatchProject {
-    #[serde(default, deserialize_with = "double_option")]
-    name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    manager: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    consumer: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    color: Option<Option<String>>,
-}
-
-impl CreateProject {
-    /// The new project (absent texts empty), or every field's problem at once.
-    pub fn parse(self) -> Result<NewProject, ValidationErrors> {
-        let mut errors = ValidationErrors::default();
-        let name = errors
-            .check("name", validate::required(self.name.as_deref()).and_then(ProjectName::parse));
-        let manager = errors.check("manager", Party::parse(self.manager.as_deref().unwrap_or("")));
-        let consumer =
-            errors.check("consumer", Party::parse(self.consumer.as_deref().unwrap_or("")));
-        let description = errors
-            .check("description", Description::parse(self.description.as_deref().unwrap_or("")));
-        let color = self.color.map(|c| errors.check("color", Color::parse(&c)));
-        let p = self.phases.unwrap_or_default();
-        let inputs = [
-            p.basic_plan,
-            p.story_board,
-            p.filming,
-            p.video_edit,
-            p.post_work,
-            p.video_preview,
-            p.confirmation,
-            p.video_delivery,
-        ];
-        let phases: Vec<Option<PhaseDates>> = Phase::ALL
-            .into_iter()
-            .zip(inputs)
-            .map(|(phase, input)| dates(&mut errors, &format!("phases.{}.", phase.as_str()), input))
-            .collect();
-        errors.finish_with(|| {
-            let mut checked = [PhaseDates::default(); 8];
-            for (slot, dates) in checked.iter_mut().zip(phases) {
-                *slot = dates?;
-            }
-            Some(NewProject {
-                name: name?,
-                manager: manager?,
-                consumer: consumer?,
-                description: description?,
-                color: color.map(|c| c.ok_or(())).transpose().ok()?,
-                phases: checked,
-            })
-        })
-    }
-}
-
-impl PatchProject {
-    /// The patch, or every field's problem at once (only `color` may be null).
-    pub fn parse(self) -> Result<ProjectPatch, ValidationErrors> {
-        const NOT_NULL: &str = "must not be null";
-        let mut errors = ValidationErrors::default();
-        /// A field that is absent (None), or checked: Some(None) when it broke its rule.
-        fn text<T>(
-            errors: &mut ValidationErrors,
-            field: &str,
-            value: Option<Option<String>>,
-            rule: fn(&str) -> Result<T, &'static str>,
-        ) -> Option<Option<T>> {
-            value.map(|v| errors.check(field, v.ok_or(NOT_NULL).and_then(|v| rule(&v))))
-        }
-        let name = text(&mut errors, "name", self.name, ProjectName::parse);
-        let manager = text(&mut errors, "manager", self.manager, Party::parse);
-        let consumer = text(&mut errors, "consumer", self.consumer, Party::parse);
-        let description = text(&mut errors, "description", self.description, Description::parse);
-        let color = self.color.map(|c| c.map(|c| errors.check("color", Color::parse(&c))));
-        errors.finish_with(|| {
-            Some(ProjectPatch {
-                name: name.map(|v| v.ok_or(())).transpose().ok()?,
-                manager: manager.map(|v| v.ok_or(())).transpose().ok()?,
-                consumer: consumer.map(|v| v.ok_or(())).transpose().ok()?,
-                description: description.map(|v| v.ok_or(())).transpose().ok()?,
-                color: match color {
-                    None => None,
-                    Some(None) => Some(None),
-                    Some(Some(c)) => Some(Some(c?)),
-                },
-            })
-        })
-    }
-}
-
-impl DatesInput {
-    /// The phase's dates, or their problems.
-    pub fn parse(self) -> Result<PhaseDates, ValidationErrors> {
-        let mut errors = ValidationErrors::default();
-        let dates = dates(&mut errors, "", Some(self));
-        errors.finish_with(|| dates)
-    }
-}
 
 fn query_time(
     raw: Option<&str>,
@@ -319,22 +172,6 @@ async fn answer_after_write(
         .collect();
     state.cache.invalidate(&late).await;
     docs.respond(caller)
-}
-
-/// A phase's dates, checked under `field` (a prefix of `start_date` and `end_date`); None when
-/// they broke a rule.
-fn dates(
-    errors: &mut ValidationErrors,
-    field: &str,
-    input: Option<DatesInput>,
-) -> Option<PhaseDates> {
-    let input = input.unwrap_or_default();
-    let start = format!("{field}start_date");
-    let end = format!("{field}end_date");
-    let start_date = input.start_date.and_then(|t| errors.check(&start, validate::time(&t)));
-    let end_date = input.end_date.and_then(|t| errors.check(&end, validate::time(&t)));
-    let dates = PhaseDates { start_date, end_date };
-    errors.check(&start, validate::phase_dates(dates))
 }
 
 /// Creates a project owned by the caller. Two statements.

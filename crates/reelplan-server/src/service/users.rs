@@ -3,107 +3,35 @@
 use std::net::IpAddr;
 
 use reelplan_cache::{Key, Kind, Scope, Want};
-use reelplan_domain::{validate, Email, Nickname, UserId, ValidationErrors};
+use reelplan_domain::{Email, Nickname, UserId, ValidationErrors};
 use reelplan_store::User;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{double_option, list_scopes, read_through};
+use super::{list_scopes, read_through};
 use crate::cached::{Body, Doc};
 use crate::error::{ApiError, ResultExt};
 use crate::response::envelope;
 use crate::state::AppState;
 
-/// `POST /api/auth/signup` body.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = signup)]
-#[serde(deny_unknown_fields)]
-pub struct Signup {
-    email: Option<String>,
-    password: Option<String>,
-    nickname: Option<String>,
-}
-
-/// `POST /api/auth/login` body.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = login)]
-#[serde(deny_unknown_fields)]
-pub struct Login {
-    email: Option<String>,
-    password: Option<String>,
-}
-
-/// `PATCH /api/me` body.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[schema(as = profile_patch)]
-#[serde(deny_unknown_fields)]
-pub struct ProfilePatch {
-    #[serde(default, deserialize_with = "double_option")]
-    nickname: Option<Option<String>>,
-}
-
 /// A [`Signup`] whose fields keep their rules.
 #[derive(Debug)]
 pub struct ValidSignup {
-    email: Email,
-    password: String,
-    nickname: Nickname,
-}
-
-impl Signup {
-    /// The signup, or every field's problem at once.
-    pub fn parse(self) -> Result<ValidSignup, ValidationErrors> {
-        let mut errors = ValidationErrors::default();
-        let email =
-            errors.check("email", validate::required(self.email.as_deref()).and_then(Email::parse));
-        let password = errors.check(
-            "password",
-            validate::required(self.password.as_deref())
-                .and_then(validate::password)
-                .map(str::to_owned),
-        );
-        let nickname = errors.check(
-            "nickname",
-            validate::required(self.nickname.as_deref()).and_then(Nickname::parse),
-        );
-        errors.finish_with(|| {
-            Some(ValidSignup { email: email?, password: password?, nickname: nickname? })
-        })
-    }
+    pub(crate) email: Email,
+    pub(crate) password: String,
+    pub(crate) nickname: Nickname,
 }
 
 /// A [`Login`] with both fields given (the email as typed: any text is a wrong login, 401).
 #[derive(Debug)]
 pub struct ValidLogin {
-    email: String,
-    password: String,
-}
-
-impl Login {
-    /// The login, or every missing field at once.
-    pub fn parse(self) -> Result<ValidLogin, ValidationErrors> {
-        let mut errors = ValidationErrors::default();
-        let email = errors.check("email", validate::required(self.email));
-        let password = errors.check("password", validate::required(self.password));
-        errors.finish_with(|| Some(ValidLogin { email: email?, password: password? }))
-    }
+    pub(crate) email: String,
+    pub(crate) password: String,
 }
 
 /// A [`ProfilePatch`] whose fields keep their rules: None leaves the nickname as it is.
 #[derive(Debug)]
 pub struct ValidProfilePatch {
-    nickname: Option<Nickname>,
-}
-
-impl ProfilePatch {
-    /// The patch, or the nickname's problem (an explicit null is no nickname).
-    pub fn parse(self) -> Result<ValidProfilePatch, ValidationErrors> {
-        let nickname = self
-            .nickname
-            .map(|nickname| Nickname::parse(nickname.as_deref().unwrap_or_default()))
-            .transpose()
-            .map_err(|p| ValidationErrors::single("nickname", p))?;
-        Ok(ValidProfilePatch { nickname })
-    }
+    pub(crate) nickname: Option<Nickname>,
 }
 
 /// `{user, token}`.
