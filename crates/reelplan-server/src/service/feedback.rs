@@ -25,7 +25,7 @@ pub struct PageQuery {
     cursor: Option<String>,
 }
 
-/// A [`NewComment`] whose fields keep their rules.
+/// A `NewComment` body whose fields keep their rules.
 #[derive(Debug)]
 pub struct ValidComment {
     pub(crate) text: DiscussionText,

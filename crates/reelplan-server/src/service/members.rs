@@ -11,7 +11,7 @@ use crate::state::AppState;
 
 const ALREADY_A_MEMBER: &str = "that user is already part of this project";
 
-/// An [`AddMember`] whose fields keep their rules.
+/// An `AddMember` body whose fields keep their rules.
 #[derive(Debug)]
 pub struct ValidMember {
     pub(crate) email: Email,

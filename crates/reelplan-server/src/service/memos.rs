@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::error::ResultExt;
 use crate::state::AppState;
 
-/// A [`NewMemo`] whose fields keep their rules.
+/// A `NewMemo` body whose fields keep their rules.
 #[derive(Debug)]
 pub struct ValidMemo {
     pub(crate) date: Timestamp,

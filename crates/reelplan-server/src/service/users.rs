@@ -13,7 +13,7 @@ use crate::error::{ApiError, ResultExt};
 use crate::response::envelope;
 use crate::state::AppState;
 
-/// A [`Signup`] whose fields keep their rules.
+/// A `Signup` body whose fields keep their rules.
 #[derive(Debug)]
 pub struct ValidSignup {
     pub(crate) email: Email,
@@ -21,14 +21,14 @@ pub struct ValidSignup {
     pub(crate) nickname: Nickname,
 }
 
-/// A [`Login`] with both fields given (the email as typed: any text is a wrong login, 401).
+/// A `Login` body with both fields given (the email as typed: any text is a wrong login, 401).
 #[derive(Debug)]
 pub struct ValidLogin {
     pub(crate) email: String,
     pub(crate) password: String,
 }
 
-/// A [`ProfilePatch`] whose fields keep their rules: None leaves the nickname as it is.
+/// A `ProfilePatch` body whose fields keep their rules: None leaves the nickname as it is.
 #[derive(Debug)]
 pub struct ValidProfilePatch {
     pub(crate) nickname: Option<Nickname>,
