@@ -4,7 +4,9 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use reelplan_domain::UserId;
 use serde::de::DeserializeOwned;
@@ -71,6 +73,12 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header, trimmed; None without one.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    value.strip_prefix("Bearer ").map(str::trim)
+}
+
 /// The caller, from a valid bearer token.
 #[derive(Debug, Clone, Copy)]
 pub struct Caller(pub UserId);
@@ -79,16 +87,12 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or(ApiError::Unauthenticated("missing bearer token"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
+        if !parts.headers.contains_key(AUTHORIZATION) {
+            return Err(ApiError::Unauthenticated("missing bearer token"));
+        }
+        let token = bearer_token(&parts.headers)
             .ok_or(ApiError::Unauthenticated("malformed Authorization header"))?;
-        let user = state.auth.verify(token.trim())?;
+        let user = state.auth.verify(token)?;
         tracing::Span::current().record("user", user.0);
         Ok(Caller(user))
     }

@@ -3,11 +3,11 @@
 //! catcher's answer (the contract's 500, the panic's message in the log only).
 
 use axum::extract::{Request, State};
-use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
+use crate::extract::bearer_token;
 use crate::state::AppState;
 use crate::uploads::is_upload;
 
@@ -37,12 +37,7 @@ pub(super) async fn shed(State(state): State<AppState>, req: Request, next: Next
 /// An upload takes the caller's slot and a global one, or answers 503 at once; its body is
 /// handed on with the idle timeout and the minimum rate ([`crate::uploads`]).
 async fn upload(state: &AppState, req: Request, next: Next) -> Response {
-    let user = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|token| state.auth.verify(token.trim()).ok());
+    let user = bearer_token(req.headers()).and_then(|token| state.auth.verify(token).ok());
     let permit = match state.uploads.admit(user) {
         Ok(permit) => permit,
         Err(error) => return error.into_response(),

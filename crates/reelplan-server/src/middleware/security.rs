@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::config::Secret;
 use crate::error::ApiError;
+use crate::extract::bearer_token;
 use crate::security::constant_time_eq;
 use crate::state::AppState;
 
@@ -42,12 +43,7 @@ pub(super) async fn ops_guard(State(state): State<AppState>, req: Request, next:
     let Some(Secret(expected)) = state.security.ops_token.as_ref().filter(|_| guarded) else {
         return next.run(req).await;
     };
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+    let bearer = bearer_token(req.headers());
     let query =
         req.uri().query().and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("token=")));
     let presented = bearer.or(query).unwrap_or("");
