@@ -7,6 +7,7 @@
 pub mod bulk;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod documents;
 mod error;
 pub mod files;
 pub mod model;

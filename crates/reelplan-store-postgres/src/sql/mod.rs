@@ -15,12 +15,7 @@ pub mod projects;
 pub mod users;
 
 use reelplan_domain::Timestamp;
-use reelplan_store::stats::run;
-use reelplan_store::StoreResult;
-use serde::de::DeserializeOwned;
-use sqlx::postgres::PgArguments;
-use sqlx::query::QueryScalar;
-use sqlx::{PgPool, Postgres};
+use sqlx::Postgres;
 
 /// "Now" as the store writes it: UTC, truncated to microseconds like the column.
 pub(crate) fn now() -> Timestamp {
@@ -29,36 +24,6 @@ pub(crate) fn now() -> Timestamp {
 }
 
 /// A statement whose one column is a JSON document.
-pub(crate) type DocQuery<'q> = QueryScalar<'q, Postgres, String, PgArguments>;
+pub(crate) type DocQuery<'q> = reelplan_store::documents::DocQuery<'q, Postgres>;
 
-/// Runs `sql` with the parameters `bind` adds and parses the document of its one row.
-pub(crate) async fn fetch_doc<'q, T: DeserializeOwned>(
-    pool: &PgPool,
-    sql: &'static str,
-    bind: impl FnOnce(DocQuery<'q>) -> DocQuery<'q> + Send,
-) -> StoreResult<T> {
-    let query = bind(sqlx::query_scalar(sql));
-    Ok(serde_json::from_str(&run(sql, query.fetch_one(pool)).await?)?)
-}
-
-/// Runs `sql` with the parameters `bind` adds and parses the document of its row, if any.
-pub(crate) async fn fetch_opt_doc<'q, T: DeserializeOwned>(
-    pool: &PgPool,
-    sql: &'static str,
-    bind: impl FnOnce(DocQuery<'q>) -> DocQuery<'q> + Send,
-) -> StoreResult<Option<T>> {
-    let query = bind(sqlx::query_scalar(sql));
-    let document = run(sql, query.fetch_optional(pool)).await?;
-    Ok(document.as_deref().map(serde_json::from_str).transpose()?)
-}
-
-/// Runs `sql` with the parameters `bind` adds and parses the document of each row.
-pub(crate) async fn fetch_docs<'q, T: DeserializeOwned>(
-    pool: &PgPool,
-    sql: &'static str,
-    bind: impl FnOnce(DocQuery<'q>) -> DocQuery<'q> + Send,
-) -> StoreResult<Vec<T>> {
-    let query = bind(sqlx::query_scalar(sql));
-    let documents = run(sql, query.fetch_all(pool)).await?;
-    documents.iter().map(|document| Ok(serde_json::from_str(document)?)).collect()
-}
+pub(crate) use reelplan_store::documents::{fetch_doc, fetch_docs, fetch_opt_doc};

@@ -16,12 +16,7 @@ pub mod projects;
 pub mod users;
 
 use reelplan_domain::Timestamp;
-use reelplan_store::stats::run;
 use reelplan_store::{StoreError, StoreResult};
-use serde::de::DeserializeOwned;
-use sqlx::query::QueryScalar;
-use sqlx::sqlite::SqliteArguments;
-use sqlx::{Sqlite, SqlitePool};
 
 /// "Now" as the store writes it: microseconds since the epoch.
 pub(crate) fn now() -> i64 {
@@ -39,37 +34,4 @@ pub(crate) fn time(micros: i64) -> StoreResult<Timestamp> {
         .ok_or_else(|| StoreError::Other(format!("stored time out of range: {micros}")))
 }
 
-/// A statement whose one column is a JSON document.
-pub(crate) type DocQuery<'q> = QueryScalar<'q, Sqlite, String, SqliteArguments<'q>>;
-
-/// Runs `sql` with the parameters `bind` adds and parses the document of its one row.
-pub(crate) async fn fetch_doc<'q, T: DeserializeOwned>(
-    pool: &SqlitePool,
-    sql: &'static str,
-    bind: impl FnOnce(DocQuery<'q>) -> DocQuery<'q> + Send,
-) -> StoreResult<T> {
-    let query = bind(sqlx::query_scalar(sql));
-    Ok(serde_json::from_str(&run(sql, query.fetch_one(pool)).await?)?)
-}
-
-/// Runs `sql` with the parameters `bind` adds and parses the document of its row, if any.
-pub(crate) async fn fetch_opt_doc<'q, T: DeserializeOwned>(
-    pool: &SqlitePool,
-    sql: &'static str,
-    bind: impl FnOnce(DocQuery<'q>) -> DocQuery<'q> + Send,
-) -> StoreResult<Option<T>> {
-    let query = bind(sqlx::query_scalar(sql));
-    let document = run(sql, query.fetch_optional(pool)).await?;
-    Ok(document.as_deref().map(serde_json::from_str).transpose()?)
-}
-
-/// Runs `sql` with the parameters `bind` adds and parses the document of each row.
-pub(crate) async fn fetch_docs<'q, T: DeserializeOwned>(
-    pool: &SqlitePool,
-    sql: &'static str,
-    bind: impl FnOnce(DocQuery<'q>) -> DocQuery<'q> + Send,
-) -> StoreResult<Vec<T>> {
-    let query = bind(sqlx::query_scalar(sql));
-    let documents = run(sql, query.fetch_all(pool)).await?;
-    documents.iter().map(|document| Ok(serde_json::from_str(document)?)).collect()
-}
+pub(crate) use reelplan_store::documents::{fetch_doc, fetch_docs, fetch_opt_doc};
