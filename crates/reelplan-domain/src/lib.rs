@@ -2,6 +2,7 @@
 //! video-production project tracker. Nothing here does I/O; every layer above builds on it.
 
 pub mod cursor;
+pub mod export;
 pub mod file;
 pub mod ids;
 pub mod phase;
