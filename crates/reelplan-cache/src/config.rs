@@ -19,11 +19,13 @@ pub enum Kind {
     DetailFeedback,
     /// A page of comments or messages.
     FeedbackThread,
+    /// A page of review versions, or one version.
+    Versions,
 }
 
 impl Kind {
     /// Every kind, in declaration order (`kind as usize` indexes it).
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::UserProfile,
         Kind::Memberships,
         Kind::ProjectSummary,
@@ -31,6 +33,7 @@ impl Kind {
         Kind::ProjectDetail,
         Kind::DetailFeedback,
         Kind::FeedbackThread,
+        Kind::Versions,
     ];
 
     /// Metrics label and key segment.
@@ -43,6 +46,7 @@ impl Kind {
             Kind::ProjectDetail => "project_detail",
             Kind::DetailFeedback => "detail_feedback",
             Kind::FeedbackThread => "feedback_thread",
+            Kind::Versions => "versions",
         }
     }
 }
@@ -79,7 +83,7 @@ impl Ttls {
             Kind::UserProfile => self.user_profile,
             Kind::Memberships | Kind::ProjectSummary | Kind::ProjectList => self.project_list,
             Kind::ProjectDetail | Kind::DetailFeedback => self.project_detail,
-            Kind::FeedbackThread => self.feedback_thread,
+            Kind::FeedbackThread | Kind::Versions => self.feedback_thread,
         }
     }
 

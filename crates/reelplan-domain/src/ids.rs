@@ -33,4 +33,6 @@ id_type! {
     MemoId,
     /// A stored file's id.
     FileId,
+    /// A review version's id.
+    VersionId,
 }

@@ -6,14 +6,16 @@ pub mod export;
 pub mod file;
 pub mod ids;
 pub mod phase;
+pub mod review;
 pub mod role;
 pub mod text;
 pub mod validate;
 
 pub use cursor::{Cursor, CursorError};
 pub use file::{FileName, MediaType};
-pub use ids::{CommentId, FileId, MemberId, MemoId, MessageId, ProjectId, UserId};
+pub use ids::{CommentId, FileId, MemberId, MemoId, MessageId, ProjectId, UserId, VersionId};
 pub use phase::{Phase, PhaseDates, UnknownPhase};
+pub use review::{ApprovalStatus, Duration, ReviewNote, ReviewStatus, VersionLabel};
 pub use role::{Action, Role};
 pub use text::{
     Color, Description, DiscussionText, Email, MemoText, Nickname, Party, ProjectName, Timecode,

@@ -35,7 +35,12 @@ macro_rules! project_core_fields {
                 rp_us(p.video_delivery_start), rp_us(p.video_delivery_end)),
             'earliest_start_date', rp_us(p.earliest_start_date),
             'latest_end_date', rp_us(p.latest_end_date),
-            'created', rp_us(p.created), 'updated', rp_us(p.updated)"
+            'created', rp_us(p.created), 'updated', rp_us(p.updated),
+            'review', COALESCE((
+                SELECT json_build_object('version', cv.number, 'statuses', (
+                           SELECT json_agg(cr.status) FROM reviews cr WHERE cr.version_id = cv.id))
+                FROM versions cv WHERE cv.project_id = p.id ORDER BY cv.number DESC LIMIT 1),
+                json_build_object('version', NULL))"
         )
     };
 }
@@ -109,6 +114,52 @@ macro_rules! file_doc {
     };
 }
 
+/// A `Version` document of the versions row aliased `$v`, with its reviews' statuses left for
+/// the model to fold into its approval.
+macro_rules! version_doc {
+    ($v:literal) => {
+        concat!(
+            "json_build_object('id', ",
+            $v,
+            ".id, 'number', ",
+            $v,
+            ".number,
+        'label', ",
+            $v,
+            ".label, 'fps', ",
+            $v,
+            ".fps, 'duration', ",
+            $v,
+            ".duration,
+        'file', (SELECT ",
+            file_doc!("vf"),
+            " FROM files vf WHERE vf.id = ",
+            $v,
+            ".file_id),
+        'created_by', (SELECT ",
+            user_ref!("vu"),
+            " FROM users vu WHERE vu.id = ",
+            $v,
+            ".created_by),
+        'created', rp_us(",
+            $v,
+            ".created),
+        'comment_count', (SELECT count(*) FROM comments vc WHERE vc.version_id = ",
+            $v,
+            ".id),
+        'reviews', COALESCE((
+            SELECT json_agg(json_build_object('user', ",
+            user_ref!("ru"),
+            ", 'status', r.status, 'note', r.note, 'updated', rp_us(r.updated))
+                            ORDER BY r.updated DESC, r.id DESC)
+            FROM reviews r JOIN users ru ON ru.id = r.user_id
+            WHERE r.version_id = ",
+            $v,
+            ".id), '[]'::json))"
+        )
+    };
+}
+
 /// `feedback_summary` of the project row aliased `p`.
 macro_rules! feedback_doc {
     () => {
@@ -116,8 +167,11 @@ macro_rules! feedback_doc {
             "json_build_object(
         'video', (SELECT ",
             file_doc!("f"),
-            " FROM files f WHERE f.project_id = p.id AND f.kind = 'video'
-                  ORDER BY f.id DESC LIMIT 1),
+            " FROM versions v JOIN files f ON f.id = v.file_id WHERE v.project_id = p.id
+                  ORDER BY v.number DESC LIMIT 1),
+        'current_version', (SELECT ",
+            version_doc!("v"),
+            " FROM versions v WHERE v.project_id = p.id ORDER BY v.number DESC LIMIT 1),
         'comment_count', (SELECT count(*) FROM comments c WHERE c.project_id = p.id),
         'message_count', (SELECT count(*) FROM messages ms WHERE ms.project_id = p.id),
         'recent_messages', COALESCE((

@@ -15,4 +15,4 @@ mod testing;
 
 pub use pool::{connect, PgOptions, PgStore};
 #[cfg(feature = "testing")]
-pub use testing::{connect_isolated_for_tests, TestDatabase};
+pub use testing::{connect_isolated_for_tests, create_isolated_for_tests, TestDatabase};

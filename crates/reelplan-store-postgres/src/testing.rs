@@ -29,6 +29,17 @@ pub struct TestDatabase {
 /// (`reelplan_test_<pid>_<counter>_<random>`), migrates it, and returns a store on it with the
 /// guard that drops it.
 pub async fn connect_isolated_for_tests(base_url: &str) -> StoreResult<(PgStore, TestDatabase)> {
+    let (store, guard) = create_isolated_for_tests(base_url).await?;
+    if let Err(error) = store.migrate().await {
+        guard.drop_database().await;
+        return Err(error);
+    }
+    Ok((store, guard))
+}
+
+/// **For tests only.** As [`connect_isolated_for_tests`], without migrating: for tests of the
+/// migrations themselves.
+pub async fn create_isolated_for_tests(base_url: &str) -> StoreResult<(PgStore, TestDatabase)> {
     let admin = PgConnectOptions::from_str(base_url)?;
     let name = unique_name();
     let mut conn = admin.connect().await?;
@@ -42,10 +53,6 @@ pub async fn connect_isolated_for_tests(base_url: &str) -> StoreResult<(PgStore,
     };
     let store = PgStore::with_options(admin.clone().database(&name), options);
     let guard = TestDatabase { admin, name, pool: store.pool.clone() };
-    if let Err(error) = store.migrate().await {
-        guard.drop_database().await;
-        return Err(error);
-    }
     Ok((store, guard))
 }
 

@@ -31,6 +31,7 @@ sections!(
     feedback,
     memos,
     files,
+    versions,
     cascade,
     footprint,
 );

@@ -1,50 +1,81 @@
-//! The detail document reads `files`, which no `Store` method writes yet (uploads come later):
-//! rows inserted directly must show as `files` (kind 'file', by id) and `feedback.video` (the
-//! newest kind 'video').
+//! What only PostgreSQL shows of files: rows written before review versions existed, and a
+//! file recorded while its project is deleted.
 
 use reelplan_domain::{Email, Nickname, ProjectName};
 use reelplan_store::prelude::*;
-use reelplan_store::NewProject;
-use reelplan_store_postgres::connect_isolated_for_tests;
+use reelplan_store::{NewProject, ReviewSummaryStatus};
+use reelplan_store_postgres::{connect_isolated_for_tests, create_isolated_for_tests};
 
+/// The migration to review versions (API 1.1): a project's newest video becomes its version 1,
+/// uploaded by its owner, with the project's comments; an older video row is dropped (the
+/// sweep removes its object); files stay files; the next upload is version 2.
 #[tokio::test]
-async fn detail_reads_files_and_the_newest_video() {
+async fn an_existing_video_becomes_version_1_with_the_comments() {
     let Ok(url) = std::env::var("DATABASE_URL") else {
         println!("skipped: DATABASE_URL not set");
         return;
     };
-    let (store, db) = connect_isolated_for_tests(&url).await.unwrap();
-    let owner = store
-        .create_user(
-            &Email::parse("owner@example.com").unwrap(),
-            &Nickname::parse("Owner").unwrap(),
-            "h",
-        )
-        .await
-        .unwrap();
-    let new = NewProject::named(ProjectName::parse("With files").unwrap());
-    let project = store.create_project(owner.id, &new).await.unwrap();
+    let (store, db) = create_isolated_for_tests(&url).await.unwrap();
+    let mut before = sqlx::migrate!("./migrations");
+    let earlier: Vec<_> =
+        before.migrations.iter().filter(|m| m.version < 20261203000000).cloned().collect();
+    before.migrations = earlier.into();
+    before.run(store.pool()).await.unwrap();
     let ids: Vec<i64> = sqlx::query_scalar(
-        "INSERT INTO files (project_id, kind, name, content_type, size, storage_key, created)
-         SELECT $1, k, n, 'video/mp4', s, 'key/' || n, timestamptz '2026-03-01 09:00:00.5+00'
-         FROM (VALUES ('file', 'b.pdf', 10), ('video', 'v1.mp4', 20),
-                      ('file', 'a.txt', 30), ('video', 'v2.mp4', 40)) v(k, n, s)
-         RETURNING id",
+        "WITH u AS (
+            INSERT INTO users (email, nickname, password_hash, created, updated)
+            VALUES ('owner@example.com', 'Owner', 'h', now(), now()) RETURNING id
+         ), p AS (
+            INSERT INTO projects (owner_id, name, created, updated)
+            SELECT u.id, n, now(), now() FROM u, (VALUES ('with video'), ('without')) v(n)
+            RETURNING id, name
+         ), f AS (
+            INSERT INTO files (project_id, kind, name, content_type, size, storage_key, created)
+            SELECT p.id, k, fname, 'video/mp4', 10, 'key/' || fname, now()
+            FROM p, (VALUES ('file', 'b.pdf'), ('video', 'old.mp4'), ('video', 'new.mp4')) x(k, fname)
+            WHERE p.name = 'with video'
+            RETURNING id
+         ), c AS (
+            INSERT INTO comments (project_id, user_id, text, timecode, created)
+            SELECT p.id, u.id, t, 1.5, now() FROM p, u, (VALUES ('one'), ('two')) y(t)
+            WHERE p.name = 'with video'
+         )
+         SELECT id FROM p ORDER BY name",
     )
-    .bind(project.0)
     .fetch_all(store.pool())
     .await
     .unwrap();
+    store.migrate().await.unwrap();
 
-    let detail = store.project_detail(project).await.unwrap().unwrap();
+    let detail = store.project_detail(reelplan_domain::ProjectId(ids[0])).await.unwrap().unwrap();
     let names: Vec<&str> = detail.files.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(names, ["b.pdf", "a.txt"]);
-    assert_eq!(detail.files[0].url, format!("/api/projects/{}/files/{}", project.0, ids[0]));
-    assert_eq!(detail.files[1].size, 30);
-    assert_eq!(detail.files[0].created.timestamp_subsec_micros(), 500_000);
-    let video = detail.feedback.video.expect("a video");
-    assert_eq!((video.id.0, video.name.as_str()), (ids[3], "v2.mp4"));
-    assert_eq!(video.url, format!("/api/projects/{}/files/{}", project.0, ids[3]));
+    assert_eq!(names, ["b.pdf"], "files stay files");
+    let version = detail.feedback.current_version.expect("version 1");
+    assert_eq!((version.number, version.file.name.as_str()), (1, "new.mp4"));
+    assert_eq!(version.created_by.email, "owner@example.com");
+    assert_eq!(version.comment_count, 2, "the comments are on it");
+    assert_eq!(detail.feedback.video, Some(version.file.clone()));
+    assert_eq!(detail.core.review.version, Some(1));
+    assert_eq!(detail.core.review.status, ReviewSummaryStatus::Pending);
+    let named = store.named_storage_keys(&["key/old.mp4".to_owned()]).await.unwrap();
+    assert!(named.is_empty(), "the older video's row is gone");
+    let without = store.project_detail(reelplan_domain::ProjectId(ids[1])).await.unwrap().unwrap();
+    assert_eq!(without.feedback.current_version, None);
+    assert_eq!(without.core.review.status, ReviewSummaryStatus::None);
+
+    let owner = store.credentials(&Email::parse("owner@example.com").unwrap()).await.unwrap();
+    let next = reelplan_store::NewFile {
+        name: reelplan_domain::FileName::parse("v2.mp4").unwrap(),
+        content_type: reelplan_domain::MediaType::parse("video/mp4").unwrap(),
+        size: 1,
+        storage_key: "key/v2".to_owned(),
+    };
+    let by = owner.expect("the owner").user.id;
+    let v2 = store
+        .add_version(reelplan_domain::ProjectId(ids[0]), by, &next, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(v2.number, 2);
     db.drop_database().await;
 }
 

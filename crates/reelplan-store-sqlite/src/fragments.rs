@@ -20,7 +20,13 @@ macro_rules! project_core_fields {
              p.confirmation_start, p.confirmation_end,
              p.video_delivery_start, p.video_delivery_end),
          'earliest_start_date', p.earliest_start_date, 'latest_end_date', p.latest_end_date,
-         'created', p.created, 'updated', p.updated"
+         'created', p.created, 'updated', p.updated,
+         'review', coalesce(json((
+             SELECT json_object('version', cv.number, 'statuses', json((
+                        SELECT json_group_array(cr.status) FROM reviews cr
+                        WHERE cr.version_id = cv.id)))
+             FROM versions cv WHERE cv.project_id = p.id ORDER BY cv.number DESC LIMIT 1)),
+             json_object('version', NULL))"
     };
 }
 
@@ -51,6 +57,53 @@ macro_rules! user_ref {
     };
 }
 
+/// A [`Version`](reelplan_store::Version) document of the versions row aliased (or named)
+/// `$v`, with its reviews' statuses left for the model to fold into its approval.
+macro_rules! version_doc {
+    ($v:literal) => {
+        concat!(
+            "json_object('id', ",
+            $v,
+            ".id, 'number', ",
+            $v,
+            ".number, 'label', ",
+            $v,
+            ".label,
+        'fps', ",
+            $v,
+            ".fps, 'duration', ",
+            $v,
+            ".duration,
+        'file', json((SELECT ",
+            file_doc!(),
+            " FROM files f WHERE f.id = ",
+            $v,
+            ".file_id)),
+        'created_by', json((SELECT ",
+            user_ref!(),
+            " FROM users u WHERE u.id = ",
+            $v,
+            ".created_by)),
+        'created', ",
+            $v,
+            ".created,
+        'comment_count', (SELECT count(*) FROM comments vc WHERE vc.version_id = ",
+            $v,
+            ".id),
+        'reviews', json((
+            SELECT json_group_array(json(doc) ORDER BY updated DESC, id DESC) FROM (
+                SELECT json_object('user', ",
+            user_ref!(),
+            ", 'status', r.status, 'note', r.note, 'updated', r.updated) AS doc,
+                       r.updated, r.id
+                FROM reviews r JOIN users u ON u.id = r.user_id
+                WHERE r.version_id = ",
+            $v,
+            ".id))))"
+        )
+    };
+}
+
 /// The [`FeedbackSummary`](reelplan_store::FeedbackSummary) document of the project aliased `p`.
 macro_rules! feedback_doc {
     () => {
@@ -59,8 +112,12 @@ macro_rules! feedback_doc {
         'video', json((
             SELECT ",
             file_doc!(),
-            " FROM files f WHERE f.project_id = p.id AND f.kind = 'video'
-            ORDER BY f.id DESC LIMIT 1)),
+            " FROM versions v JOIN files f ON f.id = v.file_id WHERE v.project_id = p.id
+            ORDER BY v.number DESC LIMIT 1)),
+        'current_version', json((
+            SELECT ",
+            version_doc!("v"),
+            " FROM versions v WHERE v.project_id = p.id ORDER BY v.number DESC LIMIT 1)),
         'comment_count', (SELECT count(*) FROM comments c WHERE c.project_id = p.id),
         'message_count', (SELECT count(*) FROM messages c WHERE c.project_id = p.id),
         'recent_messages', json((

@@ -28,6 +28,7 @@ sections!(
     feedback,
     memos,
     files,
+    versions,
     cascade,
     footprint,
 );

@@ -1,12 +1,12 @@
-//! What only the SQLite backend can show: connection settings, the file rows no trait method
-//! writes yet, and the generated columns and triggers seen from SQL.
+//! What only the SQLite backend can show: connection settings, the migration of rows written
+//! before review versions, and the generated columns and triggers seen from SQL.
 
 mod common;
 
 use common::TempDb;
-use reelplan_domain::{Email, FileId, Nickname, Phase, ProjectId, ProjectName};
+use reelplan_domain::{Email, FileId, FileName, MediaType, Nickname, Phase, ProjectId, UserId};
 use reelplan_store::prelude::*;
-use reelplan_store::NewProject;
+use reelplan_store::{NewFile, ReviewSummaryStatus};
 use reelplan_store_sqlite::sql::projects::SET_PHASE;
 
 #[tokio::test]
@@ -31,60 +31,70 @@ async fn opens_with_wal_foreign_keys_and_normal_sync() {
     db.finish().await;
 }
 
-async fn insert_file(db: &TempDb, project: ProjectId, kind: &str, name: &str) -> FileId {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO files (project_id, kind, name, content_type, size, storage_key, created)
-         VALUES (?1, ?2, ?3, 'video/mp4', 42, 'key', 1767225600000000) RETURNING id",
-    )
-    .bind(project.0)
-    .bind(kind)
-    .bind(name)
-    .fetch_one(db.store.pool())
-    .await
-    .unwrap();
-    FileId(id)
-}
-
+/// The migration to review versions (API 1.1): a project's newest video becomes its version 1,
+/// uploaded by its owner, with the project's comments; an older video row is dropped (the
+/// sweep removes its object); files stay files; the next upload is version 2; files and
+/// versions go with their project.
 #[tokio::test]
-async fn detail_reads_files_and_the_newest_video() {
-    let db = TempDb::new("files").await;
+async fn an_existing_video_becomes_version_1_with_the_comments() {
+    let db = TempDb::unmigrated("versions-migration").await;
     let store = &db.store;
-    let owner = store
-        .create_user(
-            &Email::parse("files@example.com").unwrap(),
-            &Nickname::parse("Files").unwrap(),
-            "h",
-        )
-        .await
-        .unwrap();
-    let project = NewProject::named(ProjectName::parse("Files").unwrap());
-    let id = store.create_project(owner.id, &project).await.unwrap();
-    let other = store.create_project(owner.id, &project).await.unwrap();
+    let mut before = sqlx::migrate!("./migrations");
+    let earlier: Vec<_> = before.migrations.iter().filter(|m| m.version < 9).cloned().collect();
+    before.migrations = earlier.into();
+    before.run(store.pool()).await.unwrap();
+    for sql in [
+        "INSERT INTO users (id, email, nickname, password_hash, created, updated)
+         VALUES (1, 'owner@example.com', 'Owner', 'h', 1767225600000000, 1767225600000000)",
+        "INSERT INTO projects (id, owner_id, name, created, updated)
+         VALUES (1, 1, 'with video', 1767225600000000, 1767225600000000),
+                (2, 1, 'without', 1767225600000000, 1767225600000000)",
+        "INSERT INTO files (id, project_id, kind, name, content_type, size, storage_key, created)
+         VALUES (1, 1, 'file', 'b.pdf', 'application/pdf', 10, 'key/b', 1767225600000000),
+                (2, 1, 'video', 'old.mp4', 'video/mp4', 10, 'key/old', 1767225600000000)",
+        // The 0006 trigger keeps one video per project: the old one goes as the new one comes.
+        "INSERT INTO files (id, project_id, kind, name, content_type, size, storage_key, created)
+         VALUES (3, 1, 'video', 'new.mp4', 'video/mp4', 10, 'key/new', 1767225600000000)",
+        "INSERT INTO comments (project_id, user_id, text, timecode, created)
+         VALUES (1, 1, 'one', 1.5, 1767225600000000), (1, 1, 'two', NULL, 1767225600000001)",
+    ] {
+        sqlx::query(sql).execute(store.pool()).await.unwrap();
+    }
+    store.migrate().await.unwrap();
 
-    let b = insert_file(&db, id, "file", "b \"quoted\".pdf").await;
-    let old_video = insert_file(&db, id, "video", "cut1.mp4").await;
-    let a = insert_file(&db, id, "file", "a.txt").await;
-    let video = insert_file(&db, id, "video", "cut2.mp4").await;
-    insert_file(&db, other, "video", "elsewhere.mp4").await;
-    assert!(old_video < video);
+    let detail = store.project_detail(ProjectId(1)).await.unwrap().unwrap();
+    let names: Vec<&str> = detail.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["b.pdf"], "files stay files");
+    let version = detail.feedback.current_version.expect("version 1");
+    assert_eq!(
+        (version.number, version.file.id, version.file.name.as_str()),
+        (1, FileId(3), "new.mp4")
+    );
+    assert_eq!(version.created_by.email, "owner@example.com");
+    assert_eq!(version.comment_count, 2, "the comments are on it");
+    assert_eq!(detail.feedback.video, Some(version.file.clone()));
+    assert_eq!(detail.core.review.version, Some(1));
+    assert_eq!(detail.core.review.status, ReviewSummaryStatus::Pending);
+    let without = store.project_detail(ProjectId(2)).await.unwrap().unwrap();
+    assert_eq!(without.feedback.current_version, None);
+    assert_eq!(without.core.review.status, ReviewSummaryStatus::None);
 
-    let d = store.project_detail(id).await.unwrap().unwrap();
-    let names: Vec<(FileId, &str)> = d.files.iter().map(|f| (f.id, f.name.as_str())).collect();
-    assert_eq!(names, vec![(b, "b \"quoted\".pdf"), (a, "a.txt")], "kind 'file' by id");
-    assert_eq!(d.files[0].url, format!("/api/projects/{}/files/{}", id, b));
-    assert_eq!((d.files[0].size, d.files[0].content_type.as_str()), (42, "video/mp4"));
-    assert_eq!(d.files[0].created.timestamp_micros(), 1_767_225_600_000_000);
-    let shown = d.feedback.video.expect("the newest video");
-    assert_eq!((shown.id, shown.name.as_str()), (video, "cut2.mp4"));
-    assert_eq!(shown.url, format!("/api/projects/{id}/files/{video}"));
+    let next = NewFile {
+        name: FileName::parse("v2.mp4").unwrap(),
+        content_type: MediaType::parse("video/mp4").unwrap(),
+        size: 1,
+        storage_key: "key/v2".to_owned(),
+    };
+    let v2 = store.add_version(ProjectId(1), UserId(1), &next, &Default::default()).await.unwrap();
+    assert_eq!(v2.number, 2);
 
-    assert!(store.delete_project(id).await.unwrap().is_some());
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM files WHERE project_id = ?1")
-        .bind(id.0)
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert_eq!(left, 0, "files go with their project");
+    let keys = store.delete_project(ProjectId(1)).await.unwrap().expect("it existed");
+    assert_eq!(keys.len(), 3, "the file and both videos: {keys:?}");
+    for table in ["files", "versions", "comments"] {
+        let sql = format!("SELECT count(*) FROM {table} WHERE project_id = 1");
+        let left: i64 = sqlx::query_scalar(&sql).fetch_one(store.pool()).await.unwrap();
+        assert_eq!(left, 0, "{table} go with their project");
+    }
     db.finish().await;
 }
 

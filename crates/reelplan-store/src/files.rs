@@ -1,4 +1,4 @@
-//! Models of stored files (project files and the feedback video) that only the storage and
+//! Models of stored files (project files and the videos of versions) that only the storage and
 //! service layers see: the row to write once an object is complete, and a row with the
 //! object's storage key, which never reaches a client.
 
@@ -37,24 +37,4 @@ pub struct FileAccess {
     pub access: ProjectAccess,
     /// The file (either kind), or None when the project has no such file.
     pub file: Option<StoredFile>,
-}
-
-/// A new feedback video, and the storage keys of the videos it replaced (whose rows are gone;
-/// their objects are for the caller to remove).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct VideoReplaced {
-    /// The new video's metadata.
-    pub video: FileMeta,
-    /// Keys of the objects of the replaced videos (usually zero or one).
-    pub replaced: Vec<String>,
-}
-
-/// What recording a new feedback video did.
-#[derive(Debug, Clone, PartialEq)]
-pub enum VideoWrite {
-    /// The video is recorded; the ones it replaced are gone.
-    Recorded(VideoReplaced),
-    /// Another video write to the same project committed while this one ran, so this one
-    /// changed nothing (PostgreSQL only: SQLite runs writes one at a time). Safe to run again.
-    Raced,
 }

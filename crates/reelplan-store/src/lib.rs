@@ -1,5 +1,5 @@
 //! reelplan's storage seam. The [`Store`] trait speaks the domain, as the sum of capability
-//! traits by resource ([`Users`], [`Projects`], [`Members`], [`Feedback`], [`Memos`], [`Files`],
+//! traits by resource ([`Users`], [`Projects`], [`Members`], [`Feedback`], [`Versions`], [`Memos`], [`Files`],
 //! [`Admin`]); the PostgreSQL and SQLite crates implement them, each with its own SQL and
 //! migrations. Every statement either backend runs goes through [`stats::run`], which counts it
 //! for the request, times it and maps its error into [`StoreError`].
@@ -11,15 +11,20 @@ pub mod documents;
 mod error;
 pub mod files;
 pub mod model;
+mod review;
 pub mod stats;
 mod store;
 
 pub use error::StoreError;
-pub use files::{FileAccess, NewFile, StoredFile, VideoReplaced, VideoWrite};
+pub use files::{FileAccess, NewFile, StoredFile};
 pub use model::*;
+pub use review::{
+    Approval, NewReview, NewVersion, Review, ReviewSummary, ReviewSummaryStatus, Version,
+    VersionAccess, VersionPatch,
+};
 pub use store::{
     Admin, Feedback, Files, Members, Memos, PageRequest, ProjectFilter, Projects, Store,
-    StoreResult, Users,
+    StoreResult, Users, Versions,
 };
 
 #[cfg(feature = "testing")]
@@ -30,7 +35,7 @@ pub use store::Inspect;
 pub mod prelude {
     #[cfg(feature = "testing")]
     pub use crate::store::Inspect;
-    pub use crate::store::{Admin, Feedback, Files, Members, Memos, Projects, Users};
+    pub use crate::store::{Admin, Feedback, Files, Members, Memos, Projects, Users, Versions};
 }
 
 /// Expands to its items when this crate's `testing` feature is on, and to nothing otherwise. The

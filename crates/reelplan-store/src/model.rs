@@ -171,6 +171,8 @@ pub struct ProjectCore {
     #[serde(deserialize_with = "micros::de")]
     #[schema(value_type = String, format = DateTime)]
     pub updated: Timestamp,
+    /// The current version's number and approval status.
+    pub review: crate::ReviewSummary,
 }
 
 /// `project_summary`: one row of a caller's project list.
@@ -346,8 +348,10 @@ impl From<StoredFileMeta> for FileMeta {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = feedback_summary)]
 pub struct FeedbackSummary {
-    /// The current review video.
+    /// The current version's video.
     pub video: Option<FileMeta>,
+    /// The current version: the highest number.
+    pub current_version: Option<crate::Version>,
     /// Number of comments.
     pub comment_count: i64,
     /// Number of messages.

@@ -4,11 +4,12 @@
 use async_trait::async_trait;
 use reelplan_domain::{
     CommentId, Cursor, DiscussionText, Email, FileId, MemberId, MemoId, MemoText, Nickname, Phase,
-    PhaseDates, ProjectId, Role, Timecode, Timestamp, UserId,
+    PhaseDates, ProjectId, Role, Timecode, Timestamp, UserId, VersionId,
 };
 
-use crate::files::{FileAccess, NewFile, VideoWrite};
+use crate::files::{FileAccess, NewFile};
 use crate::model::*;
+use crate::review::{NewReview, NewVersion, Version, VersionAccess, VersionPatch};
 use crate::StoreError;
 
 /// Results of the storage layer.
@@ -44,10 +45,16 @@ pub struct ProjectFilter {
 /// method of its capability traits as is; a concrete store needs them in scope:
 /// `use reelplan_store::prelude::*;`.
 #[cfg(not(feature = "testing"))]
-pub trait Store: Users + Projects + Members + Feedback + Memos + Files + Admin + 'static {}
+pub trait Store:
+    Users + Projects + Members + Feedback + Versions + Memos + Files + Admin + 'static
+{
+}
 
 #[cfg(not(feature = "testing"))]
-impl<T: Users + Projects + Members + Feedback + Memos + Files + Admin + 'static> Store for T {}
+impl<T: Users + Projects + Members + Feedback + Versions + Memos + Files + Admin + 'static> Store
+    for T
+{
+}
 
 /// What the service needs of a database: the sum of its capability traits, one per resource
 /// (the backends implement each in their `sql/<resource>.rs`). Each method is exactly one SQL
@@ -62,13 +69,13 @@ impl<T: Users + Projects + Members + Feedback + Memos + Files + Admin + 'static>
 /// With the `testing` feature, [`Inspect`] is one of them too.
 #[cfg(feature = "testing")]
 pub trait Store:
-    Users + Projects + Members + Feedback + Memos + Files + Admin + Inspect + 'static
+    Users + Projects + Members + Feedback + Versions + Memos + Files + Admin + Inspect + 'static
 {
 }
 
 #[cfg(feature = "testing")]
 impl<T> Store for T where
-    T: Users + Projects + Members + Feedback + Memos + Files + Admin + Inspect + 'static
+    T: Users + Projects + Members + Feedback + Versions + Memos + Files + Admin + Inspect + 'static
 {
 }
 
@@ -232,6 +239,55 @@ pub trait Feedback: Send + Sync {
     ) -> StoreResult<Option<Message>>;
 }
 
+/// Review versions of a project's video and their members' reviews.
+#[async_trait]
+pub trait Versions: Send + Sync {
+    /// A page of versions, highest number first, after `page.after` (whose id is a version
+    /// number), with the access list; None when no such project.
+    async fn versions_page(
+        &self,
+        project: ProjectId,
+        page: PageRequest,
+    ) -> StoreResult<Option<ThreadPage<Version>>>;
+    /// The access list and one version; None when no such project.
+    async fn version(
+        &self,
+        project: ProjectId,
+        id: VersionId,
+    ) -> StoreResult<Option<VersionAccess>>;
+    /// Records a new version by `by` whose video object is complete, numbered one past the
+    /// highest number the project ever gave; `NotFound` when the project does not exist.
+    async fn add_version(
+        &self,
+        project: ProjectId,
+        by: UserId,
+        video: &NewFile,
+        version: &NewVersion,
+    ) -> StoreResult<Version>;
+    /// Changes a version's label, fps or duration; None when there is no such version.
+    async fn update_version(
+        &self,
+        project: ProjectId,
+        id: VersionId,
+        patch: &VersionPatch,
+    ) -> StoreResult<Option<Version>>;
+    /// Deletes a version with its video's row, reviews and comments, returning the video's
+    /// storage key; None when there was no such version.
+    async fn delete_version(
+        &self,
+        project: ProjectId,
+        id: VersionId,
+    ) -> StoreResult<Option<String>>;
+    /// Records (or replaces) `by`'s review of a version; false when there is no such version.
+    async fn put_review(
+        &self,
+        project: ProjectId,
+        id: VersionId,
+        by: UserId,
+        review: &NewReview,
+    ) -> StoreResult<bool>;
+}
+
 /// Memos on a project's timeline.
 #[async_trait]
 pub trait Memos: Send + Sync {
@@ -249,7 +305,7 @@ pub trait Memos: Send + Sync {
     async fn delete_memo(&self, project: ProjectId, id: MemoId) -> StoreResult<bool>;
 }
 
-/// Project files and the feedback video, recorded once their object is complete.
+/// Project files (and the videos of versions), recorded once their object is complete.
 #[async_trait]
 pub trait Files: Send + Sync {
     /// Records a project file (kind 'file') whose object is complete, unless the project holds
@@ -260,9 +316,6 @@ pub trait Files: Send + Sync {
         file: &NewFile,
         cap: u32,
     ) -> StoreResult<Option<FileMeta>>;
-    /// Records the project's new feedback video and deletes the rows of the videos it
-    /// replaces, returning their storage keys; `NotFound` when the project does not exist.
-    async fn set_video(&self, project: ProjectId, file: &NewFile) -> StoreResult<VideoWrite>;
     /// The access list and one file (either kind) with its storage key; None when no such
     /// project.
     async fn file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<FileAccess>>;

@@ -40,8 +40,8 @@ pub(super) struct NameQuery {
 }
 
 /// The upload's header fields and body, as the service takes them.
-fn upload_of(
-    query: NameQuery,
+pub(super) fn upload_of(
+    name: Option<String>,
     headers: &HeaderMap,
     body: Body,
 ) -> Upload<impl futures::Stream<Item = Result<bytes::Bytes, axum::Error>> + Send> {
@@ -49,7 +49,7 @@ fn upload_of(
         headers.get(name).map(|v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned())
     };
     Upload {
-        name: query.name,
+        name,
         content_type: text(header::CONTENT_TYPE),
         content_length: text(header::CONTENT_LENGTH).and_then(|v| v.trim().parse().ok()),
         body: body.into_data_stream(),
@@ -83,7 +83,7 @@ pub(super) async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<JsonBytes, ApiError> {
-    created(&files::add(&state, caller, id, upload_of(query, &headers, body)).await?)
+    created(&files::add(&state, caller, id, upload_of(query.name, &headers, body)).await?)
 }
 
 #[utoipa::path(
@@ -110,7 +110,7 @@ pub(super) async fn put_video(
     headers: HeaderMap,
     body: Body,
 ) -> Result<JsonBytes, ApiError> {
-    ok(&files::put_video(&state, caller, id, upload_of(query, &headers, body)).await?)
+    ok(&files::put_video(&state, caller, id, upload_of(query.name, &headers, body)).await?)
 }
 
 #[utoipa::path(

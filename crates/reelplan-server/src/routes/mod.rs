@@ -9,6 +9,7 @@ mod memos;
 mod ops;
 pub use ops::openapi_json;
 mod projects;
+mod versions;
 
 use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/projects/{id}/memos", post(memos::add))
         .route("/api/projects/{id}/memos/{memo_id}", delete(memos::delete))
         .merge(files::routes())
+        .merge(versions::routes())
         .merge(ops::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);

@@ -24,16 +24,13 @@ use std::ops::Range;
 use bytes::Bytes;
 use reelplan_cache::Scope;
 use reelplan_domain::{Action, FileId, FileName, MediaType, ProjectId, UserId};
-use reelplan_store::{FileMeta, NewFile, StoredFile, VideoReplaced, VideoWrite};
+use reelplan_store::{FileMeta, NewFile, StoredFile};
 
 use super::{access, require};
 use crate::error::ApiError;
 use crate::error::ResultExt;
 use crate::objects::{Download, Objects, UploadError};
 use crate::state::AppState;
-
-/// Rounds of recording a video row under concurrent replacements before giving up (409).
-const VIDEO_ATTEMPTS: u32 = 8;
 
 /// An upload as the route hands it over: the header fields and the body stream.
 pub struct Upload<S> {
@@ -82,9 +79,9 @@ where
     Ok(meta)
 }
 
-/// Replaces the feedback video (editor+); the replaced video's object is removed once its row
-/// is gone. Two statements: access, insert-and-delete (again only while another replacement
-/// races it, see `record_video`).
+/// Uploads the review video (editor+): since API 1.1, a new version without a label, which
+/// becomes the current one (see [`super::versions::add`]); answers with its `file`. Its name is
+/// `?name=` when given, else `video`.
 #[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn put_video<S, E>(
     state: &AppState,
@@ -96,55 +93,8 @@ where
     S: futures::Stream<Item = Result<Bytes, E>> + Send,
     E: Display,
 {
-    require(&access(state, project).await?, caller, Action::Edit)?;
-    let name = match upload.name.as_deref() {
-        Some(name) => valid_name(name)?,
-        None => FileName::video(),
-    };
-    let content_type = upload
-        .content_type
-        .as_deref()
-        .and_then(|value| MediaType::parse(value).ok())
-        .filter(MediaType::is_video)
-        .ok_or_else(|| ApiError::BadRequest("the video's Content-Type must be video/*".into()))?;
-    let file = store_object(state, name, content_type, upload.content_length, upload.body).await?;
-    let replaced = match record_video(state, project, &file).await {
-        Ok(replaced) => replaced,
-        Err(error) => {
-            state.objects.delete_or_log(&file.storage_key).await;
-            return Err(error).gone_means_no_project();
-        }
-    };
-    // The video shows in the detail's feedback block only.
-    state.cache.invalidate(&[Scope::Thread(project.0)]).await;
-    for key in &replaced.replaced {
-        state.objects.delete_or_log(key).await;
-    }
-    Ok(replaced.video)
-}
-
-/// Records the video row, running the statement again when a concurrent replacement made it
-/// change nothing ([`VideoWrite::Raced`], PostgreSQL). Each round has one winner, so `n` racing
-/// uploads settle within `n` rounds; the budget of one statement holds whenever nobody races.
-/// Past [`VIDEO_ATTEMPTS`] the upload is refused with 409 rather than loop on.
-async fn record_video(
-    state: &AppState,
-    project: ProjectId,
-    file: &NewFile,
-) -> Result<VideoReplaced, ApiError> {
-    let mut attempt = 1;
-    loop {
-        match state.store.set_video(project, file).await? {
-            VideoWrite::Recorded(replaced) => return Ok(replaced),
-            VideoWrite::Raced => {
-                if attempt == VIDEO_ATTEMPTS {
-                    return Err(ApiError::Conflict("the video was being replaced concurrently"));
-                }
-                attempt += 1;
-                tracing::debug!(attempt, "the video was replaced concurrently; recording again");
-            }
-        }
-    }
+    let fields = Ok(super::versions::VersionUpload::default());
+    Ok(super::versions::add(state, caller, project, fields, upload).await?.file)
 }
 
 /// What a download serves.
@@ -239,17 +189,22 @@ pub async fn delete(
     project: ProjectId,
     id: FileId,
 ) -> Result<(), ApiError> {
-    require(&access(state, project).await?, caller, Action::Edit)?;
+    let access = access(state, project).await?;
+    require(&access, caller, Action::Edit)?;
     let key = state.store.delete_file(project, id).await?;
     let key = key.ok_or(ApiError::NotFound("no such file"))?;
-    // Either kind: a file shows in the detail, the video in its feedback block.
-    state.cache.invalidate(&[Scope::Attachments(project.0), Scope::Thread(project.0)]).await;
+    // Either kind: a file shows in the detail; a video's row takes its version with it, which
+    // shows in the feedback block and in the summary's review.
+    let mut scopes = vec![Scope::Attachments(project.0), Scope::Thread(project.0)];
+    scopes.push(Scope::Project(project.0));
+    scopes.extend(super::list_scopes(access.participants()));
+    state.cache.invalidate(&scopes).await;
     state.objects.delete_or_log(&key).await;
     Ok(())
 }
 
 /// Streams the body into a fresh object and returns the row to record for it.
-async fn store_object<S, E>(
+pub(super) async fn store_object<S, E>(
     state: &AppState,
     name: FileName,
     content_type: MediaType,
@@ -282,7 +237,7 @@ where
 }
 
 /// A file name as given ([`FileName::parse`]); 422 (field `name`) otherwise.
-fn valid_name(name: &str) -> Result<FileName, ApiError> {
+pub(super) fn valid_name(name: &str) -> Result<FileName, ApiError> {
     FileName::parse(name).map_err(|problem| ApiError::invalid("name", problem))
 }
 

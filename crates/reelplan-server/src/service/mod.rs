@@ -10,6 +10,7 @@ pub mod memos;
 mod project_docs;
 pub mod projects;
 pub mod users;
+pub mod versions;
 
 use std::future::Future;
 

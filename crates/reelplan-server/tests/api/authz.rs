@@ -109,6 +109,8 @@ enum Target {
     Memo,
     /// A file uploaded by the owner.
     File,
+    /// A version uploaded by the owner.
+    Version,
 }
 
 /// A request body.
@@ -229,7 +231,22 @@ const MEMOS_AND_FILES: &[Row] = &[
     row("DELETE", "/api/projects/{id}/files/{file_id}", Member(Editor), 204).on(Target::File),
 ];
 
-const SECTIONS: [&[Row]; 5] = [ACCOUNT, PROJECTS, MEMBERS, FEEDBACK, MEMOS_AND_FILES];
+const VERSIONS: &[Row] = &[
+    row("POST", "/api/projects/{id}/versions?label=cut", Member(Editor), 201).raw("video/mp4"),
+    row("GET", "/api/projects/{id}/versions", Member(Viewer), 200),
+    row("GET", "/api/projects/{id}/versions/{version_id}", Member(Viewer), 200).on(Target::Version),
+    row("PATCH", "/api/projects/{id}/versions/{version_id}", Member(Editor), 200)
+        .on(Target::Version)
+        .json(r#"{"label": "fine cut", "fps": 25}"#),
+    row("DELETE", "/api/projects/{id}/versions/{version_id}", Member(Manager), 204)
+        .on(Target::Version),
+    // Any member reviews, viewers (the client) first of all.
+    row("PUT", "/api/projects/{id}/versions/{version_id}/review", Member(Viewer), 200)
+        .on(Target::Version)
+        .json(r#"{"status": "approved", "note": "ship it"}"#),
+];
+
+const SECTIONS: [&[Row]; 6] = [ACCOUNT, PROJECTS, MEMBERS, FEEDBACK, MEMOS_AND_FILES, VERSIONS];
 
 /// The status the contract gives `caller` on `row`.
 fn expected(row: &Row, caller: Caller) -> u16 {
@@ -401,6 +418,12 @@ async fn set_up(app: &TestApp, users: &Users, row: &Row, caller: Caller) -> Cell
             assert_eq!(resp.status, 201, "{:?}", resp.body);
             resp.result()["id"].as_i64()
         }
+        Target::Version => {
+            let path = format!("/api/projects/{project}/versions");
+            let resp = send_raw(app, Method::POST, &path, Some(&owner.token), "video/mp4").await;
+            assert_eq!(resp.status, 201, "{:?}", resp.body);
+            resp.result()["id"].as_i64()
+        }
     };
     if let Some(member) = removed {
         // Read first, so the access list the removal must invalidate is in the cache.
@@ -417,7 +440,7 @@ fn path_of(row: &Row, cell: Option<&Cell>) -> String {
     if let Some(cell) = cell {
         path = path.replace("{id}", &cell.project.to_string());
         if let Some(target) = cell.target {
-            for name in ["{member_id}", "{comment_id}", "{memo_id}", "{file_id}"] {
+            for name in ["{member_id}", "{comment_id}", "{memo_id}", "{file_id}", "{version_id}"] {
                 path = path.replace(name, &target.to_string());
             }
         }
@@ -460,6 +483,12 @@ async fn still_there(app: &TestApp, users: &Users, row: &Row, cell: &Cell) -> bo
         Target::Member(_) | Target::OwnMembership => listed(&detail.result()["members"]),
         Target::Memo => listed(&detail.result()["memos"]),
         Target::File => listed(&detail.result()["files"]),
+        Target::Version => {
+            let versions =
+                app.get(&format!("/api/projects/{project}/versions"), &users.owner).await;
+            assert_eq!(versions.status, 200, "{:?}", versions.body);
+            listed(versions.result())
+        }
         Target::OwnComment | Target::OthersComment => {
             let path = format!("/api/projects/{project}/feedback/comments?limit=100");
             let comments = app.get(&path, &users.owner).await;
@@ -542,6 +571,11 @@ async fn member_routes() {
 #[tokio::test]
 async fn feedback_routes() {
     assert_eq!(run(FEEDBACK).await, FEEDBACK.len() * CALLERS.len());
+}
+
+#[tokio::test]
+async fn version_routes() {
+    assert_eq!(run(VERSIONS).await, VERSIONS.len() * CALLERS.len());
 }
 
 #[tokio::test]

@@ -319,11 +319,12 @@ async fn range_requests() {
     finish(app, dir).await;
 }
 
-/// The feedback video: `feedback.video` in the detail, at once and from the cache; replacing
-/// it removes the old row and object; it is not listed among `files`; it downloads by its
-/// url and is deleted like a file.
+/// The feedback video: `feedback.video` in the detail, at once and from the cache. Since API
+/// 1.1 a `PUT` adds a version without a label, so the old video stays (as the version before)
+/// and downloads as before; it is not listed among `files`; it downloads by its url and is
+/// deleted like a file, which takes its version and makes the one before current again.
 #[tokio::test]
-async fn the_feedback_video_is_replaced_and_its_old_object_removed() {
+async fn a_put_video_adds_a_version_and_keeps_the_old_one() {
     let (app, dir) = spawn(None).await;
     let (ann, ed) = (app.user("ann").await, app.user("ed").await);
     let id = app.project(&ann, "Review").await;
@@ -349,7 +350,7 @@ async fn the_feedback_video_is_replaced_and_its_old_object_removed() {
     assert_eq!(got.status, StatusCode::PARTIAL_CONTENT);
     assert!(got.body == first[..100]);
 
-    // Replace it, with a name this time.
+    // A second one, with a name this time.
     let second = bytes_of(7 * 1024 * 1024, 5);
     let path = format!("/api/projects/{id}/feedback/video?name={}", encode("take 2.webm"));
     let resp =
@@ -358,24 +359,33 @@ async fn the_feedback_video_is_replaced_and_its_old_object_removed() {
     let v2 = resp.result().clone();
     assert_eq!(v2["name"], "take 2.webm");
     assert_ne!(v2["id"], v1["id"]);
-    let v2_keys = row_keys(&app, id).await;
-    assert_eq!(v2_keys.len(), 1, "one video row per project");
-    assert_ne!(v2_keys, v1_keys);
-    assert!(!dir.join(&v1_keys[0]).exists(), "the replaced object is gone");
-    assert_eq!(files_in(&dir), v2_keys, "only the new object is left");
+    let mut keys = row_keys(&app, id).await;
+    keys.sort();
+    assert_eq!(keys.len(), 2, "one video row per version");
+    assert_eq!(files_in(&dir), keys, "both objects are kept");
     let detail = detail_twice(&app, &ann, id).await;
     assert_eq!(detail["feedback"]["video"], v2);
+    assert_eq!(detail["feedback"]["current_version"]["number"], 2);
+    assert_eq!(detail["feedback"]["current_version"]["label"], Value::Null);
+    assert_eq!(detail["feedback"]["current_version"]["file"], v2);
     let old = download(&app, &ann, v1["url"].as_str().unwrap(), None).await;
-    assert_eq!(old.status, StatusCode::NOT_FOUND);
+    assert_eq!(old.status, StatusCode::OK, "version 1's video still downloads");
+    assert!(old.body == first);
     let got = download(&app, &ann, v2["url"].as_str().unwrap(), None).await;
     assert_eq!(got.header("content-type"), "video/webm");
     assert!(got.body == second);
 
-    // The video is deleted through its file url.
+    // A video is deleted through its file url, with its version.
     let resp = app.delete(v2["url"].as_str().unwrap(), &ed).await;
     assert_eq!(resp.status, StatusCode::NO_CONTENT);
+    assert_eq!(files_in(&dir), v1_keys);
+    assert_eq!(detail_twice(&app, &ann, id).await["feedback"]["video"], v1);
+    let resp = app.delete(v1["url"].as_str().unwrap(), &ed).await;
+    assert_eq!(resp.status, StatusCode::NO_CONTENT);
     assert!(files_in(&dir).is_empty());
-    assert!(detail_twice(&app, &ann, id).await["feedback"]["video"].is_null());
+    let detail = detail_twice(&app, &ann, id).await;
+    assert!(detail["feedback"]["video"].is_null());
+    assert!(detail["feedback"]["current_version"].is_null());
     finish(app, dir).await;
 }
 
@@ -640,7 +650,11 @@ async fn file_writes_are_visible_in_the_cached_detail_at_once() {
     let resp = app.delete(&format!("/api/projects/{id}/files/{f1}"), &ann).await;
     assert_eq!(resp.status, StatusCode::NO_CONTENT);
     check(vec![f2], v2).await;
+    // A video's file delete takes its version: the one before is current again.
     let resp = app.delete(&format!("/api/projects/{id}/files/{}", v2.unwrap()), &ann).await;
+    assert_eq!(resp.status, StatusCode::NO_CONTENT);
+    check(vec![f2], v1).await;
+    let resp = app.delete(&format!("/api/projects/{id}/files/{}", v1.unwrap()), &ann).await;
     assert_eq!(resp.status, StatusCode::NO_CONTENT);
     check(vec![f2], None).await;
     // A refused upload changes nothing (and the detail stays cached).
@@ -709,8 +723,8 @@ async fn the_row_is_written_only_once_the_object_is_complete() {
 }
 
 /// An object that cannot be removed (here a folder squats on its name) never blocks the
-/// user: deleting the file, replacing the video and deleting the project all answer as
-/// usual and the rows are gone; the failure is logged for a sweep.
+/// user: deleting a file, deleting a version and deleting the project all answer as usual
+/// and the rows are gone; the failure is logged for a sweep.
 #[tokio::test]
 async fn a_failed_object_removal_never_blocks_the_user() {
     let (app, dir) = spawn(None).await;
@@ -739,11 +753,14 @@ async fn a_failed_object_removal_never_blocks_the_user() {
     assert!(row_keys(&app, id).await.is_empty());
     assert_eq!(download(&app, &ann, url, None).await.status, StatusCode::NOT_FOUND);
 
-    put_video(&app, &ann, id, Some("video/mp4"), b"v1").await;
+    let path = format!("/api/projects/{id}/versions");
+    let v1 = app.send(raw(Method::POST, &path, &ann, Some("video/mp4"), Body::from("v1"))).await;
+    assert_eq!(v1.status, StatusCode::CREATED, "{:?}", v1.body);
     squat(&row_keys(&app, id).await[0]);
-    let v2 = put_video(&app, &ann, id, Some("video/mp4"), b"v2").await;
-    assert_eq!(v2.status, StatusCode::OK, "{:?}", v2.body);
-    assert_eq!(detail_twice(&app, &ann, id).await["feedback"]["video"], *v2.result());
+    let version = format!("/api/projects/{id}/versions/{}", v1.result()["id"]);
+    assert_eq!(app.delete(&version, &ann).await.status, StatusCode::NO_CONTENT);
+    assert!(row_keys(&app, id).await.is_empty());
+    assert!(detail_twice(&app, &ann, id).await["feedback"]["video"].is_null());
 
     upload(&app, &ann, id, "g", None, b"g").await;
     squat(&row_keys(&app, id).await[0]);
@@ -759,31 +776,39 @@ async fn a_failed_object_removal_never_blocks_the_user() {
     finish(app, dir).await;
 }
 
-/// Concurrent replacements of the video leave one video: one row, one object, and it is the
-/// one the detail shows. (PostgreSQL once left one row per racer: each statement deleted only
-/// the videos its snapshot saw.) Three racers: a loser records again, one winner per round,
-/// so the slowest takes three rounds, the most the N+1 guard allows one statement shape.
+/// Concurrent video uploads each become a version of their own, numbered one after the
+/// other without gaps or repeats (PostgreSQL serialises them on the project's row), each with
+/// its one row and object; the detail shows the highest.
 #[tokio::test]
-async fn concurrent_video_replacements_leave_one_video() {
+async fn concurrent_video_uploads_get_consecutive_numbers() {
     let (app, dir) = spawn(None).await;
     let ann = app.user("ann").await;
     let id = app.project(&ann, "Race").await;
     let (app_ref, ann_ref) = (&app, &ann);
-    for round in 0..5 {
-        let puts = (0..3).map(|n| {
+    let path = format!("/api/projects/{id}/versions");
+    let path = &path;
+    let mut numbers = Vec::new();
+    for round in 0..3 {
+        let posts = (0..3).map(|n| {
             let bytes = bytes_of(1000 + n, round * 10 + n as u64);
-            async move { put_video(app_ref, ann_ref, id, Some("video/mp4"), &bytes).await }
+            async move {
+                let request = raw(Method::POST, path, ann_ref, Some("video/mp4"), bytes.into());
+                app_ref.send(request).await
+            }
         });
-        for resp in futures::future::join_all(puts).await {
-            assert_eq!(resp.status, StatusCode::OK, "{:?}", resp.body);
+        for resp in futures::future::join_all(posts).await {
+            assert_eq!(resp.status, StatusCode::CREATED, "{:?}", resp.body);
+            numbers.push(resp.result()["number"].as_i64().unwrap());
         }
-        let keys = row_keys(&app, id).await;
-        assert_eq!(keys.len(), 1, "round {round}: one video row, not {keys:?}");
-        assert_eq!(files_in(&dir), keys, "round {round}: one object");
-        let video = &detail_twice(&app, &ann, id).await["feedback"]["video"];
-        let got = download(&app, &ann, video["url"].as_str().unwrap(), None).await;
-        assert_eq!(got.status, StatusCode::OK);
     }
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=9).collect::<Vec<_>>());
+    let mut keys = row_keys(&app, id).await;
+    keys.sort();
+    assert_eq!(keys.len(), 9, "one video row per version");
+    assert_eq!(files_in(&dir), keys, "one object per row");
+    let detail = detail_twice(&app, &ann, id).await;
+    assert_eq!(detail["feedback"]["current_version"]["number"], 9);
     finish(app, dir).await;
 }
 

@@ -15,3 +15,4 @@ mod ops;
 mod projects;
 mod security;
 mod validation;
+mod versions;

@@ -43,8 +43,10 @@ async fn create_returns_the_full_detail() {
     assert_eq!(p["members"], json!([]));
     assert_eq!(
         p["feedback"],
-        json!({"video": null, "comment_count": 0, "message_count": 0, "recent_messages": []})
+        json!({"video": null, "current_version": null, "comment_count": 0, "message_count": 0,
+               "recent_messages": []})
     );
+    assert_eq!(p["review"], json!({"version": null, "status": "none"}));
     assert_eq!((p["memos"].clone(), p["files"].clone()), (json!([]), json!([])));
     assert!(p["created"].is_string() && p["updated"].is_string());
     app.finish().await;

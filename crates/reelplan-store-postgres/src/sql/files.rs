@@ -1,13 +1,11 @@
-//! Project files and the feedback video: rows written only once their object is complete.
+//! Project files and the videos of versions: rows written only once their object is complete.
 
 use async_trait::async_trait;
 use reelplan_domain::{FileId, ProjectId};
 use reelplan_store::stats::run;
-use reelplan_store::{
-    FileAccess, FileMeta, Files, NewFile, StoreError, StoreResult, VideoReplaced, VideoWrite,
-};
+use reelplan_store::{FileAccess, FileMeta, Files, NewFile, StoreResult};
 
-use super::{fetch_doc, fetch_opt_doc, now, DocQuery};
+use super::{fetch_opt_doc, now, DocQuery};
 use crate::PgStore;
 
 /// Records a file (kind 'file') of project $1: name $2, content type $3, size $4, key $5, at
@@ -19,43 +17,6 @@ WHERE (SELECT count(*) FROM files WHERE project_id = $1::bigint AND kind = 'file
 RETURNING ",
     file_doc!("f"),
     "::text"
-);
-
-/// Records the new feedback video of project $1 (parameters as [`ADD`]) and deletes the rows
-/// of the videos it replaces, returning their keys: one statement, so no reader ever sees the
-/// video gone.
-///
-/// Concurrent replacements are serialised through the project row. Under READ COMMITTED a
-/// statement sees only what was committed when it began, so two replacements racing would
-/// each delete the old video and insert their own, leaving two video rows (and an object
-/// nobody removes). Hence `guard`: a no-op update of the project row that applies only if the
-/// row is still the version this statement's snapshot saw (same `xmin`). Every video write
-/// updates that row, so when `guard` applies, no video write committed since the snapshot and
-/// none is in flight (it would hold the row lock; waiting for it re-checks the condition
-/// against the version it committed, which then fails). The delete and the insert run only
-/// when `guard` applied; otherwise the statement changes nothing and says `raced`, and the
-/// caller runs it again on a fresh snapshot. `exists` tells a missing project from a race.
-pub const SET_VIDEO: &str = concat!(
-    "WITH guard AS (
-    UPDATE projects SET name = name
-    WHERE id = $1::bigint AND xmin = (SELECT xmin FROM projects WHERE id = $1::bigint)
-    RETURNING id
-), old AS (
-    DELETE FROM files
-    WHERE project_id = $1::bigint AND kind = 'video' AND EXISTS (SELECT FROM guard)
-    RETURNING storage_key
-), new AS (
-    INSERT INTO files AS f (project_id, kind, name, content_type, size, storage_key, created)
-    SELECT guard.id, 'video', $2::text, $3::text, $4::bigint, $5::text, $6::timestamptz
-    FROM guard
-    RETURNING ",
-    file_doc!("f"),
-    " AS doc
-)
-SELECT json_build_object(
-    'exists', EXISTS (SELECT FROM projects WHERE id = $1::bigint),
-    'video', (SELECT doc FROM new),
-    'replaced', COALESCE((SELECT json_agg(old.storage_key) FROM old), '[]'::json))::text"
 );
 
 /// The access list of project $1 and its file $2 (either kind) with the storage key.
@@ -73,7 +34,7 @@ FROM projects p WHERE p.id = $1::bigint"
 pub const DELETE: &str =
     "DELETE FROM files WHERE id = $2::bigint AND project_id = $1::bigint RETURNING storage_key";
 
-/// `query` ([`ADD`] or [`SET_VIDEO`]) with a new file's row as its parameters $1-$6.
+/// `query` ([`ADD`]) with a new file's row as its parameters $1-$6.
 fn bind_new_file<'q>(query: DocQuery<'q>, project: ProjectId, file: &'q NewFile) -> DocQuery<'q> {
     query
         .bind(project.0)
@@ -94,20 +55,6 @@ impl Files for PgStore {
     ) -> StoreResult<Option<FileMeta>> {
         fetch_opt_doc(&self.pool, ADD, |q| bind_new_file(q, project, file).bind(i64::from(cap)))
             .await
-    }
-
-    async fn set_video(&self, project: ProjectId, file: &NewFile) -> StoreResult<VideoWrite> {
-        let mut outcome: serde_json::Value =
-            fetch_doc(&self.pool, SET_VIDEO, |q| bind_new_file(q, project, file)).await?;
-        match outcome["video"].take() {
-            serde_json::Value::Null if outcome["exists"] == false => Err(StoreError::NotFound),
-            // Another video write committed meanwhile: nothing was changed; the caller retries.
-            serde_json::Value::Null => Ok(VideoWrite::Raced),
-            video => Ok(VideoWrite::Recorded(VideoReplaced {
-                video: serde_json::from_value(video)?,
-                replaced: serde_json::from_value(outcome["replaced"].take())?,
-            })),
-        }
     }
 
     async fn file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<FileAccess>> {

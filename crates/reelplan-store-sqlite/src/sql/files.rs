@@ -1,11 +1,9 @@
-//! Project files and the feedback video: rows written only once their object is complete.
+//! Project files and the videos of versions: rows written only once their object is complete.
 
 use async_trait::async_trait;
 use reelplan_domain::{FileId, ProjectId};
 use reelplan_store::stats::run;
-use reelplan_store::{
-    FileAccess, FileMeta, Files, NewFile, StoreResult, VideoReplaced, VideoWrite,
-};
+use reelplan_store::{FileAccess, FileMeta, Files, NewFile, StoreResult};
 
 use super::{fetch_opt_doc, now, time};
 use crate::SqliteStore;
@@ -24,7 +22,7 @@ fn meta(project: ProjectId, id: i64, file: &NewFile, created: i64) -> StoreResul
     Ok(FileMeta::new(project, FileId(id), name, content_type, file.size, time(created)?))
 }
 
-/// `sql` ([`ADD`] or [`SET_VIDEO`]) with a new file's row as its parameters ?1-?6.
+/// `sql` ([`ADD`]) with a new file's row as its parameters ?1-?6.
 fn new_file_row<'q, O>(
     sql: &'static str,
     project: ProjectId,
@@ -41,15 +39,6 @@ where
         .bind(&file.storage_key)
         .bind(now())
 }
-
-/// Records the new feedback video of project ?1 (parameters as [`ADD`]); the new row carries
-/// the keys of the videos it replaces, and the `files_one_video` trigger (migration 0006)
-/// deletes their rows within this same statement.
-pub const SET_VIDEO: &str = "
-    INSERT INTO files (project_id, kind, name, content_type, size, storage_key, created, replaced)
-    SELECT ?1, 'video', ?2, ?3, ?4, ?5, ?6,
-           (SELECT json_group_array(storage_key) FROM files WHERE project_id = ?1 AND kind = 'video')
-    RETURNING id, created, replaced";
 
 /// The access list of project ?1 and its file ?2 (either kind) with the storage key.
 pub const FILE: &str = concat!(
@@ -79,19 +68,6 @@ impl Files for SqliteStore {
             return Ok(None);
         };
         meta(project, id, file, created).map(Some)
-    }
-
-    async fn set_video(&self, project: ProjectId, file: &NewFile) -> StoreResult<VideoWrite> {
-        let query = new_file_row::<(i64, i64, Option<String>)>(SET_VIDEO, project, file);
-        let (id, created, replaced) = run(SET_VIDEO, query.fetch_one(&self.pool)).await?;
-        let replaced = match replaced {
-            Some(keys) => serde_json::from_str(&keys)?,
-            None => Vec::new(),
-        };
-        Ok(VideoWrite::Recorded(VideoReplaced {
-            video: meta(project, id, file, created)?,
-            replaced,
-        }))
     }
 
     async fn file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<FileAccess>> {

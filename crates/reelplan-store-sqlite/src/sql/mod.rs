@@ -14,6 +14,7 @@ pub mod members;
 pub mod memos;
 pub mod projects;
 pub mod users;
+pub mod versions;
 
 use reelplan_domain::Timestamp;
 use reelplan_store::{StoreError, StoreResult};

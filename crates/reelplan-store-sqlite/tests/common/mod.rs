@@ -16,6 +16,14 @@ pub struct TempDb {
 impl TempDb {
     /// Opens and migrates a fresh database.
     pub async fn new(label: &str) -> TempDb {
+        let db = TempDb::unmigrated(label).await;
+        db.store.migrate().await.expect("migrate");
+        db
+    }
+
+    /// Opens a fresh database without migrating it, for tests of the migrations.
+    #[allow(dead_code, reason = "not every test binary sharing this module uses it")]
+    pub async fn unmigrated(label: &str) -> TempDb {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let nanos =
@@ -24,7 +32,6 @@ impl TempDb {
             .join(format!("reelplan-sqlite-test-{}-{label}-{nanos}-{n}", std::process::id()));
         let url = format!("sqlite://{}", dir.join("nested").join("test.db").display());
         let store = SqliteStore::open(&url, 4).await.expect("open");
-        store.migrate().await.expect("migrate");
         TempDb { store, dir }
     }
 

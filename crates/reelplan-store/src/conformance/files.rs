@@ -1,10 +1,10 @@
-//! Conformance: Project files and the feedback video.
+//! Conformance: project files, and the videos of versions as files.
 
 use super::*;
-use crate::{StoreResult, VideoReplaced, VideoWrite};
+use crate::NewVersion;
 use reelplan_domain::{FileName, MediaType};
 
-/// Files and the feedback video: records, lookups with access, replacement, deletion, keys.
+/// Files and versions' videos: records, lookups with access, deletion, keys.
 pub async fn files(store: &dyn Store) {
     let owner = new_user(store, "file-owner").await;
     let ann = new_user(store, "file-ann").await;
@@ -56,26 +56,15 @@ pub async fn files(store: &dyn Store) {
     assert_eq!(one(store.file(id, FileId(MISSING))).await.unwrap().unwrap().file, None);
     assert_eq!(one(store.file(ProjectId(MISSING), fb.id)).await.unwrap(), None);
 
-    // The video: a first one replaces nothing, a second replaces the first, row and all.
-    let v1 = new_file("cut 1.mp4", "video/mp4", 1_000_000);
-    let first = recorded(one(store.set_video(id, &v1)).await);
-    check(&first.video, &v1);
-    assert!(first.replaced.is_empty(), "{:?}", first.replaced);
-    let d = detail(store, id).await;
-    assert_eq!(d.feedback.video.as_ref(), Some(&first.video));
-    assert_eq!(d.files, vec![fb.clone(), fa.clone()], "the video is not among the files");
+    // A version's video is a file of kind 'video': served by `file`, not among the files.
     let v2 = new_file("cut 2.webm", "video/webm", 5_000_000_000);
-    let second = recorded(one(store.set_video(id, &v2)).await);
-    check(&second.video, &v2);
-    assert!(second.video.id > first.video.id);
-    assert_eq!(second.replaced, vec![v1.storage_key.clone()]);
-    assert_eq!(detail(store, id).await.feedback.video, Some(second.video.clone()));
-    let gone = one(store.file(id, first.video.id)).await.unwrap().unwrap();
-    assert_eq!(gone.file, None, "the replaced video's row is gone");
-    let video = one(store.file(id, second.video.id)).await.unwrap().unwrap().file.unwrap();
+    let second = add_version(store, id, &owner, &v2, &NewVersion::default()).await;
+    check(&second.file, &v2);
+    let d = detail(store, id).await;
+    assert_eq!(d.feedback.video.as_ref(), Some(&second.file));
+    assert_eq!(d.files, vec![fb.clone(), fa.clone()], "the video is not among the files");
+    let video = one(store.file(id, second.file.id)).await.unwrap().unwrap().file.unwrap();
     assert_eq!(video.storage_key, v2.storage_key);
-    let ghost = one(store.set_video(ProjectId(MISSING), &v1)).await;
-    assert!(matches!(ghost, Err(StoreError::NotFound)), "unknown project: {ghost:?}");
     assert_eq!(detail(store, other).await.feedback.video, None);
 
     let keys = one(store.project_file_keys(id)).await.unwrap();
@@ -89,14 +78,15 @@ pub async fn files(store: &dyn Store) {
     assert_eq!(one(store.delete_file(id, fb.id)).await.unwrap(), Some(b.storage_key.clone()));
     assert_eq!(one(store.delete_file(id, fb.id)).await.unwrap(), None, "already gone");
     assert_eq!(one(store.delete_file(id, FileId(MISSING))).await.unwrap(), None);
-    let removed = one(store.delete_file(id, second.video.id)).await.unwrap();
+    let removed = one(store.delete_file(id, second.file.id)).await.unwrap();
     assert_eq!(removed, Some(v2.storage_key.clone()), "the video is a file too");
     let d = detail(store, id).await;
     assert_eq!((d.files, d.feedback.video), (vec![fa.clone()], None));
+    assert_eq!(d.feedback.current_version, None, "its version went with its video");
 
     // The project's rows go with it.
-    let third = recorded(one(store.set_video(id, &v1)).await);
-    assert!(third.replaced.is_empty());
+    let v1 = new_file("cut 1.mp4", "video/mp4", 1_000_000);
+    add_version(store, id, &owner, &v1, &NewVersion::default()).await;
     let named = [a.storage_key.clone(), v1.storage_key.clone(), "no/such".to_owned()];
     let found = one(store.named_storage_keys(&named)).await.unwrap();
     assert_eq!(sorted(found), sorted(vec![a.storage_key.clone(), v1.storage_key.clone()]));
@@ -108,12 +98,4 @@ pub async fn files(store: &dyn Store) {
     assert!(one(store.project_file_keys(id)).await.unwrap().is_empty());
     assert_eq!(one(store.file(id, fa.id)).await.unwrap(), None);
     assert_eq!(one(store.delete_file(id, fa.id)).await.unwrap(), None);
-}
-
-/// The video a `set_video` that nothing raced recorded.
-fn recorded(write: StoreResult<VideoWrite>) -> VideoReplaced {
-    match write.expect("set_video") {
-        VideoWrite::Recorded(replaced) => replaced,
-        VideoWrite::Raced => panic!("no other write raced this one"),
-    }
 }

@@ -39,6 +39,7 @@ mod members;
 mod memos;
 mod projects;
 mod users;
+mod versions;
 
 pub use admin::basics;
 pub use feedback::feedback;
@@ -47,6 +48,7 @@ pub use members::members;
 pub use memos::memos;
 pub use projects::{cascade, list_filters, phases, project_list, projects};
 pub use users::{footprint, users};
+pub use versions::versions;
 
 /// Runs every section of the suite on `store`, which must already be migrated.
 pub async fn run_all(store: &dyn Store) {
@@ -60,6 +62,7 @@ pub async fn run_all(store: &dyn Store) {
     feedback(store).await;
     memos(store).await;
     files(store).await;
+    versions(store).await;
     cascade(store).await;
     footprint(store).await;
 }
@@ -86,6 +89,19 @@ async fn statements<F: Future>(count: u32, call: F) -> F::Output {
 async fn delete_project(store: &dyn Store, id: ProjectId) -> Option<Vec<String>> {
     let count = if store.backend() == "sqlite" { 2 } else { 1 };
     statements(count, store.delete_project(id)).await.unwrap()
+}
+
+/// Records a version, asserting its statement count: one on PostgreSQL (a CTE), two in one
+/// transaction on SQLite (the video's row, then the version naming it).
+async fn add_version(
+    store: &dyn Store,
+    project: ProjectId,
+    by: &User,
+    video: &NewFile,
+    version: &crate::NewVersion,
+) -> crate::Version {
+    let count = if store.backend() == "sqlite" { 2 } else { 1 };
+    statements(count, store.add_version(project, by.id, video, version)).await.expect("add_version")
 }
 
 /// A suffix no other run of the suite uses.

@@ -11,7 +11,7 @@ use utoipa::openapi::{OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::schemas::ErrorBody;
-use crate::routes::{account, feedback, files, members, memos, projects};
+use crate::routes::{account, feedback, files, members, memos, projects, versions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,6 +32,8 @@ use crate::routes::{account, feedback, files, members, memos, projects};
         feedback::messages, feedback::message,
         memos::add, memos::delete,
         files::upload, files::download, files::delete, files::put_video,
+        versions::add, versions::list, versions::one, versions::patch, versions::delete,
+        versions::review,
         super::healthz, super::readyz, super::metrics, super::dashboard::page,
         super::dashboard::stats, openapi_json,
     ),
@@ -42,6 +44,7 @@ use crate::routes::{account, feedback, files, members, memos, projects};
         (name = "projects", description = "Projects, their fields and phase dates."),
         (name = "members", description = "Who takes part in a project, with which role."),
         (name = "feedback", description = "Timecoded comments, chat and the review video."),
+        (name = "versions", description = "Numbered cuts of the review video and their approvals."),
         (name = "memos", description = "Dated notes on a project."),
         (name = "files", description = "Files stored with a project."),
         (name = "operations", description = "Health, readiness, metrics and the dashboard."),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use reelplan_domain::Role;
 use reelplan_store::{
-    Comment, FileMeta, Member, Memo, Message, ProjectDetail, ProjectSummary, User,
+    Comment, FileMeta, Member, Memo, Message, ProjectDetail, ProjectSummary, User, Version,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -57,6 +57,8 @@ envelopes! {
     MemoResult as memo_result: Memo;
     /// One `file`.
     FileResult as file_result: FileMeta;
+    /// One `version`.
+    VersionResult as version_result: Version;
 }
 
 list_envelopes! {
@@ -66,6 +68,8 @@ list_envelopes! {
     CommentList as comment_list: Comment;
     /// A page of `message`.
     MessageList as message_list: Message;
+    /// A page of `version`.
+    VersionList as version_list: Version;
 }
 
 /// `project_detail`: the summary fields with the caller's role, plus members, feedback,

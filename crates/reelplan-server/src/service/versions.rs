@@ -1,0 +1,224 @@
+//! Review versions of a project's video and their members' reviews.
+//!
+//! A version's documents (its page of the version list, the version alone) are cached under
+//! the project's thread scope, since a comment moves their `comment_count` on, and its access
+//! scope, since a hit is checked against the access list it carries. What else a version
+//! write changes: the detail's feedback block (`current_version`, under the thread scope) and
+//! the project's summary (`review`, under the project scope, shown by every member's list and
+//! by their filtered list pages).
+//!
+//! Rules where API.md is silent: an upload's file name is `?name=` when given, else `video`;
+//! `fps` is stored as the Limits table writes it (29.97, not 30000/1001).
+
+use std::fmt::Display;
+
+use bytes::Bytes;
+use reelplan_cache::{Key, Kind, Scope, Want};
+use reelplan_domain::{
+    Action, Cursor, FileName, MediaType, ProjectId, UserId, ValidationErrors, VersionId,
+};
+use reelplan_store::{NewReview, NewVersion, PageRequest, ProjectAccess, Version, VersionPatch};
+
+use super::feedback::PageQuery;
+use super::files::{store_object, valid_name, Upload};
+use super::{access, list_scopes, page, require, split_page};
+use crate::cached::{docs, Doc, Guarded};
+use crate::error::{ApiError, ResultExt};
+use crate::request_record::set_cache_outcome;
+use crate::response::{envelope, list_envelope};
+use crate::state::AppState;
+
+/// The default size of a page of versions.
+const FIRST_PAGE: u32 = 20;
+
+/// Where a page of project `id`'s versions is cached.
+fn page_doc_of(id: ProjectId, page: PageRequest, cursor: &str) -> Doc<Guarded> {
+    let key = Key::with(Kind::Versions, id.0, format!("p:{}:{cursor}", page.limit));
+    Doc::new(Want::both(key, Scope::Thread(id.0), Scope::Access(id.0)))
+}
+
+/// Where version `version` of project `id` is cached.
+fn version_doc_of(id: ProjectId, version: VersionId) -> Doc<Guarded> {
+    let key = Key::with(Kind::Versions, id.0, format!("v:{}", version.0));
+    Doc::new(Want::both(key, Scope::Thread(id.0), Scope::Access(id.0)))
+}
+
+/// What a version write moves on besides the thread: the project's summary and the filtered
+/// list pages of its participants.
+fn review_scopes(project: ProjectId, access: &ProjectAccess) -> Vec<Scope> {
+    let mut scopes = vec![Scope::Thread(project.0), Scope::Project(project.0)];
+    scopes.extend(list_scopes(access.participants()));
+    scopes
+}
+
+/// The header fields of a version upload besides the body.
+#[derive(Debug, Default)]
+pub struct VersionUpload {
+    /// `?name=`: the video's file name.
+    pub name: Option<String>,
+    /// `?label=&fps=&duration=`, parsed.
+    pub version: NewVersion,
+}
+
+/// Uploads a new version (editor+); it becomes the current one. Two statements on PostgreSQL
+/// (access, insert), three on SQLite (its insert takes two).
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
+pub async fn add<S, E>(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    fields: Result<VersionUpload, ValidationErrors>,
+    upload: Upload<S>,
+) -> Result<Version, ApiError>
+where
+    S: futures::Stream<Item = Result<Bytes, E>> + Send,
+    E: Display,
+{
+    let access = access(state, project).await?;
+    require(&access, caller, Action::Edit)?;
+    let fields = fields?;
+    let name = match fields.name.as_deref().or(upload.name.as_deref()) {
+        Some(name) => valid_name(name)?,
+        None => FileName::video(),
+    };
+    let content_type = upload
+        .content_type
+        .as_deref()
+        .and_then(|value| MediaType::parse(value).ok())
+        .filter(MediaType::is_video)
+        .ok_or_else(|| ApiError::BadRequest("the video's Content-Type must be video/*".into()))?;
+    let video = store_object(state, name, content_type, upload.content_length, upload.body).await?;
+    let version = match state.store.add_version(project, caller, &video, &fields.version).await {
+        Ok(version) => version,
+        Err(error) => {
+            state.objects.delete_or_log(&video.storage_key).await;
+            return Err(error).gone_means_no_project();
+        }
+    };
+    state.cache.invalidate(&review_scopes(project, &access)).await;
+    Ok(version)
+}
+
+/// A page of versions, highest number first, as response bytes. One statement on a miss,
+/// none on a hit.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
+pub async fn page_of(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    query: PageQuery,
+) -> Result<Bytes, ApiError> {
+    let page = page(query.limit, query.cursor.as_deref(), FIRST_PAGE)?;
+    let doc = page_doc_of(project, page, query.cursor.as_deref().unwrap_or(""));
+    let load = || async {
+        let rows = state.store.versions_page(project, page).await?;
+        let rows = rows.ok_or_else(ApiError::no_project)?;
+        // A version's place in the list is its number; the time only fills the cursor.
+        let (items, next) =
+            split_page(rows.items, page, |v: &Version| Cursor { created: v.created, id: v.number });
+        Ok::<_, ApiError>(Guarded {
+            body: list_envelope(&items, next)?,
+            access: rows.access.into(),
+        })
+    };
+    let (doc, outcome) = docs::<Guarded>(&state.cache).read(&doc, load).await?;
+    if doc.access.role_of(caller).is_none() {
+        let missing = outcome.is_hit().then(|| state.store.versions_page(project, page));
+        return Err(super::not_a_participant(missing).await);
+    }
+    set_cache_outcome(outcome);
+    Ok(doc.body)
+}
+
+/// One version, as response bytes. One statement on a miss, none on a hit.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
+pub async fn get(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    id: VersionId,
+) -> Result<Bytes, ApiError> {
+    let doc = version_doc_of(project, id);
+    let load = || async {
+        let found = state.store.version(project, id).await?.ok_or_else(ApiError::no_project)?;
+        match found.version {
+            Some(version) => Ok(Guarded { body: envelope(&version)?, access: found.access.into() }),
+            None if found.access.role_of(caller).is_some() => {
+                Err(ApiError::NotFound("no such version"))
+            }
+            None => Err::<Guarded, _>(ApiError::no_project()),
+        }
+    };
+    let (doc, outcome) = docs::<Guarded>(&state.cache).read(&doc, load).await?;
+    if doc.access.role_of(caller).is_none() {
+        let missing = outcome.is_hit().then(|| state.store.version(project, id));
+        return Err(super::not_a_participant(missing).await);
+    }
+    set_cache_outcome(outcome);
+    Ok(doc.body)
+}
+
+/// Changes a version's label, fps or duration (editor+). Two statements: access, update.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
+pub async fn patch(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    id: VersionId,
+    body: Result<VersionPatch, ValidationErrors>,
+) -> Result<Version, ApiError> {
+    require(&access(state, project).await?, caller, Action::Edit)?;
+    let patch = body?;
+    let version = state.store.update_version(project, id, &patch).await?;
+    let version = version.ok_or(ApiError::NotFound("no such version"))?;
+    // Label, fps and duration show in the version's documents and the feedback block only.
+    state.cache.invalidate(&[Scope::Thread(project.0)]).await;
+    Ok(version)
+}
+
+/// Deletes a version with its comments, reviews and video (manager+); the highest remaining
+/// version becomes the current one. Two statements: access, delete.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
+pub async fn delete(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    id: VersionId,
+) -> Result<(), ApiError> {
+    let access = access(state, project).await?;
+    require(&access, caller, Action::Manage)?;
+    let key = state.store.delete_version(project, id).await?;
+    let key = key.ok_or(ApiError::NotFound("no such version"))?;
+    state.cache.invalidate(&review_scopes(project, &access)).await;
+    state.objects.delete_or_log(&key).await;
+    Ok(())
+}
+
+/// Records the caller's review of a version (any member), replacing their earlier one. Three
+/// statements: access, the review, and the version read back, which fills its cached document
+/// under the tag taken after the invalidation (DESIGN.md invariant 5).
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
+pub async fn review(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    id: VersionId,
+    body: Result<NewReview, ValidationErrors>,
+) -> Result<Version, ApiError> {
+    let access = access(state, project).await?;
+    require(&access, caller, Action::Discuss)?;
+    let review = body?;
+    if !state.store.put_review(project, id, caller, &review).await? {
+        return Err(ApiError::NotFound("no such version"));
+    }
+    state.cache.invalidate(&review_scopes(project, &access)).await;
+    let doc = version_doc_of(project, id);
+    let tags = state.cache.tags(std::slice::from_ref(&doc.want)).await;
+    let found = state.store.version(project, id).await?.ok_or_else(ApiError::no_project)?;
+    let version = found.version.ok_or(ApiError::NotFound("no such version"))?;
+    if let Some(tags) = tags {
+        let value = Guarded { body: envelope(&version)?, access: found.access.into() };
+        state.cache.fill(vec![doc.entry(tags[0], value)]).await;
+    }
+    Ok(version)
+}

@@ -1,0 +1,193 @@
+//! Review versions and their reviews. A version's video is a `files` row of kind 'video';
+//! deleting that row takes the version, its reviews and its comments (`ON DELETE CASCADE`).
+
+use async_trait::async_trait;
+use reelplan_domain::export::FrameRate;
+use reelplan_domain::{ProjectId, UserId, VersionId};
+use reelplan_store::stats::run;
+use reelplan_store::{
+    NewFile, NewReview, NewVersion, PageRequest, ProjectAccess, StoreError, StoreResult,
+    ThreadPage, Version, VersionAccess, VersionPatch, Versions,
+};
+use serde::Deserialize;
+
+use super::{fetch_opt_doc, now};
+use crate::SqliteStore;
+
+/// `{access, items}` of project ?1: versions numbered below ?2 (all when null), highest first,
+/// at most ?3.
+pub const PAGE: &str = concat!(
+    "SELECT json_object('access', ",
+    access_doc!(),
+    ", 'items', json((
+        SELECT json_group_array(json(doc) ORDER BY number DESC) FROM (
+            SELECT ",
+    version_doc!("v"),
+    " AS doc, v.number
+            FROM versions v
+            WHERE v.project_id = ?1 AND (?2 IS NULL OR v.number < ?2)
+            ORDER BY v.number DESC
+            LIMIT ?3))))
+    FROM projects p WHERE p.id = ?1"
+);
+
+/// `{access, version}` of project ?1 and its version ?2 (or null).
+pub const VERSION: &str = concat!(
+    "SELECT json_object('access', ",
+    access_doc!(),
+    ", 'version', json((SELECT ",
+    version_doc!("v"),
+    " FROM versions v WHERE v.id = ?2 AND v.project_id = p.id)))
+    FROM projects p WHERE p.id = ?1"
+);
+
+/// Records the video of a new version of project ?1: name ?2, content type ?3, size ?4, key
+/// ?5, at ?6; nothing when there is no such project.
+pub const ADD_VIDEO: &str = "
+    INSERT INTO files (project_id, kind, name, content_type, size, storage_key, created)
+    SELECT ?1, 'video', ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM projects WHERE id = ?1)
+    RETURNING id";
+
+/// Records version `version_seq + 1` of project ?1 with video ?2, by ?3 at ?4: label ?5, fps
+/// ?6, duration ?7 (the `versions_number` trigger moves `version_seq` on).
+pub const ADD: &str = concat!(
+    "
+    INSERT INTO versions (project_id, number, file_id, created_by, created, label, fps, duration)
+    SELECT p.id, p.version_seq + 1, ?2, ?3, ?4, ?5, ?6, ?7 FROM projects p WHERE p.id = ?1
+    RETURNING ",
+    version_doc!("versions")
+);
+
+/// Changes version ?2 of project ?1: label ?4 when ?3, fps ?6 when ?5, duration ?8 when ?7.
+pub const UPDATE: &str = concat!(
+    "
+    UPDATE versions SET
+        label = CASE WHEN ?3 THEN ?4 ELSE label END,
+        fps = CASE WHEN ?5 THEN ?6 ELSE fps END,
+        duration = CASE WHEN ?7 THEN ?8 ELSE duration END
+    WHERE id = ?2 AND project_id = ?1
+    RETURNING ",
+    version_doc!("versions")
+);
+
+/// Deletes version ?2 of project ?1 by deleting its video's row, returning the video's key.
+pub const DELETE: &str = "
+    DELETE FROM files
+    WHERE id = (SELECT file_id FROM versions WHERE id = ?2 AND project_id = ?1)
+    RETURNING storage_key";
+
+/// Records user ?3's review of version ?2 of project ?1: status ?4, note ?5, at ?6.
+pub const PUT_REVIEW: &str = "
+    INSERT INTO reviews (version_id, user_id, status, note, updated)
+    SELECT v.id, ?3, ?4, ?5, ?6 FROM versions v WHERE v.id = ?2 AND v.project_id = ?1
+    ON CONFLICT (version_id, user_id)
+    DO UPDATE SET status = excluded.status, note = excluded.note, updated = excluded.updated";
+
+#[derive(Deserialize)]
+struct PageDoc {
+    access: ProjectAccess,
+    items: Vec<Version>,
+}
+
+#[async_trait]
+impl Versions for SqliteStore {
+    async fn versions_page(
+        &self,
+        project: ProjectId,
+        page: PageRequest,
+    ) -> StoreResult<Option<ThreadPage<Version>>> {
+        let doc: Option<PageDoc> = fetch_opt_doc(&self.pool, PAGE, |q| {
+            q.bind(project.0).bind(page.after.map(|c| c.id)).bind(i64::from(page.limit))
+        })
+        .await?;
+        Ok(doc.map(|doc| ThreadPage { access: doc.access, items: doc.items }))
+    }
+
+    async fn version(
+        &self,
+        project: ProjectId,
+        id: VersionId,
+    ) -> StoreResult<Option<VersionAccess>> {
+        fetch_opt_doc(&self.pool, VERSION, |q| q.bind(project.0).bind(id.0)).await
+    }
+
+    /// Two statements in one transaction (SQLite's `RETURNING` cannot carry one insert's id
+    /// into another's): the video's row, then the version naming it. The transaction holds
+    /// SQLite's single write lock over both, so numbers are handed out one at a time.
+    async fn add_version(
+        &self,
+        project: ProjectId,
+        by: UserId,
+        video: &NewFile,
+        version: &NewVersion,
+    ) -> StoreResult<Version> {
+        let created = now();
+        let mut transaction = self.pool.begin().await?;
+        let file = sqlx::query_scalar::<_, i64>(ADD_VIDEO)
+            .bind(project.0)
+            .bind(video.name.as_str())
+            .bind(video.content_type.as_str())
+            .bind(video.size)
+            .bind(&video.storage_key)
+            .bind(created);
+        let file = run(ADD_VIDEO, file.fetch_optional(&mut *transaction))
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query_scalar::<_, String>(ADD)
+            .bind(project.0)
+            .bind(file)
+            .bind(by.0)
+            .bind(created)
+            .bind(version.label.as_ref().map(|label| label.as_str()))
+            .bind(version.fps.map(FrameRate::listed))
+            .bind(version.duration.map(|duration| duration.seconds()));
+        let document = run(ADD, row.fetch_one(&mut *transaction)).await?;
+        transaction.commit().await?;
+        Ok(serde_json::from_str(&document)?)
+    }
+
+    async fn update_version(
+        &self,
+        project: ProjectId,
+        id: VersionId,
+        patch: &VersionPatch,
+    ) -> StoreResult<Option<Version>> {
+        fetch_opt_doc(&self.pool, UPDATE, |q| {
+            q.bind(project.0)
+                .bind(id.0)
+                .bind(patch.label.is_some())
+                .bind(patch.label.clone().flatten().map(|label| label.as_str().to_owned()))
+                .bind(patch.fps.is_some())
+                .bind(patch.fps.flatten().map(FrameRate::listed))
+                .bind(patch.duration.is_some())
+                .bind(patch.duration.flatten().map(|duration| duration.seconds()))
+        })
+        .await
+    }
+
+    async fn delete_version(
+        &self,
+        project: ProjectId,
+        id: VersionId,
+    ) -> StoreResult<Option<String>> {
+        let query = sqlx::query_scalar::<_, String>(DELETE).bind(project.0).bind(id.0);
+        run(DELETE, query.fetch_optional(&self.pool)).await
+    }
+
+    async fn put_review(
+        &self,
+        project: ProjectId,
+        id: VersionId,
+        by: UserId,
+        review: &NewReview,
+    ) -> StoreResult<bool> {
+        let query = sqlx::query(PUT_REVIEW)
+            .bind(project.0)
+            .bind(id.0)
+            .bind(by.0)
+            .bind(review.status.as_str())
+            .bind(review.note.as_ref().map(|note| note.as_str()))
+            .bind(now());
+        Ok(run(PUT_REVIEW, query.execute(&self.pool)).await?.rows_affected() > 0)
+    }
+}
