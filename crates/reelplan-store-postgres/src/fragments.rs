@@ -114,6 +114,53 @@ macro_rules! file_doc {
     };
 }
 
+/// A `Comment` document of the comments row aliased `$c`.
+macro_rules! comment_doc {
+    ($c:literal) => {
+        concat!(
+            "json_build_object('id', ",
+            $c,
+            ".id,
+        'user', (SELECT ",
+            user_ref!("cu"),
+            " FROM users cu WHERE cu.id = ",
+            $c,
+            ".user_id),
+        'text', ",
+            $c,
+            ".text, 'timecode', ",
+            $c,
+            ".timecode,
+        'timecode_end', ",
+            $c,
+            ".timecode_end, 'version_id', ",
+            $c,
+            ".version_id,
+        'parent_id', ",
+            $c,
+            ".parent_id, 'annotation', ",
+            $c,
+            ".annotation::json,
+        'resolved', ",
+            $c,
+            ".resolved,
+        'resolved_by', (SELECT ",
+            user_ref!("cr"),
+            " FROM users cr WHERE cr.id = ",
+            $c,
+            ".resolved_by),
+        'resolved_at', rp_us(",
+            $c,
+            ".resolved_at), 'edited', rp_us(",
+            $c,
+            ".edited),
+        'created', rp_us(",
+            $c,
+            ".created))"
+        )
+    };
+}
+
 /// A `Version` document of the versions row aliased `$v`, with its reviews' statuses left for
 /// the model to fold into its approval.
 macro_rules! version_doc {

@@ -32,6 +32,7 @@ sections!(
     memos,
     files,
     versions,
+    threads,
     cascade,
     footprint,
 );

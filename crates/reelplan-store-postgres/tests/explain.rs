@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use reelplan_store_postgres::sql::{feedback, projects};
+use reelplan_store_postgres::sql::{feedback, projects, versions};
 use reelplan_store_postgres::{connect_isolated_for_tests, PgStore};
 use serde_json::Value;
 use sqlx::pool::PoolConnection;
@@ -77,12 +77,32 @@ SELECT p.id, CASE WHEN p.id % 2 = 0 THEN 'video' ELSE 'file' END,
        'cut-' || p.id || '.mp4', 'video/mp4', 1000000 + p.id, 'key/' || p.id, p.created
 FROM projects p WHERE p.id % 3 = 0;
 
+-- Every video a version (one or two per project that has one), with a couple of reviews.
+INSERT INTO versions (project_id, number, file_id, created_by, created)
+SELECT f.project_id, 1, f.id, (SELECT owner_id FROM projects WHERE id = f.project_id), f.created
+FROM files f WHERE f.kind = 'video';
+INSERT INTO files (project_id, kind, name, content_type, size, storage_key, created)
+SELECT p.id, 'video', 'cut2-' || p.id || '.mp4', 'video/mp4', 1000, 'key2/' || p.id, p.created
+FROM projects p WHERE p.id % 4 = 0;
+INSERT INTO versions (project_id, number, file_id, created_by, created)
+SELECT f.project_id, 1 + (SELECT count(*) FROM versions v WHERE v.project_id = f.project_id),
+       f.id, (SELECT owner_id FROM projects WHERE id = f.project_id), f.created
+FROM files f WHERE f.storage_key LIKE 'key2/%';
+UPDATE projects p SET version_seq = (SELECT count(*) FROM versions v WHERE v.project_id = p.id);
+INSERT INTO reviews (version_id, user_id, status, updated)
+SELECT v.id, m.user_id, (ARRAY['approved', 'pending', 'changes_requested'])[1 + m.id % 3],
+       v.created
+FROM versions v JOIN members m ON m.project_id = v.project_id WHERE m.id % 2 = 0;
+UPDATE comments c SET version_id = (SELECT v.id FROM versions v WHERE v.project_id = c.project_id
+                                    ORDER BY v.number DESC LIMIT 1);
+
 RESET session_replication_role;
 ANALYZE;
 "#;
 
 /// Tables that must never be read whole by a hot statement.
-const NO_SEQ_SCAN: [&str; 5] = ["users", "projects", "members", "comments", "messages"];
+const NO_SEQ_SCAN: [&str; 7] =
+    ["users", "projects", "members", "comments", "messages", "versions", "reviews"];
 
 /// An ordinary user: owns one project and is a member of a handful.
 const ORDINARY: i64 = 25_000;
@@ -165,12 +185,22 @@ async fn check(store: &PgStore) -> Result<(), Vec<String>> {
             format!("{ORDINARY}, NULL, '2024-06-01Z', '2025-06-01Z', NULL, NULL, 21"),
         ),
         ("project detail", projects::DETAIL, format!("{project}")),
-        ("comments page 1", feedback::COMMENTS_PAGE, format!("{project}, NULL, NULL, 51")),
+        (
+            "comments page 1",
+            feedback::COMMENTS_PAGE,
+            format!("{project}, NULL, NULL, 51, NULL, NULL"),
+        ),
         (
             "comments page 2",
             feedback::COMMENTS_PAGE,
-            format!("{project}, '{comment_at}', {comment_id}, 51"),
+            format!("{project}, '{comment_at}', {comment_id}, 51, NULL, NULL"),
         ),
+        (
+            "comments of one version, open ones",
+            feedback::COMMENTS_PAGE,
+            format!("{project}, NULL, NULL, 51, 1, false"),
+        ),
+        ("versions page 1", versions::PAGE, format!("{project}, NULL, 21")),
         ("messages page 1", feedback::MESSAGES_PAGE, format!("{project}, NULL, NULL, 51")),
         (
             "messages page 2",

@@ -57,6 +57,52 @@ macro_rules! user_ref {
     };
 }
 
+/// A [`Comment`](reelplan_store::Comment) document of the comments row aliased (or named) `$c`.
+macro_rules! comment_doc {
+    ($c:literal) => {
+        concat!(
+            "json_object('id', ",
+            $c,
+            ".id,
+        'user', json((SELECT ",
+            user_ref!(),
+            " FROM users u WHERE u.id = ",
+            $c,
+            ".user_id)),
+        'text', ",
+            $c,
+            ".text, 'timecode', ",
+            $c,
+            ".timecode,
+        'timecode_end', ",
+            $c,
+            ".timecode_end, 'version_id', ",
+            $c,
+            ".version_id,
+        'parent_id', ",
+            $c,
+            ".parent_id, 'annotation', json(",
+            $c,
+            ".annotation),
+        'resolved', json(CASE WHEN ",
+            $c,
+            ".resolved THEN 'true' ELSE 'false' END),
+        'resolved_by', json((SELECT ",
+            user_ref!(),
+            " FROM users u WHERE u.id = ",
+            $c,
+            ".resolved_by)),
+        'resolved_at', ",
+            $c,
+            ".resolved_at, 'edited', ",
+            $c,
+            ".edited, 'created', ",
+            $c,
+            ".created)"
+        )
+    };
+}
+
 /// A [`Version`](reelplan_store::Version) document of the versions row aliased (or named)
 /// `$v`, with its reviews' statuses left for the model to fold into its approval.
 macro_rules! version_doc {

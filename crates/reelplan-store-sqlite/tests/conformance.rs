@@ -29,6 +29,7 @@ sections!(
     memos,
     files,
     versions,
+    threads,
     cascade,
     footprint,
 );

@@ -5,8 +5,8 @@
 //! `Serialize` writes the contract's shape with RFC 3339 times.
 
 use reelplan_domain::{
-    Color, CommentId, Description, FileId, MemberId, MemoId, MessageId, Party, Phase, PhaseDates,
-    ProjectId, ProjectName, Role, Timestamp, UserId,
+    Color, CommentId, Description, DiscussionText, FileId, MemberId, MemoId, MessageId, Party,
+    Phase, PhaseDates, ProjectId, ProjectName, Role, Timecode, Timestamp, UserId, VersionId,
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -236,7 +236,7 @@ pub struct Member {
     pub created: Timestamp,
 }
 
-/// `comment`: a timecoded review comment.
+/// `comment`: a timecoded review comment, or a reply to one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = comment)]
 pub struct Comment {
@@ -248,10 +248,94 @@ pub struct Comment {
     pub text: String,
     /// Seconds into the video, or null.
     pub timecode: Option<f64>,
+    /// The end of a range `[timecode, timecode_end]`, or null.
+    pub timecode_end: Option<f64>,
+    /// The version it is about; null when the project had no version.
+    pub version_id: Option<VersionId>,
+    /// The top-level comment it replies to, or null.
+    pub parent_id: Option<CommentId>,
+    /// A drawing on the frame at `timecode`: an opaque JSON object, or null.
+    #[schema(value_type = Option<Object>)]
+    pub annotation: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Whether it was resolved.
+    pub resolved: bool,
+    /// Who resolved it, or null.
+    pub resolved_by: Option<UserRef>,
+    /// When it was resolved, or null.
+    #[serde(deserialize_with = "micros::de_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub resolved_at: Option<Timestamp>,
+    /// When its text was last changed, or null.
+    #[serde(deserialize_with = "micros::de_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub edited: Option<Timestamp>,
     /// When posted.
     #[serde(deserialize_with = "micros::de")]
     #[schema(value_type = String, format = DateTime)]
     pub created: Timestamp,
+}
+
+/// A drawing on a frame: a JSON object of at most [`Annotation::MAX_BYTES`] serialized, kept
+/// as its compact text (keys in the order given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Annotation(String);
+
+impl Annotation {
+    /// 16 KiB, the Limits table's cap.
+    pub const MAX_BYTES: usize = 16 * 1024;
+
+    /// An object of at most 16 KiB once serialized compactly.
+    pub fn parse(value: &serde_json::Value) -> Result<Self, &'static str> {
+        const BAD: &str = "must be a JSON object of at most 16 KiB";
+        if !value.is_object() {
+            return Err(BAD);
+        }
+        let text = serde_json::to_string(value).map_err(|_| BAD)?;
+        if text.len() > Self::MAX_BYTES {
+            return Err(BAD);
+        }
+        Ok(Annotation(text))
+    }
+
+    /// The compact JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A comment to post.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewComment {
+    /// Its text.
+    pub text: DiscussionText,
+    /// Seconds into the video.
+    pub timecode: Option<Timecode>,
+    /// The end of its range (needs `timecode`, and is not before it).
+    pub timecode_end: Option<Timecode>,
+    /// The version it is about; None: the current one (a reply: its parent's).
+    pub version: Option<VersionId>,
+    /// The top-level comment it replies to.
+    pub parent: Option<CommentId>,
+    /// A drawing on the frame.
+    pub annotation: Option<Annotation>,
+}
+
+/// A change to a comment: `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CommentPatch {
+    /// New text (sets `edited` when it differs).
+    pub text: Option<DiscussionText>,
+    /// Resolve (true) or reopen (false).
+    pub resolved: Option<bool>,
+}
+
+/// Filters of a comment page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommentFilter {
+    /// Only this version's comments.
+    pub version: Option<VersionId>,
+    /// Only resolved (true) or open (false) ones.
+    pub resolved: Option<bool>,
 }
 
 /// `message`: a chat message.

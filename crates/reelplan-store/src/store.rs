@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use reelplan_domain::{
     CommentId, Cursor, DiscussionText, Email, FileId, MemberId, MemoId, MemoText, Nickname, Phase,
-    PhaseDates, ProjectId, Role, Timecode, Timestamp, UserId, VersionId,
+    PhaseDates, ProjectId, Role, Timestamp, UserId, VersionId,
 };
 
 use crate::files::{FileAccess, NewFile};
@@ -193,10 +193,12 @@ pub trait Members: Send + Sync {
 /// The feedback thread: timecoded comments and chat messages.
 #[async_trait]
 pub trait Feedback: Send + Sync {
-    /// A page of comments, oldest first, with the access list; None when no such project.
+    /// A page of comments (replies are items like any other), oldest first, with the access
+    /// list; None when no such project.
     async fn comments_page(
         &self,
         project: ProjectId,
+        filter: CommentFilter,
         page: PageRequest,
     ) -> StoreResult<Option<ThreadPage<Comment>>>;
     /// A page of messages, newest first, with the access list; None when no such project.
@@ -212,14 +214,25 @@ pub trait Feedback: Send + Sync {
         project: ProjectId,
         limit: u32,
     ) -> StoreResult<Option<(ThreadPage<Comment>, FeedbackSummary)>>;
-    /// Posts a comment if the author takes part in the project (checked in the same
-    /// statement); None otherwise, or when the project does not exist.
+    /// Posts a comment if the author takes part in the project, its version (when given) is
+    /// one of the project's, and its parent (when given) is a top-level comment of the project
+    /// (of that version, when one is given too), all checked in the same statement. Its version
+    /// defaults to the project's current one, a reply's to its parent's. None when refused, or
+    /// when the project does not exist.
     async fn add_comment(
         &self,
         project: ProjectId,
         author: UserId,
-        text: &DiscussionText,
-        timecode: Option<Timecode>,
+        comment: &NewComment,
+    ) -> StoreResult<Option<Comment>>;
+    /// Changes a comment's text or resolution; `by` is who resolves it. None when there is no
+    /// such comment on this project.
+    async fn update_comment(
+        &self,
+        project: ProjectId,
+        id: CommentId,
+        patch: &CommentPatch,
+        by: UserId,
     ) -> StoreResult<Option<Comment>>;
     /// A comment's author; None when there is no such comment on this project.
     async fn comment_author(
@@ -227,7 +240,7 @@ pub trait Feedback: Send + Sync {
         project: ProjectId,
         id: CommentId,
     ) -> StoreResult<Option<UserId>>;
-    /// Deletes a comment; false when there was none.
+    /// Deletes a comment, and a top-level comment's replies with it; false when there was none.
     async fn delete_comment(&self, project: ProjectId, id: CommentId) -> StoreResult<bool>;
     /// Posts a message if the author takes part in the project (checked in the same
     /// statement); None otherwise, or when the project does not exist.

@@ -38,7 +38,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/api/projects/{id}/feedback/comments/{comment_id}",
-            delete(feedback::delete_comment),
+            patch(feedback::patch_comment).delete(feedback::delete_comment),
         )
         .route(
             "/api/projects/{id}/feedback/messages",
@@ -52,6 +52,16 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     crate::middleware::stack(app, state)
+}
+
+/// An optional field of a body as its check left it: `Some(None)` when absent,
+/// `Some(Some(value))` when valid, None when the check failed (and recorded why), so a
+/// `ValidationErrors::finish_with` builder can `?` it.
+fn checked<T>(field: Option<Option<T>>) -> Option<Option<T>> {
+    match field {
+        None => Some(None),
+        Some(value) => value.map(Some),
+    }
 }
 
 async fn not_found() -> ApiError {

@@ -16,6 +16,7 @@ use reelplan_domain::{
 use reelplan_store::{NewReview, NewVersion, VersionPatch};
 use serde::Deserialize;
 
+use super::checked;
 use super::files::upload_of;
 use super::ops::schemas::{Binary, ErrorBody, VersionList, VersionResult};
 use crate::error::ApiError;
@@ -177,15 +178,6 @@ impl PatchVersion {
                 duration: checked(duration)?,
             })
         })
-    }
-}
-
-/// A patch field as checked: `Some(None)` (absent) or `Some(Some(value))`; None when its
-/// check failed.
-fn checked<T>(field: Option<Option<T>>) -> Option<Option<T>> {
-    match field {
-        None => Some(None),
-        Some(value) => value.map(Some),
     }
 }
 

@@ -3,9 +3,11 @@
 use bytes::Bytes;
 use reelplan_cache::{Key, Kind, Scope, Want};
 use reelplan_domain::{
-    Action, CommentId, Cursor, DiscussionText, ProjectId, Role, Timecode, UserId, ValidationErrors,
+    Action, CommentId, Cursor, DiscussionText, ProjectId, Role, UserId, ValidationErrors,
 };
-use reelplan_store::{Comment, Message, PageRequest, StoreResult, ThreadPage};
+use reelplan_store::{
+    Comment, CommentFilter, CommentPatch, Message, NewComment, PageRequest, StoreResult, ThreadPage,
+};
 use serde::{Deserialize, Serialize};
 
 use super::project_docs::{feedback_doc, feedback_of};
@@ -25,18 +27,11 @@ pub struct PageQuery {
     pub(crate) cursor: Option<String>,
 }
 
-/// A `NewComment` body whose fields keep their rules.
-#[derive(Debug)]
-pub struct ValidComment {
-    pub(crate) text: DiscussionText,
-    pub(crate) timecode: Option<Timecode>,
-}
-
 /// Which thread of the feedback.
 #[derive(Debug, Clone, Copy)]
 pub enum Thread {
-    /// Comments, oldest first.
-    Comments,
+    /// Comments, oldest first, filtered.
+    Comments(CommentFilter),
     /// Messages, newest first.
     Messages,
 }
@@ -48,11 +43,15 @@ fn thread_doc_of(
     page: PageRequest,
     cursor: &str,
 ) -> Doc<Guarded> {
-    let tag = match thread {
-        Thread::Comments => "c",
-        Thread::Messages => "m",
+    let rest = match thread {
+        Thread::Comments(CommentFilter { version, resolved }) => {
+            let version = version.map_or(-1, |v| v.0);
+            let resolved = resolved.map_or("", |r| if r { "t" } else { "f" });
+            format!("c:{}:{cursor}:{version}:{resolved}", page.limit)
+        }
+        Thread::Messages => format!("m:{}:{cursor}", page.limit),
     };
-    let key = Key::with(Kind::FeedbackThread, project.0, format!("{tag}:{}:{cursor}", page.limit));
+    let key = Key::with(Kind::FeedbackThread, project.0, rest);
     Doc::new(Want::both(key, Scope::Thread(project.0), Scope::Access(project.0)))
 }
 
@@ -92,8 +91,8 @@ pub async fn page_of(
     let doc = thread_doc_of(project, thread, page, query.cursor.as_deref().unwrap_or(""));
     let load = || async {
         match thread {
-            Thread::Comments => {
-                let rows = state.store.comments_page(project, page);
+            Thread::Comments(filter) => {
+                let rows = state.store.comments_page(project, filter, page);
                 thread_doc(rows, page, |c: &Comment| Cursor { created: c.created, id: c.id.0 })
                     .await
             }
@@ -108,7 +107,9 @@ pub async fn page_of(
     if doc.access.role_of(caller).is_none() {
         let missing = outcome.is_hit().then_some(async {
             match thread {
-                Thread::Comments => state.store.comments_page(project, page).await.map(drop),
+                Thread::Comments(filter) => {
+                    state.store.comments_page(project, filter, page).await.map(drop)
+                }
                 Thread::Messages => state.store.messages_page(project, page).await.map(drop),
             }
         });
@@ -131,7 +132,7 @@ async fn invalidate_thread(state: &AppState, project: ProjectId) {
 /// two, so the readers who refetch after a comment (its thread, the project's detail) hit.
 async fn read_back_thread(state: &AppState, project: ProjectId) -> Result<(), ApiError> {
     let page = page(None, None, FIRST_PAGE)?;
-    let thread = thread_doc_of(project, Thread::Comments, page, "");
+    let thread = thread_doc_of(project, Thread::Comments(CommentFilter::default()), page, "");
     let block = feedback_of(project);
     let tags = state.cache.tags(&[thread.want.clone(), block.want.clone()]).await;
     let Some((rows, feedback)) = state.store.comments_head(project, page.limit).await? else {
@@ -146,29 +147,65 @@ async fn read_back_thread(state: &AppState, project: ProjectId) -> Result<(), Ap
     Ok(())
 }
 
-/// Posts a comment (any member). Two statements: the insert (which checks the caller takes
-/// part), and the read-back.
+/// Posts a comment or a reply (any member). Two statements: the insert (which checks the
+/// caller takes part, and the version and the parent it names), and the read-back; one more
+/// when the insert refused, to tell a non-participant (404) from a version or parent that is
+/// not one of the project's (422).
 #[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn comment(
     state: &AppState,
     caller: UserId,
     project: ProjectId,
-    body: Result<ValidComment, ValidationErrors>,
+    body: Result<NewComment, ValidationErrors>,
 ) -> Result<Comment, ApiError> {
-    let ValidComment { text, timecode } =
-        valid_for(state, project, caller, Action::Discuss, body).await?;
-    let comment = state
-        .store
-        .add_comment(project, caller, &text, timecode)
-        .await
-        .gone_means_no_project()?
-        .ok_or_else(ApiError::no_project)?;
+    let new = valid_for(state, project, caller, Action::Discuss, body).await?;
+    let added = state.store.add_comment(project, caller, &new).await.gone_means_no_project()?;
+    let Some(comment) = added else {
+        require(&access(state, project).await?, caller, Action::Discuss)?;
+        return Err(match new.parent {
+            Some(_) => ApiError::invalid(
+                "parent_id",
+                "must be a top-level comment of this project (and of version_id, when given)",
+            ),
+            None => ApiError::invalid("version_id", "must be a version of this project"),
+        });
+    };
     invalidate_thread(state, project).await;
     read_back_thread(state, project).await?;
     Ok(comment)
 }
 
-/// Deletes a comment (its author, or manager+). Three statements.
+/// Changes a comment's text (its author) or resolves and reopens it (its author, or editor+).
+/// Three statements: access, author, update.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
+pub async fn patch_comment(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    id: CommentId,
+    body: Result<CommentPatch, ValidationErrors>,
+) -> Result<Comment, ApiError> {
+    let role = require(&access(state, project).await?, caller, Action::Read)?;
+    let patch = body?;
+    let author = state
+        .store
+        .comment_author(project, id)
+        .await?
+        .ok_or(ApiError::NotFound("no such comment"))?;
+    let by_author = author == caller;
+    if (patch.text.is_some() && !by_author)
+        || (patch.resolved.is_some() && !by_author && role < Role::Editor)
+    {
+        return Err(ApiError::Forbidden);
+    }
+    let comment = state.store.update_comment(project, id, &patch, caller).await?;
+    let comment = comment.ok_or(ApiError::NotFound("no such comment"))?;
+    invalidate_thread(state, project).await;
+    Ok(comment)
+}
+
+/// Deletes a comment, a top-level one with its replies (its author, or manager+). Three
+/// statements.
 #[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn delete_comment(
     state: &AppState,

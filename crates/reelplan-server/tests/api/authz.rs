@@ -216,6 +216,13 @@ const FEEDBACK: &[Row] = &[
         .on(Target::OwnComment),
     row("DELETE", "/api/projects/{id}/feedback/comments/{comment_id}", Member(Manager), 204)
         .on(Target::OthersComment),
+    // Text: its author; resolution: its author, or editor+ (others' text: see feedback.rs).
+    row("PATCH", "/api/projects/{id}/feedback/comments/{comment_id}", Member(Viewer), 200)
+        .on(Target::OwnComment)
+        .json(r#"{"text": "edited", "resolved": true}"#),
+    row("PATCH", "/api/projects/{id}/feedback/comments/{comment_id}", Member(Editor), 200)
+        .on(Target::OthersComment)
+        .json(r#"{"resolved": true}"#),
     row("GET", "/api/projects/{id}/feedback/messages", Member(Viewer), 200),
     row("POST", "/api/projects/{id}/feedback/messages", Member(Viewer), 201)
         .json(r#"{"text": "hello"}"#),

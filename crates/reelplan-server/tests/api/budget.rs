@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 use reelplan_domain::{DiscussionText, ProjectId, ProjectName, Role, Timecode, UserId};
-use reelplan_store::{NewProject, UserRef};
+use reelplan_store::{NewComment, NewProject, UserRef};
 use serde_json::json;
 
 use crate::helpers::{TestApp, TestUser};
@@ -163,9 +163,15 @@ async fn the_budget_does_not_grow_with_the_data() {
         }
         for c in 0..40 {
             let author = members[c % members.len()].id;
-            let text = DiscussionText::parse("feedback").unwrap();
-            let timecode = Some(Timecode::parse(c as f64).unwrap());
-            let comment = store.add_comment(pid, author, &text, timecode);
+            let new = NewComment {
+                text: DiscussionText::parse("feedback").unwrap(),
+                timecode: Some(Timecode::parse(c as f64).unwrap()),
+                timecode_end: None,
+                version: None,
+                parent: None,
+                annotation: None,
+            };
+            let comment = store.add_comment(pid, author, &new);
             comment.await.unwrap().expect("a member comments");
         }
         store

@@ -14,5 +14,6 @@ mod memos;
 mod ops;
 mod projects;
 mod security;
+mod threads;
 mod validation;
 mod versions;

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use reelplan_domain::{CommentId, DiscussionText, ProjectId, Timecode, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{
-    Comment, Feedback, FeedbackSummary, Message, PageRequest, ProjectAccess, StoreResult,
-    ThreadPage,
+    Annotation, Comment, CommentFilter, CommentPatch, Feedback, FeedbackSummary, Message,
+    NewComment, PageRequest, ProjectAccess, StoreResult, ThreadPage,
 };
 use serde::de::DeserializeOwned;
 
@@ -13,19 +13,22 @@ use super::{fetch_opt_doc, now};
 use crate::PgStore;
 
 /// The comments of the project row aliased `p` after cursor $2/$3 (created, id), oldest
-/// first, at most $4, as a JSON array.
+/// first, at most $4, of version $5 (any when null) and resolved or not as $6 says (either
+/// when null), as a JSON array.
 macro_rules! comment_items {
     () => {
         concat!(
             "COALESCE((
         SELECT json_agg(x.doc ORDER BY x.created, x.id)
         FROM (SELECT c.created, c.id, ",
-            thread_item!("c", "cu", "'timecode', c.timecode, "),
+            comment_doc!("c"),
             " AS doc
-              FROM comments c JOIN users cu ON cu.id = c.user_id
+              FROM comments c
               WHERE c.project_id = p.id
                 AND (c.created, c.id) > (COALESCE($2::timestamptz, '-infinity'::timestamptz),
                                          COALESCE($3::bigint, 0))
+                AND ($5::bigint IS NULL OR c.version_id = $5::bigint)
+                AND ($6::boolean IS NULL OR c.resolved = $6::boolean)
               ORDER BY c.created, c.id
               LIMIT $4::bigint) x), '[]'::json)"
         )
@@ -33,7 +36,7 @@ macro_rules! comment_items {
 }
 
 /// `[access, comments]` of project $1: comments after cursor $2/$3 (created, id), oldest
-/// first, at most $4.
+/// first, at most $4, filtered by version $5 and resolution $6.
 pub const COMMENTS_PAGE: &str = concat!(
     "SELECT json_build_array(",
     access_doc!(),
@@ -43,8 +46,8 @@ pub const COMMENTS_PAGE: &str = concat!(
 FROM projects p WHERE p.id = $1::bigint"
 );
 
-/// `[access, comments, feedback]`: [`COMMENTS_PAGE`] (cursor $2/$3 null for the first page)
-/// and the project's feedback block, what a comment post reads back.
+/// `[access, comments, feedback]`: [`COMMENTS_PAGE`] (cursor $2/$3 and filters $5/$6 null:
+/// the first page of all) and the project's feedback block, what a comment post reads back.
 pub const COMMENTS_HEAD: &str = concat!(
     "SELECT json_build_array(",
     access_doc!(),
@@ -75,19 +78,52 @@ pub const MESSAGES_PAGE: &str = concat!(
 FROM projects p WHERE p.id = $1::bigint"
 );
 
-/// Posts a comment on project $1 by $2: text $3, timecode $4, at $5.
+/// Posts a comment on project $1 by $2: text $3, timecode $4 to $5, version $6, parent $7,
+/// annotation $8, at $9. Its version is its parent's, else $6, else the project's current one.
 pub const ADD_COMMENT: &str = concat!(
     "WITH c AS (
-    INSERT INTO comments (project_id, user_id, text, timecode, created)
-    SELECT $1::bigint, $2::bigint, $3::text, $4::float8, $5::timestamptz
+    INSERT INTO comments (project_id, user_id, text, timecode, timecode_end, version_id,
+                          parent_id, annotation, created)
+    SELECT $1::bigint, $2::bigint, $3::text, $4::float8, $5::float8,
+           CASE WHEN $7::bigint IS NOT NULL
+                    THEN (SELECT pc.version_id FROM comments pc WHERE pc.id = $7::bigint)
+                WHEN $6::bigint IS NOT NULL THEN $6::bigint
+                ELSE (SELECT v.id FROM versions v WHERE v.project_id = $1::bigint
+                      ORDER BY v.number DESC LIMIT 1) END,
+           $7::bigint, $8::text, $9::timestamptz
     WHERE ",
     takes_part!("$1", "$2"),
     "
-    RETURNING id, user_id, text, timecode, created
+      AND ($6::bigint IS NULL OR EXISTS (
+            SELECT 1 FROM versions v WHERE v.id = $6::bigint AND v.project_id = $1::bigint))
+      AND ($7::bigint IS NULL OR EXISTS (
+            SELECT 1 FROM comments pc
+            WHERE pc.id = $7::bigint AND pc.project_id = $1::bigint AND pc.parent_id IS NULL
+              AND ($6::bigint IS NULL OR pc.version_id IS NOT DISTINCT FROM $6::bigint)))
+    RETURNING *
 )
 SELECT ",
-    thread_item!("c", "cu", "'timecode', c.timecode, "),
-    "::text FROM c JOIN users cu ON cu.id = c.user_id"
+    comment_doc!("c"),
+    "::text FROM c"
+);
+
+/// Changes comment $2 of project $1: text $3 (when not null; `edited` at $6 when it differs),
+/// resolved $4 (when not null; by $5 at $6, kept from the first resolution while it stays
+/// resolved).
+pub const UPDATE_COMMENT: &str = concat!(
+    "UPDATE comments c SET
+    text = COALESCE($3::text, c.text),
+    edited = CASE WHEN $3::text IS NOT NULL AND $3::text <> c.text THEN $6::timestamptz
+                  ELSE c.edited END,
+    resolved = COALESCE($4::boolean, c.resolved),
+    resolved_by = CASE WHEN $4::boolean IS NULL OR ($4::boolean AND c.resolved) THEN c.resolved_by
+                       WHEN $4::boolean THEN $5::bigint END,
+    resolved_at = CASE WHEN $4::boolean IS NULL OR ($4::boolean AND c.resolved) THEN c.resolved_at
+                       WHEN $4::boolean THEN $6::timestamptz END
+WHERE c.id = $2::bigint AND c.project_id = $1::bigint
+RETURNING ",
+    comment_doc!("c"),
+    "::text"
 );
 
 /// The author of comment $2 on project $1.
@@ -113,7 +149,7 @@ SELECT ",
     "::text FROM ms JOIN users mu ON mu.id = ms.user_id"
 );
 
-/// A page of [`COMMENTS_PAGE`] or [`MESSAGES_PAGE`].
+/// A page of [`MESSAGES_PAGE`].
 async fn page<T: DeserializeOwned>(
     store: &PgStore,
     sql: &'static str,
@@ -135,9 +171,20 @@ impl Feedback for PgStore {
     async fn comments_page(
         &self,
         project: ProjectId,
-        request: PageRequest,
+        filter: CommentFilter,
+        page: PageRequest,
     ) -> StoreResult<Option<ThreadPage<Comment>>> {
-        page(self, COMMENTS_PAGE, project, request).await
+        let doc: Option<(ProjectAccess, Vec<Comment>)> =
+            fetch_opt_doc(&self.pool, COMMENTS_PAGE, |q| {
+                q.bind(project.0)
+                    .bind(page.after.map(|c| c.created))
+                    .bind(page.after.map(|c| c.id))
+                    .bind(i64::from(page.limit))
+                    .bind(filter.version.map(|v| v.0))
+                    .bind(filter.resolved)
+            })
+            .await?;
+        Ok(doc.map(|(access, items)| ThreadPage { access, items }))
     }
 
     async fn messages_page(
@@ -159,6 +206,8 @@ impl Feedback for PgStore {
                     .bind(None::<chrono::DateTime<chrono::Utc>>)
                     .bind(None::<i64>)
                     .bind(i64::from(limit))
+                    .bind(None::<i64>)
+                    .bind(None::<bool>)
             })
             .await?;
         Ok(head.map(|(access, items, feedback)| (ThreadPage { access, items }, feedback)))
@@ -168,14 +217,35 @@ impl Feedback for PgStore {
         &self,
         project: ProjectId,
         author: UserId,
-        text: &DiscussionText,
-        timecode: Option<Timecode>,
+        comment: &NewComment,
     ) -> StoreResult<Option<Comment>> {
         fetch_opt_doc(&self.pool, ADD_COMMENT, |q| {
             q.bind(project.0)
                 .bind(author.0)
-                .bind(text.as_str())
-                .bind(timecode.map(Timecode::value))
+                .bind(comment.text.as_str())
+                .bind(comment.timecode.map(Timecode::value))
+                .bind(comment.timecode_end.map(Timecode::value))
+                .bind(comment.version.map(|v| v.0))
+                .bind(comment.parent.map(|c| c.0))
+                .bind(comment.annotation.as_ref().map(Annotation::as_str))
+                .bind(now())
+        })
+        .await
+    }
+
+    async fn update_comment(
+        &self,
+        project: ProjectId,
+        id: CommentId,
+        patch: &CommentPatch,
+        by: UserId,
+    ) -> StoreResult<Option<Comment>> {
+        fetch_opt_doc(&self.pool, UPDATE_COMMENT, |q| {
+            q.bind(project.0)
+                .bind(id.0)
+                .bind(patch.text.as_ref().map(DiscussionText::as_str))
+                .bind(patch.resolved)
+                .bind(by.0)
                 .bind(now())
         })
         .await

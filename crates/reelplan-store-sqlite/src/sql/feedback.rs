@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use reelplan_domain::{CommentId, DiscussionText, ProjectId, Timecode, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{
-    Comment, Feedback, FeedbackSummary, Message, PageRequest, ProjectAccess, StoreResult,
-    ThreadPage,
+    Annotation, Comment, CommentFilter, CommentPatch, Feedback, FeedbackSummary, Message,
+    NewComment, PageRequest, ProjectAccess, StoreResult, ThreadPage,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -13,18 +13,19 @@ use serde::Deserialize;
 use super::{fetch_opt_doc, micros, now};
 use crate::SqliteStore;
 
-/// The comments of project ?1 after `(?2, ?3)`, oldest first, at most ?4, as a JSON array.
+/// The comments of project ?1 after `(?2, ?3)`, oldest first, at most ?4, of version ?5 (any
+/// when null) and resolved or not as ?6 says (either when null), as a JSON array.
 macro_rules! comment_items {
     () => {
         concat!(
             "json((
         SELECT json_group_array(json(doc) ORDER BY created, id) FROM (
-            SELECT json_object('id', c.id, 'user', ",
-            user_ref!(),
-            ", 'text', c.text, 'timecode', c.timecode, 'created', c.created) AS doc,
-                   c.created, c.id
-            FROM comments c JOIN users u ON u.id = c.user_id
+            SELECT ",
+            comment_doc!("c"),
+            " AS doc, c.created, c.id
+            FROM comments c
             WHERE c.project_id = ?1 AND (?2 IS NULL OR (c.created, c.id) > (?2, ?3))
+              AND (?5 IS NULL OR c.version_id = ?5) AND (?6 IS NULL OR c.resolved = ?6)
             ORDER BY c.created, c.id
             LIMIT ?4)))"
         )
@@ -32,7 +33,7 @@ macro_rules! comment_items {
 }
 
 /// `{access, items}` of project ?1: comments after cursor ?2/?3 (created, id), oldest first,
-/// at most ?4.
+/// at most ?4, filtered by version ?5 and resolution ?6.
 pub const COMMENTS_PAGE: &str = concat!(
     "SELECT json_object('access', ",
     access_doc!(),
@@ -42,8 +43,8 @@ pub const COMMENTS_PAGE: &str = concat!(
     FROM projects p WHERE p.id = ?1"
 );
 
-/// [`COMMENTS_PAGE`] (cursor ?2/?3 null for the first page) and the project's feedback block,
-/// what a comment post reads back.
+/// [`COMMENTS_PAGE`] (cursor ?2/?3 and filters ?5/?6 null: the first page of all) and the
+/// project's feedback block, what a comment post reads back.
 pub const COMMENTS_HEAD: &str = concat!(
     "SELECT json_object('access', ",
     access_doc!(),
@@ -79,7 +80,7 @@ struct PageDoc<T> {
     items: Vec<T>,
 }
 
-/// A page of [`COMMENTS_PAGE`] or [`MESSAGES_PAGE`].
+/// A page of [`MESSAGES_PAGE`].
 async fn page<T: DeserializeOwned>(
     store: &SqliteStore,
     sql: &'static str,
@@ -103,18 +104,46 @@ struct HeadDoc {
     feedback: FeedbackSummary,
 }
 
-/// Posts a comment on project ?1 by ?2: text ?3, timecode ?4, at ?5.
+/// Posts a comment on project ?1 by ?2: text ?3, timecode ?4 to ?5, version ?6, parent ?7,
+/// annotation ?8, at ?9. Its version is its parent's, else ?6, else the project's current one.
 pub const ADD_COMMENT: &str = concat!(
     "
-    INSERT INTO comments (project_id, user_id, text, timecode, created)
-    SELECT ?1, ?2, ?3, ?4, ?5 WHERE ",
+    INSERT INTO comments (project_id, user_id, text, timecode, timecode_end, version_id,
+                          parent_id, annotation, created)
+    SELECT ?1, ?2, ?3, ?4, ?5,
+           CASE WHEN ?7 IS NOT NULL THEN (SELECT pc.version_id FROM comments pc WHERE pc.id = ?7)
+                WHEN ?6 IS NOT NULL THEN ?6
+                ELSE (SELECT v.id FROM versions v WHERE v.project_id = ?1
+                      ORDER BY v.number DESC LIMIT 1) END,
+           ?7, ?8, ?9
+    WHERE ",
     takes_part!(),
     "
-    RETURNING json_object(
-        'id', id,
-        'user', json((SELECT json_object('id', u.id, 'email', u.email, 'nickname', u.nickname)
-                      FROM users u WHERE u.id = comments.user_id)),
-        'text', text, 'timecode', timecode, 'created', created)"
+      AND (?6 IS NULL OR EXISTS (SELECT 1 FROM versions v WHERE v.id = ?6 AND v.project_id = ?1))
+      AND (?7 IS NULL OR EXISTS (
+            SELECT 1 FROM comments pc
+            WHERE pc.id = ?7 AND pc.project_id = ?1 AND pc.parent_id IS NULL
+              AND (?6 IS NULL OR pc.version_id IS ?6)))
+    RETURNING ",
+    comment_doc!("comments")
+);
+
+/// Changes comment ?2 of project ?1: text ?3 (when not null; `edited` at ?6 when it differs),
+/// resolved ?4 (when not null; by ?5 at ?6, kept from the first resolution while it stays
+/// resolved).
+pub const UPDATE_COMMENT: &str = concat!(
+    "
+    UPDATE comments SET
+        text = coalesce(?3, text),
+        edited = CASE WHEN ?3 IS NOT NULL AND ?3 <> text THEN ?6 ELSE edited END,
+        resolved = coalesce(?4, resolved),
+        resolved_by = CASE WHEN ?4 IS NULL OR (?4 AND resolved) THEN resolved_by
+                           WHEN ?4 THEN ?5 END,
+        resolved_at = CASE WHEN ?4 IS NULL OR (?4 AND resolved) THEN resolved_at
+                           WHEN ?4 THEN ?6 END
+    WHERE id = ?2 AND project_id = ?1
+    RETURNING ",
+    comment_doc!("comments")
 );
 
 /// The author of comment ?2 on project ?1.
@@ -142,9 +171,19 @@ impl Feedback for SqliteStore {
     async fn comments_page(
         &self,
         project: ProjectId,
-        request: PageRequest,
+        filter: CommentFilter,
+        page: PageRequest,
     ) -> StoreResult<Option<ThreadPage<Comment>>> {
-        page(self, COMMENTS_PAGE, project, request).await
+        let doc: Option<PageDoc<Comment>> = fetch_opt_doc(&self.pool, COMMENTS_PAGE, |q| {
+            q.bind(project.0)
+                .bind(page.after.map(|c| micros(c.created)))
+                .bind(page.after.map(|c| c.id))
+                .bind(i64::from(page.limit))
+                .bind(filter.version.map(|v| v.0))
+                .bind(filter.resolved)
+        })
+        .await?;
+        Ok(doc.map(|doc| ThreadPage { access: doc.access, items: doc.items }))
     }
 
     async fn messages_page(
@@ -161,7 +200,12 @@ impl Feedback for SqliteStore {
         limit: u32,
     ) -> StoreResult<Option<(ThreadPage<Comment>, FeedbackSummary)>> {
         let doc: Option<HeadDoc> = fetch_opt_doc(&self.pool, COMMENTS_HEAD, |q| {
-            q.bind(project.0).bind(None::<i64>).bind(None::<i64>).bind(i64::from(limit))
+            q.bind(project.0)
+                .bind(None::<i64>)
+                .bind(None::<i64>)
+                .bind(i64::from(limit))
+                .bind(None::<i64>)
+                .bind(None::<bool>)
         })
         .await?;
         Ok(doc.map(|d| (ThreadPage { access: d.access, items: d.items }, d.feedback)))
@@ -171,14 +215,35 @@ impl Feedback for SqliteStore {
         &self,
         project: ProjectId,
         author: UserId,
-        text: &DiscussionText,
-        timecode: Option<Timecode>,
+        comment: &NewComment,
     ) -> StoreResult<Option<Comment>> {
         fetch_opt_doc(&self.pool, ADD_COMMENT, |q| {
             q.bind(project.0)
                 .bind(author.0)
-                .bind(text.as_str())
-                .bind(timecode.map(Timecode::value))
+                .bind(comment.text.as_str())
+                .bind(comment.timecode.map(Timecode::value))
+                .bind(comment.timecode_end.map(Timecode::value))
+                .bind(comment.version.map(|v| v.0))
+                .bind(comment.parent.map(|c| c.0))
+                .bind(comment.annotation.as_ref().map(Annotation::as_str))
+                .bind(now())
+        })
+        .await
+    }
+
+    async fn update_comment(
+        &self,
+        project: ProjectId,
+        id: CommentId,
+        patch: &CommentPatch,
+        by: UserId,
+    ) -> StoreResult<Option<Comment>> {
+        fetch_opt_doc(&self.pool, UPDATE_COMMENT, |q| {
+            q.bind(project.0)
+                .bind(id.0)
+                .bind(patch.text.as_ref().map(DiscussionText::as_str))
+                .bind(patch.resolved)
+                .bind(by.0)
                 .bind(now())
         })
         .await

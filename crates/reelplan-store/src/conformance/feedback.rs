@@ -11,12 +11,20 @@ pub async fn feedback(store: &dyn Store) {
     add_member(store, id, &ann, Role::Viewer).await;
     let access = one(store.access(id)).await.unwrap().unwrap();
 
-    let empty = one(store.comments_page(id, page(10, None))).await.unwrap().expect("page");
+    let empty = one(store.comments_page(id, CommentFilter::default(), page(10, None)))
+        .await
+        .unwrap()
+        .expect("page");
     assert!(empty.items.is_empty());
     assert_eq!(normalized(empty.access), normalized(access.clone()));
     let empty = one(store.messages_page(id, page(10, None))).await.unwrap().expect("page");
     assert!(empty.items.is_empty());
-    assert_eq!(one(store.comments_page(ProjectId(MISSING), page(10, None))).await.unwrap(), None);
+    assert_eq!(
+        one(store.comments_page(ProjectId(MISSING), CommentFilter::default(), page(10, None)))
+            .await
+            .unwrap(),
+        None
+    );
     assert_eq!(one(store.messages_page(ProjectId(MISSING), page(10, None))).await.unwrap(), None);
 
     let text = "\"quoted\" \\ back\\slash\nnew line — 日本語 🎬";
@@ -25,15 +33,10 @@ pub async fn feedback(store: &dyn Store) {
     for (n, timecode) in timecodes.into_iter().enumerate() {
         let author = if n % 2 == 0 { &owner } else { &ann };
         let body = format!("{text} #{n}");
-        let c = one(store.add_comment(
-            id,
-            author.id,
-            &DiscussionText::parse(&body).unwrap(),
-            timecode.map(|t| Timecode::parse(t).unwrap()),
-        ))
-        .await
-        .expect("comment")
-        .expect("the author takes part");
+        let c = one(store.add_comment(id, author.id, &plain(&body, timecode)))
+            .await
+            .expect("comment")
+            .expect("the author takes part");
         assert_eq!(
             (&c.user, c.text.as_str(), c.timecode),
             (&user_ref(author), body.as_str(), timecode)
@@ -42,10 +45,7 @@ pub async fn feedback(store: &dyn Store) {
         comments.push(c);
     }
     let stranger = new_user(store, "f-stranger").await;
-    let outsider =
-        one(store.add_comment(id, stranger.id, &DiscussionText::parse("x").unwrap(), None))
-            .await
-            .unwrap();
+    let outsider = one(store.add_comment(id, stranger.id, &plain("x", None))).await.unwrap();
     assert_eq!(outsider, None, "only who takes part may comment");
     assert_eq!(
         one(store.add_message(id, stranger.id, &DiscussionText::parse("x").unwrap()))
@@ -53,24 +53,24 @@ pub async fn feedback(store: &dyn Store) {
             .unwrap(),
         None
     );
-    let ghost = one(store.add_comment(
-        ProjectId(MISSING),
-        owner.id,
-        &DiscussionText::parse("x").unwrap(),
-        None,
-    ))
-    .await;
+    let ghost = one(store.add_comment(ProjectId(MISSING), owner.id, &plain("x", None))).await;
     assert!(matches!(ghost, Ok(None)), "unknown project: {ghost:?}");
     comments.sort_by_key(|c| (c.created, c.id));
 
-    let all = one(store.comments_page(id, page(100, None))).await.unwrap().unwrap();
+    let all = one(store.comments_page(id, CommentFilter::default(), page(100, None)))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(all.items, comments, "comments oldest first");
     assert_eq!(normalized(all.access), normalized(access.clone()));
     for limit in [1, 3] {
         let mut seen: Vec<Comment> = Vec::new();
         let mut after = None;
         loop {
-            let p = one(store.comments_page(id, page(limit, after))).await.unwrap().unwrap();
+            let p = one(store.comments_page(id, CommentFilter::default(), page(limit, after)))
+                .await
+                .unwrap()
+                .unwrap();
             let Some(last) = p.items.last() else { break };
             after = cursor_of(last.created, last.id.0);
             seen.extend(p.items);
@@ -126,7 +126,10 @@ pub async fn feedback(store: &dyn Store) {
     assert!(one(store.delete_comment(id, target.id)).await.unwrap());
     assert!(!one(store.delete_comment(id, target.id)).await.unwrap(), "already gone");
     assert_eq!(one(store.comment_author(id, target.id)).await.unwrap(), None);
-    let left = one(store.comments_page(id, page(100, None))).await.unwrap().unwrap();
+    let left = one(store.comments_page(id, CommentFilter::default(), page(100, None)))
+        .await
+        .unwrap()
+        .unwrap();
     let expected: Vec<Comment> = comments.iter().filter(|c| c.id != target.id).cloned().collect();
     assert_eq!(left.items, expected);
     assert_eq!(detail(store, id).await.feedback.comment_count, 6);

@@ -30,7 +30,7 @@ use crate::{
     Comment, Member, MemberAccess, Memo, Message, NewProject, PageRequest, ProjectAccess,
     ProjectDetail, ProjectFilter, ProjectPatch, ProjectSummary, Store, StoreError, User, UserRef,
 };
-use crate::{FileMeta, NewFile};
+use crate::{CommentFilter, FileMeta, NewFile};
 
 mod admin;
 mod feedback;
@@ -38,6 +38,7 @@ mod files;
 mod members;
 mod memos;
 mod projects;
+mod threads;
 mod users;
 mod versions;
 
@@ -47,6 +48,7 @@ pub use files::files;
 pub use members::members;
 pub use memos::memos;
 pub use projects::{cascade, list_filters, phases, project_list, projects};
+pub use threads::threads;
 pub use users::{footprint, users};
 pub use versions::versions;
 
@@ -63,6 +65,7 @@ pub async fn run_all(store: &dyn Store) {
     memos(store).await;
     files(store).await;
     versions(store).await;
+    threads(store).await;
     cascade(store).await;
     footprint(store).await;
 }
@@ -102,6 +105,18 @@ async fn add_version(
 ) -> crate::Version {
     let count = if store.backend() == "sqlite" { 2 } else { 1 };
     statements(count, store.add_version(project, by.id, video, version)).await.expect("add_version")
+}
+
+/// A top-level comment with this text and timecode (seconds), on the current version.
+fn plain(text: &str, timecode: Option<f64>) -> crate::NewComment {
+    crate::NewComment {
+        text: DiscussionText::parse(text).expect("a valid text"),
+        timecode: timecode.map(|t| Timecode::parse(t).expect("a valid timecode")),
+        timecode_end: None,
+        version: None,
+        parent: None,
+        annotation: None,
+    }
 }
 
 /// A suffix no other run of the suite uses.

@@ -310,15 +310,8 @@ pub async fn cascade(store: &dyn Store) {
     let kept = new_project(store, &owner, "Kept").await;
     let member = add_member(store, id, &ann, Role::Editor).await;
     let kept_member = add_member(store, kept, &ann, Role::Viewer).await;
-    let comment = one(store.add_comment(
-        id,
-        ann.id,
-        &DiscussionText::parse("bye").unwrap(),
-        Some(Timecode::parse(1.0).unwrap()),
-    ))
-    .await
-    .unwrap()
-    .unwrap();
+    let comment =
+        one(store.add_comment(id, ann.id, &plain("bye", Some(1.0)))).await.unwrap().unwrap();
     one(store.add_message(id, ann.id, &DiscussionText::parse("bye").unwrap()))
         .await
         .unwrap()
@@ -327,10 +320,7 @@ pub async fn cascade(store: &dyn Store) {
         .await
         .unwrap()
         .unwrap();
-    one(store.add_comment(kept, ann.id, &DiscussionText::parse("stay").unwrap(), None))
-        .await
-        .unwrap()
-        .unwrap();
+    one(store.add_comment(kept, ann.id, &plain("stay", None))).await.unwrap().unwrap();
     one(store.add_message(kept, ann.id, &DiscussionText::parse("stay").unwrap()))
         .await
         .unwrap()
@@ -345,7 +335,10 @@ pub async fn cascade(store: &dyn Store) {
     assert_eq!(one(store.project_detail(id)).await.unwrap(), None);
     assert_eq!(one(store.access(id)).await.unwrap(), None);
     assert_eq!(one(store.invite_context(id, &ann.email)).await.unwrap(), None);
-    assert_eq!(one(store.comments_page(id, page(10, None))).await.unwrap(), None);
+    assert_eq!(
+        one(store.comments_page(id, CommentFilter::default(), page(10, None))).await.unwrap(),
+        None
+    );
     assert_eq!(one(store.messages_page(id, page(10, None))).await.unwrap(), None);
     assert_eq!(one(store.comment_author(id, comment.id)).await.unwrap(), None);
     assert!(!one(store.delete_comment(id, comment.id)).await.unwrap());
@@ -357,8 +350,7 @@ pub async fn cascade(store: &dyn Store) {
     assert_eq!(one(store.remove_member(id, member.id, owner.id)).await.unwrap(), None);
     assert!(!one(store.update_project(id, &ProjectPatch::default(), owner.id)).await.unwrap());
     assert!(!one(store.set_phase(id, Phase::Filming, dates(1, 2), owner.id)).await.unwrap());
-    let late =
-        one(store.add_comment(id, ann.id, &DiscussionText::parse("too late").unwrap(), None)).await;
+    let late = one(store.add_comment(id, ann.id, &plain("too late", None))).await;
     assert!(matches!(late, Ok(None)), "{late:?}");
 
     assert_eq!(ids(&list_all(store, &ann, &ProjectFilter::default()).await), vec![kept]);

@@ -59,10 +59,7 @@ pub async fn footprint(store: &dyn Store) {
     add_member(store, joined, &user, Role::Editor).await;
     let commented = new_project(store, &boss, "Commented then left").await;
     let left = add_member(store, commented, &user, Role::Viewer).await;
-    one(store.add_comment(commented, user.id, &DiscussionText::parse("hello").unwrap(), None))
-        .await
-        .unwrap()
-        .unwrap();
+    one(store.add_comment(commented, user.id, &plain("hello", None))).await.unwrap().unwrap();
     assert!(one(store.remove_member(commented, left.id, user.id)).await.unwrap().is_some());
     let chatted = new_project(store, &boss, "Chatted then left").await;
     let left = add_member(store, chatted, &user, Role::Viewer).await;

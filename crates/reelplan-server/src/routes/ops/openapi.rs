@@ -28,7 +28,7 @@ use crate::routes::{account, feedback, files, members, memos, projects, versions
         projects::list, projects::create, projects::detail, projects::patch, projects::delete,
         projects::put_phase,
         members::add, members::patch, members::remove,
-        feedback::comments, feedback::comment, feedback::delete_comment,
+        feedback::comments, feedback::comment, feedback::patch_comment, feedback::delete_comment,
         feedback::messages, feedback::message,
         memos::add, memos::delete,
         files::upload, files::download, files::delete, files::put_video,
