@@ -89,7 +89,15 @@ pub fn cors(config: &SecurityConfig) -> Option<CorsLayer> {
     if origins.is_empty() {
         return None;
     }
-    let expose = ["x-request-id", "x-query-count", "x-response-time", "x-cache", "server-timing"];
+    // `Content-Disposition` carries the file name of an export the front end saves.
+    let expose = [
+        "x-request-id",
+        "x-query-count",
+        "x-response-time",
+        "x-cache",
+        "server-timing",
+        "content-disposition",
+    ];
     Some(
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))

@@ -19,8 +19,8 @@ pub use error::StoreError;
 pub use files::{FileAccess, NewFile, StoredFile};
 pub use model::*;
 pub use review::{
-    Approval, NewReview, NewVersion, Review, ReviewSummary, ReviewSummaryStatus, Version,
-    VersionAccess, VersionPatch,
+    Approval, ExportRows, ExportedVersion, NewReview, NewVersion, Review, ReviewSummary,
+    ReviewSummaryStatus, Version, VersionAccess, VersionPatch,
 };
 pub use store::{
     Admin, Feedback, Files, Members, Memos, PageRequest, ProjectFilter, Projects, Store,

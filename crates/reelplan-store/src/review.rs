@@ -188,6 +188,31 @@ pub struct VersionAccess {
     pub version: Option<Version>,
 }
 
+/// What a version's comment export needs, read in one statement: who may read it, the
+/// project's name (for the file name), the version, and its comments oldest first.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ExportRows {
+    /// Who may read it.
+    pub access: ProjectAccess,
+    /// The project's name.
+    pub project_name: String,
+    /// The version, or None when the project has no such version.
+    pub version: Option<ExportedVersion>,
+    /// The version's comments and replies, oldest first (filtered by resolution).
+    pub comments: Vec<crate::Comment>,
+}
+
+/// The fields of a version an export uses.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct ExportedVersion {
+    /// Its number.
+    pub number: i64,
+    /// Frames per second, if known.
+    pub fps: Option<f64>,
+    /// Seconds, if known.
+    pub duration: Option<f64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

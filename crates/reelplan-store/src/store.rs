@@ -9,7 +9,7 @@ use reelplan_domain::{
 
 use crate::files::{FileAccess, NewFile};
 use crate::model::*;
-use crate::review::{NewReview, NewVersion, Version, VersionAccess, VersionPatch};
+use crate::review::{ExportRows, NewReview, NewVersion, Version, VersionAccess, VersionPatch};
 use crate::StoreError;
 
 /// Results of the storage layer.
@@ -291,6 +291,15 @@ pub trait Versions: Send + Sync {
         project: ProjectId,
         id: VersionId,
     ) -> StoreResult<Option<String>>;
+    /// The access list, the project's name, a version and its comments (only resolved or only
+    /// open ones when `resolved` says so), oldest first: a comment export; None when no such
+    /// project.
+    async fn export_rows(
+        &self,
+        project: ProjectId,
+        id: VersionId,
+        resolved: Option<bool>,
+    ) -> StoreResult<Option<ExportRows>>;
     /// Records (or replaces) `by`'s review of a version; false when there is no such version.
     async fn put_review(
         &self,

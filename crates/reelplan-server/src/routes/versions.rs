@@ -6,10 +6,11 @@
 
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::Router;
-use reelplan_domain::export::FrameRate;
+use reelplan_domain::export::{ExportFormat, FrameRate};
 use reelplan_domain::{
     Duration, ProjectId, ReviewNote, ReviewStatus, ValidationErrors, VersionId, VersionLabel,
 };
@@ -17,12 +18,14 @@ use reelplan_store::{NewReview, NewVersion, VersionPatch};
 use serde::Deserialize;
 
 use super::checked;
+use super::download::content_disposition;
 use super::files::upload_of;
 use super::ops::schemas::{Binary, ErrorBody, VersionList, VersionResult};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::response::{created, ok, JsonBytes};
 use crate::service::double_option;
+use crate::service::export::{self, ExportRequest};
 use crate::service::feedback::PageQuery;
 use crate::service::versions::{self, VersionUpload};
 use crate::state::AppState;
@@ -36,6 +39,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/projects/{id}/versions", get(list))
         .route("/api/projects/{id}/versions/{version_id}", get(one).patch(patch).delete(delete))
         .route("/api/projects/{id}/versions/{version_id}/review", put(review))
+        .route("/api/projects/{id}/versions/{version_id}/comments/export", get(export))
         .merge(upload)
 }
 
@@ -289,4 +293,82 @@ pub(super) async fn review(
     ApiJson(body): ApiJson<PutReview>,
 ) -> Result<JsonBytes, ApiError> {
     ok(&versions::review(&state, caller, id, version, body.parse()).await?)
+}
+
+/// `?format=&fps=&start=&resolved=` of an export.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ExportQuery {
+    /// `csv`, `edl` or `fcpxml` (required).
+    format: Option<String>,
+    /// Overrides the version's fps; one of 23.976, 24, 25, 29.97, 30, 48, 50, 59.94, 60.
+    fps: Option<f64>,
+    /// The first frame's timecode, `HH:MM:SS:FF` (`;` before the frames for drop-frame);
+    /// default `00:00:00:00`.
+    start: Option<String>,
+    /// Only resolved (`true`) or open (`false`) comments.
+    resolved: Option<bool>,
+}
+
+impl ExportQuery {
+    /// The request, or every field's problem at once.
+    fn parse(self) -> Result<ExportRequest, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let format = errors.check(
+            "format",
+            self.format
+                .as_deref()
+                .ok_or("is required")
+                .and_then(|f| ExportFormat::parse(f).map_err(|_| "must be csv, edl or fcpxml")),
+        );
+        let fps = errors.check("fps", self.fps.map(FrameRate::parse).transpose());
+        errors.finish_with(|| {
+            Some(ExportRequest {
+                format: format?,
+                fps: fps?,
+                start: self.start,
+                resolved: self.resolved,
+            })
+        })
+    }
+}
+
+#[utoipa::path(
+    operation_id = "export_comments",
+    get,
+    path = "/api/projects/{id}/versions/{version_id}/comments/export",
+    tag = "versions",
+    summary = "The version's comments as a file for editing software (members): CSV, CMX 3600 marker EDL or FCPXML 1.10.",
+    params(
+        ("id" = i64, Path, description = "The project's id."),
+        ("version_id" = i64, Path, description = "The version's id."),
+        ExportQuery,
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The file, as an attachment: `text/csv` (csv), `text/plain` (edl) or `application/xml` (fcpxml).", body = inline(Binary), content_type = "application/octet-stream"),
+        (status = 404, description = "No such project or version, or not a member.", body = ErrorBody),
+        (status = 422, description = "No format, or a format that needs a frame rate without one (`fields` says which).", body = ErrorBody),
+    ),
+)]
+pub(super) async fn export(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    ApiPath((id, version)): ApiPath<(ProjectId, VersionId)>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let file = export::export(&state, caller, id, version, query.parse()).await?;
+    let chunks =
+        futures::stream::iter(file.chunks.into_iter().map(Ok::<_, std::convert::Infallible>));
+    let mut response = Response::new(Body::from_stream(chunks));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(file.content_type));
+    let disposition = content_disposition(&file.file_name, file.content_type);
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private"));
+    Ok(response)
 }

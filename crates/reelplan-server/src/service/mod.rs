@@ -2,6 +2,7 @@
 //! call these; these call the store and the cache. Each function's doc names its statement
 //! budget, which the query-budget tests hold it to.
 
+pub mod export;
 pub mod feedback;
 pub mod files;
 mod list;

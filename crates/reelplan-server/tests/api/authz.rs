@@ -247,6 +247,13 @@ const VERSIONS: &[Row] = &[
         .json(r#"{"label": "fine cut", "fps": 25}"#),
     row("DELETE", "/api/projects/{id}/versions/{version_id}", Member(Manager), 204)
         .on(Target::Version),
+    row(
+        "GET",
+        "/api/projects/{id}/versions/{version_id}/comments/export?format=csv",
+        Member(Viewer),
+        200,
+    )
+    .on(Target::Version),
     // Any member reviews, viewers (the client) first of all.
     row("PUT", "/api/projects/{id}/versions/{version_id}/review", Member(Viewer), 200)
         .on(Target::Version)

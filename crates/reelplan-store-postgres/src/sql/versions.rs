@@ -6,8 +6,8 @@ use reelplan_domain::export::FrameRate;
 use reelplan_domain::{ProjectId, UserId, VersionId};
 use reelplan_store::stats::run;
 use reelplan_store::{
-    NewFile, NewReview, NewVersion, PageRequest, ProjectAccess, StoreError, StoreResult,
-    ThreadPage, Version, VersionAccess, VersionPatch, Versions,
+    ExportRows, NewFile, NewReview, NewVersion, PageRequest, ProjectAccess, StoreError,
+    StoreResult, ThreadPage, Version, VersionAccess, VersionPatch, Versions,
 };
 use serde::Deserialize;
 
@@ -38,6 +38,25 @@ pub const VERSION: &str = concat!(
     ", 'version', (SELECT ",
     version_doc!("v"),
     " FROM versions v WHERE v.id = $2::bigint AND v.project_id = p.id))::text
+FROM projects p WHERE p.id = $1::bigint"
+);
+
+/// `{access, project_name, version, comments}` of project $1 and its version $2: the version's
+/// comments oldest first, resolved or not as $3 says (either when null).
+pub const EXPORT: &str = concat!(
+    "SELECT json_build_object('access', ",
+    access_doc!(),
+    ", 'project_name', p.name,
+    'version', (SELECT json_build_object('number', v.number, 'fps', v.fps, 'duration', v.duration)
+                FROM versions v WHERE v.id = $2::bigint AND v.project_id = p.id),
+    'comments', COALESCE((
+        SELECT json_agg(x.doc ORDER BY x.created, x.id)
+        FROM (SELECT c.created, c.id, ",
+    comment_doc!("c"),
+    " AS doc
+              FROM comments c
+              WHERE c.version_id = $2::bigint AND c.project_id = p.id
+                AND ($3::boolean IS NULL OR c.resolved = $3::boolean)) x), '[]'::json))::text
 FROM projects p WHERE p.id = $1::bigint"
 );
 
@@ -170,6 +189,15 @@ impl Versions for PgStore {
     ) -> StoreResult<Option<String>> {
         let query = sqlx::query_scalar::<_, String>(DELETE).bind(project.0).bind(id.0);
         run(DELETE, query.fetch_optional(&self.pool)).await
+    }
+
+    async fn export_rows(
+        &self,
+        project: ProjectId,
+        id: VersionId,
+        resolved: Option<bool>,
+    ) -> StoreResult<Option<ExportRows>> {
+        fetch_opt_doc(&self.pool, EXPORT, |q| q.bind(project.0).bind(id.0).bind(resolved)).await
     }
 
     async fn put_review(

@@ -33,7 +33,7 @@ use crate::routes::{account, feedback, files, members, memos, projects, versions
         memos::add, memos::delete,
         files::upload, files::download, files::delete, files::put_video,
         versions::add, versions::list, versions::one, versions::patch, versions::delete,
-        versions::review,
+        versions::review, versions::export,
         super::healthz, super::readyz, super::metrics, super::dashboard::page,
         super::dashboard::stats, openapi_json,
     ),
