@@ -29,8 +29,8 @@ const ROUTE_MINUTES: u64 = 11;
 const MAX_ROUTES: usize = 128;
 
 /// The cache kinds the dashboard shows, in legend order. Matches `reelplan_cache::Kind`.
-pub const CACHE_KINDS: [&str; 4] =
-    ["user_profile", "project_list", "project_detail", "feedback_thread"];
+pub const CACHE_KINDS: [&str; 5] =
+    ["user_profile", "project_list", "project_detail", "feedback_thread", "versions"];
 
 /// One finished request, as the middleware saw it.
 #[derive(Debug, Clone, Copy)]
@@ -111,6 +111,9 @@ fn cache_kind(method: &str, route: &str) -> Option<usize> {
         "/api/projects/{id}/feedback/comments" | "/api/projects/{id}/feedback/messages" => {
             "feedback_thread"
         }
+        "/api/projects/{id}/versions"
+        | "/api/projects/{id}/versions/{version_id}"
+        | "/api/projects/{id}/versions/{version_id}/comments/export" => "versions",
         _ => return None,
     };
     CACHE_KINDS.iter().position(|k| *k == kind)

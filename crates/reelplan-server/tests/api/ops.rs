@@ -169,6 +169,7 @@ async fn metrics_move_by_exactly_the_traffic() {
     let project = app.project(&ann, "Metrics").await;
     let detail = format!("/api/projects/{project}");
     let comments = format!("{detail}/feedback/comments");
+    let versions = format!("{detail}/versions");
     let before = scrape(&app).await;
 
     let mut sent = Sent::default();
@@ -192,6 +193,7 @@ async fn metrics_move_by_exactly_the_traffic() {
         (comments.as_str(), "feedback_thread"),
         ("/api/me", "user_profile"),
         ("/api/projects", "project_list"),
+        (versions.as_str(), "versions"),
     ] {
         for _ in 0..2 {
             let resp = app.get(path, &ann).await;
@@ -204,7 +206,7 @@ async fn metrics_move_by_exactly_the_traffic() {
 
     // The first read of each kind misses, the rest hit: the pattern the counters must show.
     let misses = outcomes.iter().filter(|o| *o == "MISS").count();
-    assert_eq!(misses, 3, "one miss per kind, then hits: {outcomes:?}");
+    assert_eq!(misses, 4, "one miss per kind, then hits: {outcomes:?}");
     assert_eq!(outcomes[0], "MISS");
 
     let route = |route: &'static str, method: &'static str| {
@@ -243,6 +245,7 @@ async fn metrics_move_by_exactly_the_traffic() {
         ("user_profile", 1, 1),
         ("memberships", 1, 1),
         ("project_summary", 1, 0),
+        ("versions", 1, 1),
     ] {
         let l1 = delta("reelplan_cache_requests_total", &[("kind", kind), ("tier", "l1")]);
         let db = delta("reelplan_cache_requests_total", &[("kind", kind), ("tier", "db")]);
