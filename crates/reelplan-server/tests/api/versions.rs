@@ -358,3 +358,104 @@ async fn version_routes_stay_within_the_statement_budget() {
     assert_eq!((resp.status, resp.queries()), (StatusCode::NO_CONTENT, 2));
     app.finish().await;
 }
+
+/// Reviewers and readers on one version for a few seconds, through both instances: every read
+/// of the version (alone, in the version list, as the detail's current version) reflects every
+/// review acknowledged before the read began. Each reviewer writes an increasing number into
+/// their note, so their newest review is also their highest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_stale_review_under_concurrent_reviewers() {
+    use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let app = Arc::new(TestApp::spawn().await);
+    let b = match app.config.cache.redis_url {
+        Some(_) => Some(Arc::new(app.second_instance().await)),
+        None => None,
+    };
+    let (ann, client) = (app.user("ann").await, app.user("client").await);
+    let id = app.project(&ann, "Concurrent").await;
+    app.add_member(&ann, id, &client, "viewer").await;
+    let version = upload(&app, &ann, id, "").await.result()["id"].as_i64().unwrap();
+    let reviewers = [ann.clone(), client.clone()];
+    let acked: Arc<[AtomicI64; 2]> = Arc::new([AtomicI64::new(0), AtomicI64::new(0)]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (reads, stale) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
+    let instance = |n: i64| -> &Instance {
+        match (&b, n % 2) {
+            (Some(b), 0) => b,
+            _ => &app.app,
+        }
+    };
+    let instance = &instance;
+    let review_of = |v: &Value, user: &TestUser| -> i64 {
+        let reviews = v["approval"]["reviews"].as_array().cloned().unwrap_or_default();
+        let mine = reviews.iter().find(|r| r["user"]["id"] == user.id);
+        mine.and_then(|r| r["note"].as_str()?.parse().ok()).unwrap_or(0)
+    };
+    let review_of = &review_of;
+    let writers = reviewers.iter().enumerate().map(|(k, user)| {
+        let (acked, stop) = (acked.clone(), stop.clone());
+        async move {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                tokio::task::yield_now().await;
+                n += 1;
+                let status = if n % 2 == 0 { "approved" } else { "changes_requested" };
+                let path = format!("{}/{version}/review", versions_path(id));
+                let body = json!({"status": status, "note": n.to_string()});
+                let resp = instance(n).put(&path, user, body).await;
+                assert_eq!(resp.status, StatusCode::OK, "{:?}", resp.body);
+                acked[k].store(n, Ordering::SeqCst);
+            }
+        }
+    });
+    let readers = (0..4).map(|r| {
+        let (acked, stop, reads, stale) =
+            (acked.clone(), stop.clone(), reads.clone(), stale.clone());
+        let reviewers = reviewers.clone();
+        async move {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                tokio::task::yield_now().await;
+                i += 1;
+                let floors = [acked[0].load(Ordering::SeqCst), acked[1].load(Ordering::SeqCst)];
+                let user = &reviewers[r % 2];
+                let seen = match i % 3 {
+                    0 => instance(i)
+                        .get(&format!("{}/{version}", versions_path(id)), user)
+                        .await
+                        .result()
+                        .clone(),
+                    1 => instance(i).get(&versions_path(id), user).await.result()[0].clone(),
+                    _ => {
+                        let detail = instance(i).get(&format!("/api/projects/{id}"), user).await;
+                        detail.result()["feedback"]["current_version"].clone()
+                    }
+                };
+                reads.fetch_add(1, Ordering::Relaxed);
+                for (k, floor) in floors.into_iter().enumerate() {
+                    if review_of(&seen, &reviewers[k]) < floor {
+                        stale.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+    });
+    let stopper = async {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        stop.store(true, Ordering::Relaxed);
+    };
+    let all = futures::future::join3(
+        futures::future::join_all(writers),
+        futures::future::join_all(readers),
+        stopper,
+    );
+    all.await;
+    let (reads, stale) = (reads.load(Ordering::Relaxed), stale.load(Ordering::Relaxed));
+    let writes = acked[0].load(Ordering::Relaxed) + acked[1].load(Ordering::Relaxed);
+    println!("concurrent reviews: {reads} reads, {writes} reviews, {stale} stale");
+    assert!(reads > 100 && writes > 20, "too little exercised: {reads} reads, {writes} reviews");
+    assert_eq!(stale, 0);
+}
