@@ -1,6 +1,6 @@
-//! Limits of uploads (`POST .../files`, `PUT .../feedback/video`), which stream a large body
-//! and so are exempt from the request timeout and the general concurrency limit: a stalled
-//! upload must not hold a permit ordinary requests need. Instead they have
+//! Limits of uploads (`POST .../files`, `POST .../versions`, `PUT .../feedback/video`), which
+//! stream a large body and so are exempt from the request timeout and the general concurrency
+//! limit: a stalled upload must not hold a permit ordinary requests need. Instead they have
 //!
 //! - their own concurrency limit, global and per user (`REELPLAN_MAX_CONCURRENT_UPLOADS`,
 //!   `REELPLAN_MAX_UPLOADS_PER_USER`): one more is answered 503 `unavailable` at once;
@@ -91,7 +91,7 @@ impl UploadSlots {
 /// Whether this request is an upload: its body streams up to the upload limit.
 pub fn is_upload(method: &axum::http::Method, path: &str) -> bool {
     use axum::http::Method;
-    (method == Method::POST && path.ends_with("/files"))
+    (method == Method::POST && (path.ends_with("/files") || path.ends_with("/versions")))
         || (method == Method::PUT && path.ends_with("/feedback/video"))
 }
 

@@ -180,10 +180,11 @@ async fn stalled_uploads_do_not_starve_other_requests() {
         users.push((token, project));
     }
     let upload = |(token, project): &(String, i64), n: usize| {
-        let path = if n.is_multiple_of(2) {
-            format!("POST /api/projects/{project}/files?name=f{n}")
-        } else {
-            format!("PUT /api/projects/{project}/feedback/video")
+        // Every kind of upload in turn: a version, a file, the feedback video.
+        let path = match n % 3 {
+            0 => format!("POST /api/projects/{project}/versions"),
+            1 => format!("POST /api/projects/{project}/files?name=f{n}"),
+            _ => format!("PUT /api/projects/{project}/feedback/video"),
         };
         let (addr, token) = (server.addr.clone(), token.clone());
         async move { stalled_upload(&addr, &path, &token).await }
