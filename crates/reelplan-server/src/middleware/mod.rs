@@ -5,8 +5,10 @@
 //! a request id, even one shed, timed out or panicked; the security headers; CORS (when
 //! configured); the panic catcher; the operations-token guard; load shedding (uploads take
 //! their own slots instead); the request timeout (uploads are bounded by their pace instead);
-//! and, on matched routes only, the route's name for the accounting.
+//! and, on matched routes only, the ETag and `304` of a cacheable GET (`conditional`) and the
+//! route's name for the accounting.
 
+mod conditional;
 mod load;
 mod observe;
 mod security;
@@ -15,6 +17,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::{middleware, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 
+pub(crate) use conditional::CACHEABLE;
 pub use observe::{method_label, MAX_REPEATS, MAX_STATEMENTS};
 
 use crate::config::MAX_BODY_BYTES;
@@ -24,6 +27,7 @@ use crate::state::AppState;
 pub fn stack(routes: Router<AppState>, state: AppState) -> Router {
     let inner = routes
         .route_layer(middleware::from_fn(observe::name_route))
+        .route_layer(middleware::from_fn(conditional::etag))
         .layer(middleware::from_fn_with_state(state.clone(), load::timeout))
         .layer(middleware::from_fn_with_state(state.clone(), load::shed))
         .layer(middleware::from_fn_with_state(state.clone(), security::ops_guard))

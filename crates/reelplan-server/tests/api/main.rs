@@ -7,6 +7,7 @@ mod auth;
 mod authz;
 mod budget;
 mod cache;
+mod conditional;
 mod export;
 mod feedback;
 mod files;

@@ -11,6 +11,7 @@ use utoipa::openapi::{OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
 use super::schemas::ErrorBody;
+use crate::middleware::CACHEABLE;
 use crate::routes::{account, feedback, files, members, memos, projects, versions};
 
 #[derive(OpenApi)]
@@ -83,6 +84,11 @@ impl Modify for CommonResponses {
                 .build()
         };
         for (path, item) in doc.paths.paths.iter_mut() {
+            if let Some(get) = item.get.as_mut().filter(|_| CACHEABLE.contains(&path.as_str())) {
+                let text = "`If-None-Match` holds the current `ETag`: no body.";
+                let not_modified = utoipa::openapi::ResponseBuilder::new().description(text);
+                get.responses.responses.insert("304".to_owned(), not_modified.build().into());
+            }
             let operations =
                 [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
             for operation in operations.into_iter().flatten() {
