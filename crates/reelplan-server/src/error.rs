@@ -25,6 +25,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// 409.
     Conflict,
+    /// 412.
+    PreconditionFailed,
     /// 413.
     PayloadTooLarge,
     /// 416.
@@ -67,6 +69,9 @@ pub enum ApiError {
     /// 409: the thing already exists.
     #[error("{0}")]
     Conflict(&'static str),
+    /// 412: an `If-Match` that no longer holds the resource's ETag; nothing was written.
+    #[error("the resource changed since that ETag was issued")]
+    PreconditionFailed,
     /// 413: body over the limit.
     #[error("the request body is too large")]
     PayloadTooLarge,
@@ -105,6 +110,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -123,6 +129,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             ApiError::RangeNotSatisfiable { .. } => ErrorCode::RangeNotSatisfiable,
             ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::PreconditionFailed => ErrorCode::PreconditionFailed,
             ApiError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             ApiError::Validation(_) => ErrorCode::Validation,
             ApiError::RateLimited { .. } => ErrorCode::RateLimited,

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cached;
 pub mod config;
 pub mod error;
+pub mod etag;
 pub mod extract;
 pub mod limits;
 pub mod listener;

@@ -16,6 +16,26 @@ impl IntoResponse for JsonBytes {
     }
 }
 
+/// Ready JSON bytes answered with their ETag: a write that answers with the resource a later
+/// `If-Match` names (API.md 1.1, "Conditional requests").
+pub struct Tagged(pub JsonBytes);
+
+impl Tagged {
+    /// 200 with `body` and its ETag.
+    pub fn ok(body: Bytes) -> Tagged {
+        Tagged(JsonBytes(StatusCode::OK, body))
+    }
+}
+
+impl IntoResponse for Tagged {
+    fn into_response(self) -> Response {
+        let tag = crate::etag::etag_of(&self.0 .1);
+        let mut response = self.0.into_response();
+        response.headers_mut().insert(header::ETAG, tag);
+        response
+    }
+}
+
 /// `{"result": value}`.
 pub fn envelope<T: Serialize>(value: &T) -> Result<Bytes, ApiError> {
     #[derive(Serialize)]

@@ -1,7 +1,7 @@
 //! `/api/projects` and a project's own fields and phases.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use reelplan_domain::{
     validate, Color, Description, Party, Phase, PhaseDates, ProjectId, ProjectName,
     ValidationErrors,
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::ops::schemas as api_doc;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
-use crate::response::JsonBytes;
+use crate::response::{JsonBytes, Tagged};
 use crate::service::double_option;
 use crate::service::projects::{self, ListQuery};
 use crate::state::AppState;
@@ -81,7 +81,7 @@ pub(super) async fn detail(
     path = "/api/projects/{id}",
     tag = "projects",
     summary = "Changes a project's fields (manager+).",
-    params(("id" = i64, Path, description = "The project's id.")), request_body = PatchProject,
+    params(("id" = i64, Path, description = "The project's id."), ("If-Match" = Option<String>, Header, description = "The detail's ETag: 412 and nothing written if the project changed since.")), request_body = PatchProject,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The changed project.", body = api_doc::ProjectDetailResult),
@@ -94,9 +94,11 @@ pub(super) async fn patch(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath(id): ApiPath<ProjectId>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<PatchProject>,
-) -> Result<JsonBytes, ApiError> {
-    Ok(JsonBytes(StatusCode::OK, projects::patch(&state, caller, id, body.parse()).await?))
+) -> Result<Tagged, ApiError> {
+    let if_match = headers.get(header::IF_MATCH).cloned();
+    Ok(Tagged::ok(projects::patch(&state, caller, id, body.parse(), if_match).await?))
 }
 
 #[utoipa::path(
@@ -126,7 +128,7 @@ pub(super) async fn delete(
     path = "/api/projects/{id}/phases/{phase}",
     tag = "projects",
     summary = "Sets one phase's dates (editor+).",
-    params(("id" = i64, Path, description = "The project's id."), ("phase" = String, Path, description = "One of the eight phase names; any other is 404.")), request_body = DatesInput,
+    params(("id" = i64, Path, description = "The project's id."), ("phase" = String, Path, description = "One of the eight phase names; any other is 404."), ("If-Match" = Option<String>, Header, description = "The detail's ETag: 412 and nothing written if the project changed since.")), request_body = DatesInput,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The changed project.", body = api_doc::ProjectDetailResult),
@@ -139,12 +141,11 @@ pub(super) async fn put_phase(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath((id, phase)): ApiPath<(ProjectId, Phase)>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<DatesInput>,
-) -> Result<JsonBytes, ApiError> {
-    Ok(JsonBytes(
-        StatusCode::OK,
-        projects::put_phase(&state, caller, id, phase, body.parse()).await?,
-    ))
+) -> Result<Tagged, ApiError> {
+    let if_match = headers.get(header::IF_MATCH).cloned();
+    Ok(Tagged::ok(projects::put_phase(&state, caller, id, phase, body.parse(), if_match).await?))
 }
 
 /// One phase's dates as sent.

@@ -23,7 +23,7 @@ use super::files::upload_of;
 use super::ops::schemas::{Binary, ErrorBody, VersionList, VersionResult};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
-use crate::response::{created, ok, JsonBytes};
+use crate::response::{created, envelope, ok, JsonBytes, Tagged};
 use crate::service::double_option;
 use crate::service::export::{self, ExportRequest};
 use crate::service::feedback::PageQuery;
@@ -194,6 +194,7 @@ impl PatchVersion {
     params(
         ("id" = i64, Path, description = "The project's id."),
         ("version_id" = i64, Path, description = "The version's id."),
+        ("If-Match" = Option<String>, Header, description = "The version's ETag: 412 and nothing written if it changed since."),
     ),
     request_body = PatchVersion,
     security(("bearer" = [])),
@@ -208,9 +209,13 @@ pub(super) async fn patch(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath((id, version)): ApiPath<(ProjectId, VersionId)>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<PatchVersion>,
-) -> Result<JsonBytes, ApiError> {
-    ok(&versions::patch(&state, caller, id, version, body.parse()).await?)
+) -> Result<Tagged, ApiError> {
+    let if_match = headers.get(header::IF_MATCH).cloned();
+    let patched = versions::patch(&state, caller, id, version, body.parse(), if_match).await?;
+    // The same bytes as the version's GET, so the same ETag.
+    Ok(Tagged::ok(envelope(&patched)?))
 }
 
 #[utoipa::path(

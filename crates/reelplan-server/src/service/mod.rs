@@ -40,6 +40,32 @@ where
     Ok(value)
 }
 
+/// A write's `If-Match` (None when it sent none), checked against the ETag of the body the
+/// caller would read now (`current`, through the cache: no statement on a warm one) before
+/// anything is written: 412 when it no longer holds it. The read is the caller's own, so it
+/// leaves no cache outcome on the write's response.
+///
+/// The check and the write are two steps: a write by someone else that commits between them
+/// is not seen (the window is one statement's round trip).
+pub(crate) async fn check_if_match<Fut>(
+    held: Option<&axum::http::HeaderValue>,
+    current: impl FnOnce() -> Fut,
+) -> Result<(), ApiError>
+where
+    Fut: Future<Output = Result<bytes::Bytes, ApiError>>,
+{
+    let Some(held) = held else {
+        return Ok(());
+    };
+    let body = current().await?;
+    clear_cache_outcome();
+    if crate::etag::matches(held, &crate::etag::etag_of(&body)) {
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed)
+    }
+}
+
 /// The caller's role on a project that allows `action`: 404 when they are not part of it,
 /// 403 when their role is too weak.
 pub(crate) fn require(

@@ -1,5 +1,6 @@
 //! Projects: the caller's list, the detail, create, patch, delete and phase dates.
 
+use axum::http::HeaderValue;
 use bytes::Bytes;
 use reelplan_cache::{record, Found, Kind, Outcome, Scope};
 use reelplan_domain::{validate, Action, Phase, PhaseDates, ProjectId, UserId, ValidationErrors};
@@ -9,7 +10,7 @@ use serde::Deserialize;
 use super::project_docs::{
     core_of, detail_body, feedback_doc, feedback_of, read_back, ProjectDocs,
 };
-use super::{access, list_scopes, page, refused, require, valid_for};
+use super::{access, check_if_match, list_scopes, page, refused, require, valid_for};
 use crate::cached::{docs, Body, Cached, Guarded};
 use crate::error::ApiError;
 use crate::request_record::set_cache_outcome;
@@ -186,24 +187,28 @@ pub async fn create(
     answer_after_write(state, caller, id, scopes).await
 }
 
-/// Changes a project's fields (manager+). Two statements: the update (which checks the role),
-/// and the read-back.
+/// Changes a project's fields (manager+), if `If-Match` (when sent) still holds the caller's
+/// detail ETag. Two statements: the update (which checks the role), and the read-back; one
+/// more to check `If-Match` on a cold detail.
 #[tracing::instrument(level = "debug", skip_all, fields(project = id.0))]
 pub async fn patch(
     state: &AppState,
     caller: UserId,
     id: ProjectId,
     body: Result<ProjectPatch, ValidationErrors>,
+    if_match: Option<HeaderValue>,
 ) -> Result<Bytes, ApiError> {
     let patch = valid_for(state, id, caller, Action::Manage, body).await?;
+    check_if_match(if_match.as_ref(), || detail(state, caller, id)).await?;
     if !state.store.update_project(id, &patch, caller).await? {
         return Err(refused(state, id, caller, Action::Manage).await);
     }
     answer_after_write(state, caller, id, vec![Scope::Project(id.0)]).await
 }
 
-/// Sets one phase's dates (editor+). Two statements: the update (which checks the role), and
-/// the read-back.
+/// Sets one phase's dates (editor+), if `If-Match` (when sent) still holds the caller's detail
+/// ETag. Two statements: the update (which checks the role), and the read-back; one more to
+/// check `If-Match` on a cold detail.
 #[tracing::instrument(level = "debug", skip_all, fields(project = id.0))]
 pub async fn put_phase(
     state: &AppState,
@@ -211,8 +216,10 @@ pub async fn put_phase(
     id: ProjectId,
     phase: Phase,
     body: Result<PhaseDates, ValidationErrors>,
+    if_match: Option<HeaderValue>,
 ) -> Result<Bytes, ApiError> {
     let dates = valid_for(state, id, caller, Action::Edit, body).await?;
+    check_if_match(if_match.as_ref(), || detail(state, caller, id)).await?;
     if !state.store.set_phase(id, phase, dates, caller).await? {
         return Err(refused(state, id, caller, Action::Edit).await);
     }

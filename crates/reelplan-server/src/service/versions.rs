@@ -21,12 +21,13 @@ use reelplan_store::{NewReview, NewVersion, PageRequest, ProjectAccess, Version,
 
 use super::feedback::PageQuery;
 use super::files::{store_object, valid_name, Upload};
-use super::{access, list_scopes, page, require, split_page};
+use super::{access, check_if_match, list_scopes, page, require, split_page};
 use crate::cached::{docs, Doc, Guarded};
 use crate::error::{ApiError, ResultExt};
 use crate::request_record::set_cache_outcome;
 use crate::response::{envelope, list_envelope};
 use crate::state::AppState;
+use axum::http::HeaderValue;
 
 /// The default size of a page of versions.
 const FIRST_PAGE: u32 = 20;
@@ -158,7 +159,9 @@ pub async fn get(
     Ok(doc.body)
 }
 
-/// Changes a version's label, fps or duration (editor+). Two statements: access, update.
+/// Changes a version's label, fps or duration (editor+), if `If-Match` (when sent) still holds
+/// the version's ETag. Two statements: access, update; one more to check `If-Match` on a cold
+/// version.
 #[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn patch(
     state: &AppState,
@@ -166,9 +169,11 @@ pub async fn patch(
     project: ProjectId,
     id: VersionId,
     body: Result<VersionPatch, ValidationErrors>,
+    if_match: Option<HeaderValue>,
 ) -> Result<Version, ApiError> {
     require(&access(state, project).await?, caller, Action::Edit)?;
     let patch = body?;
+    check_if_match(if_match.as_ref(), || get(state, caller, project, id)).await?;
     let version = state.store.update_version(project, id, &patch).await?;
     let version = version.ok_or(ApiError::NotFound("no such version"))?;
     // Label, fps and duration show in the version's documents and the feedback block only.

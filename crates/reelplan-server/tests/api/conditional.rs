@@ -181,3 +181,72 @@ fn put(path: &str, user: &TestUser, body: serde_json::Value) -> Request<Body> {
 fn post(path: &str, user: &TestUser, body: serde_json::Value) -> Request<Body> {
     json_request(Method::POST, path, user, body)
 }
+
+/// `If-Match` on the updates API.md names: 412 `precondition_failed` with nothing written when
+/// the resource changed since the ETag was issued; the write answers with the new ETag, which
+/// the next write may send in turn.
+#[tokio::test]
+async fn a_stale_if_match_is_412_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let (ann, ed) = (app.user("ann").await, app.user("ed").await);
+    let id = app.project(&ann, "Guarded").await;
+    app.add_member(&ann, id, &ed, "manager").await;
+    let detail = format!("/api/projects/{id}");
+    let with_if_match =
+        |method: Method, path: &str, user: &TestUser, tag: &str, body: serde_json::Value| {
+            let mut request = json_request(method, path, user, body);
+            request.headers_mut().insert("if-match", tag.parse().unwrap());
+            request
+        };
+
+    // The project: its detail's ETag, for the caller.
+    let tag = app.get(&detail, &ann).await.header("etag").to_owned();
+    let renamed =
+        app.send(with_if_match(Method::PATCH, &detail, &ann, &tag, json!({"name": "One"}))).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
+    let new_tag = renamed.header("etag").to_owned();
+    assert_eq!(app.get(&detail, &ann).await.header("etag"), new_tag, "the detail's new ETag");
+    let stale =
+        app.send(with_if_match(Method::PATCH, &detail, &ann, &tag, json!({"name": "Two"}))).await;
+    stale.assert_error(412, "precondition_failed");
+    assert_eq!(app.get(&detail, &ann).await.result()["name"], "One", "nothing written");
+    // Another member's write moves it on: a memo changes the detail.
+    let memo = json!({"date": "2026-03-01T00:00:00Z", "text": "memo"});
+    app.post(&format!("{detail}/memos"), &ed, memo).await;
+    let phase = format!("{detail}/phases/filming");
+    let dates = json!({"start_date": "2026-03-01T00:00:00Z", "end_date": "2026-03-02T00:00:00Z"});
+    let stale = app.send(with_if_match(Method::PUT, &phase, &ann, &new_tag, dates.clone())).await;
+    stale.assert_error(412, "precondition_failed");
+    let unchanged = app.get(&detail, &ann).await;
+    assert!(unchanged.result()["phases"]["filming"]["start_date"].is_null(), "nothing written");
+    let current = unchanged.header("etag").to_owned();
+    let put = app.send(with_if_match(Method::PUT, &phase, &ann, &current, dates)).await;
+    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+    let again = app
+        .send(with_if_match(
+            Method::PATCH,
+            &detail,
+            &ann,
+            put.header("etag"),
+            json!({"name": "Three"}),
+        ))
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "the answered ETag is accepted: {:?}", again.body);
+    // Without `If-Match`, writes go through as before.
+    assert_eq!(app.patch(&detail, &ann, json!({"name": "Four"})).await.status, StatusCode::OK);
+
+    // A version: its GET's ETag.
+    let versions = format!("{detail}/versions");
+    let v = app.send(raw(Method::POST, &versions, &ann, Some("video/mp4"), Body::from("v"))).await;
+    let one = format!("{versions}/{}", v.result()["id"]);
+    let tag = app.get(&one, &ed).await.header("etag").to_owned();
+    let labelled =
+        app.send(with_if_match(Method::PATCH, &one, &ed, &tag, json!({"label": "a"}))).await;
+    assert_eq!(labelled.status, StatusCode::OK, "{:?}", labelled.body);
+    assert_eq!(app.get(&one, &ed).await.header("etag"), labelled.header("etag"));
+    let stale =
+        app.send(with_if_match(Method::PATCH, &one, &ed, &tag, json!({"label": "b"}))).await;
+    stale.assert_error(412, "precondition_failed");
+    assert_eq!(app.get(&one, &ed).await.result()["label"], "a", "nothing written");
+    app.finish().await;
+}

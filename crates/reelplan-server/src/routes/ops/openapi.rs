@@ -89,6 +89,15 @@ impl Modify for CommonResponses {
                 let not_modified = utoipa::openapi::ResponseBuilder::new().description(text);
                 get.responses.responses.insert("304".to_owned(), not_modified.build().into());
             }
+            for write in [&mut item.patch, &mut item.put].into_iter().flatten() {
+                let takes_if_match =
+                    write.parameters.iter().flatten().any(|p| p.name == "If-Match");
+                if takes_if_match {
+                    let text =
+                        "`If-Match` no longer holds the resource's ETag; nothing was written.";
+                    write.responses.responses.insert("412".to_owned(), error(text).into());
+                }
+            }
             let operations =
                 [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
             for operation in operations.into_iter().flatten() {
