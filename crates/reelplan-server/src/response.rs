@@ -1,6 +1,6 @@
 //! Response bodies in the contract's envelope.
 
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Serialize;
@@ -16,22 +16,31 @@ impl IntoResponse for JsonBytes {
     }
 }
 
-/// Ready JSON bytes answered with their ETag: a write that answers with the resource a later
-/// `If-Match` names (API.md 1.1, "Conditional requests").
-pub struct Tagged(pub JsonBytes);
+/// A write's answer with the ETag a later `If-Match` sends for the resource it changed
+/// (API.md 1.1, "Conditional requests").
+pub struct Tagged {
+    body: JsonBytes,
+    tag: HeaderValue,
+}
 
 impl Tagged {
-    /// 200 with `body` and its ETag.
+    /// 200 with `body`, the resource itself, so the ETag is its own.
     pub fn ok(body: Bytes) -> Tagged {
-        Tagged(JsonBytes(StatusCode::OK, body))
+        let tag = crate::etag::etag_of(&body);
+        Tagged { body: JsonBytes(StatusCode::OK, body), tag }
+    }
+
+    /// 200 with `{"result": value}` and the ETag of another resource (a member's change
+    /// answers with its project detail's).
+    pub fn with<T: Serialize>(value: &T, tag: HeaderValue) -> Result<Tagged, ApiError> {
+        Ok(Tagged { body: JsonBytes(StatusCode::OK, envelope(value)?), tag })
     }
 }
 
 impl IntoResponse for Tagged {
     fn into_response(self) -> Response {
-        let tag = crate::etag::etag_of(&self.0 .1);
-        let mut response = self.0.into_response();
-        response.headers_mut().insert(header::ETAG, tag);
+        let mut response = self.body.into_response();
+        response.headers_mut().insert(header::ETAG, self.tag);
         response
     }
 }

@@ -1,14 +1,14 @@
 //! `/api/projects/{id}/members`.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use reelplan_domain::{validate, Email, MemberId, ProjectId, Role, ValidationErrors};
 use serde::Deserialize;
 
 use super::ops::schemas as api_doc;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, Caller};
-use crate::response::{created, ok, JsonBytes};
+use crate::response::{created, JsonBytes, Tagged};
 use crate::service::members::{self, ValidMember};
 use crate::state::AppState;
 
@@ -41,7 +41,7 @@ pub(super) async fn add(
     path = "/api/projects/{id}/members/{member_id}",
     tag = "members",
     summary = "Changes a member's role (manager+; managers by the owner only).",
-    params(("id" = i64, Path, description = "The project's id."), ("member_id" = i64, Path, description = "The membership's id.")), request_body = PatchMember,
+    params(("id" = i64, Path, description = "The project's id."), ("member_id" = i64, Path, description = "The membership's id."), ("If-Match" = Option<String>, Header, description = "The project detail's ETag: 412 and nothing written if the project changed since.")), request_body = PatchMember,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The changed member.", body = api_doc::MemberResult),
@@ -54,9 +54,12 @@ pub(super) async fn patch(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath((id, member)): ApiPath<(ProjectId, MemberId)>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<PatchMember>,
-) -> Result<JsonBytes, ApiError> {
-    ok(&members::patch(&state, caller, id, member, body.parse()).await?)
+) -> Result<Tagged, ApiError> {
+    let if_match = headers.get(header::IF_MATCH).cloned();
+    let (member, tag) = members::patch(&state, caller, id, member, body.parse(), if_match).await?;
+    Tagged::with(&member, tag)
 }
 
 #[utoipa::path(

@@ -5,9 +5,12 @@ use reelplan_domain::{Action, Email, MemberId, ProjectId, Role, UserId, Validati
 use reelplan_store::{Member, ProjectAccess};
 
 use super::project_docs::read_back;
-use super::{access, list_scopes, refused};
+use super::projects::detail;
+use super::{access, check_if_match, list_scopes, refused};
 use crate::error::{ApiError, ResultExt};
+use crate::etag::etag_of;
 use crate::state::AppState;
+use axum::http::HeaderValue;
 
 const ALREADY_A_MEMBER: &str = "that user is already part of this project";
 
@@ -91,8 +94,10 @@ pub async fn add(
     Ok(member)
 }
 
-/// Changes a member's role (manager+; managers by the owner only). One statement, the update,
-/// which checks who may make the change; a refusal reads the access list to say why.
+/// Changes a member's role (manager+; managers by the owner only), if `If-Match` (when sent)
+/// still holds the caller's detail ETag, and answers with the detail's new ETag. Two
+/// statements: the update, which checks who may make the change (a refusal reads the access
+/// list to say why), and the read-back; one more to check `If-Match` on a cold detail.
 #[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn patch(
     state: &AppState,
@@ -100,7 +105,8 @@ pub async fn patch(
     project: ProjectId,
     id: MemberId,
     body: Result<Role, ValidationErrors>,
-) -> Result<Member, ApiError> {
+    if_match: Option<HeaderValue>,
+) -> Result<(Member, HeaderValue), ApiError> {
     let role = match body {
         Ok(role) => role,
         Err(errors) => {
@@ -109,6 +115,7 @@ pub async fn patch(
             return Err(errors.into());
         }
     };
+    check_if_match(if_match.as_ref(), || detail(state, caller, project)).await?;
     let Some(member) = state.store.set_member_role(project, id, role, caller).await? else {
         let access = access(state, project).await?;
         access.role_of(caller).ok_or_else(ApiError::no_project)?;
@@ -117,7 +124,10 @@ pub async fn patch(
         return Err(ApiError::Forbidden);
     };
     state.cache.invalidate(&membership_scopes(project, member.user_id)).await;
-    Ok(member)
+    // The write answers with the detail's new ETag (the one a next `If-Match` sends), read
+    // back and filled for the next reader.
+    let (_, docs) = read_back(state, project).await?.ok_or_else(ApiError::no_project)?;
+    Ok((member, etag_of(&docs.respond(caller)?)))
 }
 
 /// Removes a member (manager+; managers by the owner only), or lets a member leave. Two

@@ -105,7 +105,7 @@ async fn every_endpoint_runs_its_budgeted_statements() {
         (
             "PATCH member",
             app.patch(&format!("{p}/members/{member}"), &ann, json!({"role": "viewer"})).await,
-            1,
+            2,
         ),
         ("DELETE comment", app.delete(&format!("{p}/feedback/comments/{comment}"), &ann).await, 3),
         ("DELETE memo", app.delete(&format!("{p}/memos/{memo}"), &ann).await, 2),

@@ -235,6 +235,22 @@ async fn a_stale_if_match_is_412_and_writes_nothing() {
     // Without `If-Match`, writes go through as before.
     assert_eq!(app.patch(&detail, &ann, json!({"name": "Four"})).await.status, StatusCode::OK);
 
+    // A member: the project detail's ETag, and the change answers with the detail's new one.
+    let vi = app.user("vi").await;
+    let member = app.add_member(&ann, id, &vi, "viewer").await;
+    let path = format!("{detail}/members/{member}");
+    let tag = app.get(&detail, &ann).await.header("etag").to_owned();
+    let promoted =
+        app.send(with_if_match(Method::PATCH, &path, &ann, &tag, json!({"role": "editor"}))).await;
+    assert_eq!(promoted.status, StatusCode::OK, "{:?}", promoted.body);
+    assert_eq!(promoted.result()["role"], "editor");
+    assert_eq!(app.get(&detail, &ann).await.header("etag"), promoted.header("etag"));
+    let stale =
+        app.send(with_if_match(Method::PATCH, &path, &ann, &tag, json!({"role": "viewer"}))).await;
+    stale.assert_error(412, "precondition_failed");
+    let members = app.get(&detail, &ann).await.result()["members"].clone();
+    assert!(members.as_array().unwrap().iter().any(|m| m["id"] == member && m["role"] == "editor"));
+
     // A version: its GET's ETag.
     let versions = format!("{detail}/versions");
     let v = app.send(raw(Method::POST, &versions, &ann, Some("video/mp4"), Body::from("v"))).await;
