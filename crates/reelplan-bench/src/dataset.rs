@@ -13,12 +13,26 @@
 //! - comments 0-40 (mean 20), messages 0-20 (mean 10), memos 0-6 (mean 3) per project; authors
 //!   drawn from the owner and members; comment timecodes uniform in 0-600 s (millisecond steps);
 //! - every created time uniform over the 365 days before the anchor (rows of a project after
-//!   the project's own).
+//!   the project's own);
+//! - versions 1-3 per project (uniform), numbered from 1, uploaded by the owner or an editor or
+//!   manager, between the project's creation and its first comment (so every comment follows
+//!   the upload of the version it is on); each with a video row (`seed/<project>/<number>`, no
+//!   object) and 0-3 reviews by distinct members other than the uploader (uniform, fewer when
+//!   the project has fewer), older versions' mostly asking for changes (which is why a newer
+//!   cut came), the current one's mixed; every comment is on the current (highest) version.
+//!
+//! The versions and reviews are drawn from an RNG stream of their own, so the rows API 1.0
+//! seeded (users, projects but for `version_seq`, members, comments but for `version_id`,
+//! messages, memos) are the same as before they were added: figures stay comparable.
 
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use reelplan_domain::Role;
-use reelplan_store::bulk::{CommentRow, MemberRow, MemoRow, MessageRow, ProjectBatch, ProjectRow};
+use reelplan_domain::{ReviewStatus, Role};
+use reelplan_store::bulk::{
+    CommentRow, MemberRow, MemoRow, MessageRow, ProjectBatch, ProjectRow, ReviewRow, VersionRow,
+    VideoRow,
+};
 
 /// A day, in microseconds.
 const DAY_US: i64 = 86_400 * 1_000_000;
@@ -144,9 +158,18 @@ impl Generator {
         Batches {
             generator: *self,
             rng: self.rng(2),
+            review_rng: self.rng(3),
             batch_projects: batch_projects.max(1),
             next_project: 1,
-            next_ids: NextIds { member: 1, comment: 1, message: 1, memo: 1 },
+            next_ids: NextIds {
+                member: 1,
+                comment: 1,
+                message: 1,
+                memo: 1,
+                video: 1,
+                version: 1,
+                review: 1,
+            },
         }
     }
 
@@ -156,6 +179,9 @@ impl Generator {
         for batch in self.batches(10_000) {
             all.projects.extend(batch.projects);
             all.members.extend(batch.members);
+            all.videos.extend(batch.videos);
+            all.versions.extend(batch.versions);
+            all.reviews.extend(batch.reviews);
             all.comments.extend(batch.comments);
             all.messages.extend(batch.messages);
             all.memos.extend(batch.memos);
@@ -170,6 +196,9 @@ struct NextIds {
     comment: i64,
     message: i64,
     memo: i64,
+    video: i64,
+    version: i64,
+    review: i64,
 }
 
 /// The iterator of [`Generator::batches`].
@@ -177,6 +206,9 @@ struct NextIds {
 pub struct Batches {
     generator: Generator,
     rng: StdRng,
+    /// Versions and reviews only: a stream apart from `rng`, so adding them changed none of
+    /// the draws of the rows seeded before them.
+    review_rng: StdRng,
     batch_projects: usize,
     next_project: u32,
     next_ids: NextIds,
@@ -246,6 +278,19 @@ const NAMES: &[&str] = &[
 const COMPANIES: &[&str] =
     &["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Soylent", "Stark", "Wayne", "Tyrell"];
 
+/// Version labels (none for 30% of versions).
+const LABELS: &[&str] = &[
+    "rough cut",
+    "fine cut",
+    "client cut",
+    "color pass",
+    "sound mix",
+    "final cut",
+    "director's cut",
+];
+/// Frame rates of the Limits table, as it writes them.
+const FPS: &[f64] = &[23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 59.94, 60.0];
+
 fn words(rng: &mut StdRng, min: usize, max: usize) -> String {
     let n = rng.random_range(min..=max);
     let mut text = String::with_capacity(n * 8);
@@ -286,6 +331,11 @@ impl Batches {
 
     fn project(&mut self, id: i64, batch: &mut ProjectBatch) {
         let g = self.generator;
+        // Drawn first so the project row can carry its `version_seq` and every comment the
+        // current version's id; the versions themselves follow the comments (they need the
+        // first comment's time).
+        let version_count = self.review_rng.random_range(1..=3_i64);
+        let current_version = self.next_ids.version + version_count - 1;
         let rng = &mut self.rng;
         let owner = i64::from(rng.random_range(1..=g.size.users()));
         let created = g.anchor - rng.random_range(0..365 * DAY_US);
@@ -311,11 +361,14 @@ impl Batches {
             color,
             created,
             updated: created,
+            version_seq: version_count,
             phases,
         };
         batch.projects.push(project);
 
         let mut participants = vec![owner];
+        // Who may upload a version (Action::Edit): the owner, editors and managers.
+        let mut uploaders = vec![owner];
         let member_count = self.rng.random_range(0..=10);
         for _ in 0..member_count {
             let Some(user) = self.member(&participants) else { break };
@@ -329,6 +382,9 @@ impl Batches {
             } else {
                 Role::Viewer
             };
+            if role >= Role::Editor {
+                uploaders.push(user);
+            }
             batch.members.push(MemberRow {
                 id: self.next_ids.member,
                 project_id: id,
@@ -346,7 +402,9 @@ impl Batches {
             t
         };
         let comments = rng.random_range(0..=40);
-        for created in times(rng, comments) {
+        let comment_times = times(rng, comments);
+        let first_comment = comment_times.first().copied();
+        for created in comment_times {
             let author = participants[rng.random_range(0..participants.len())];
             let timecode = f64::from(rng.random_range(0..=600_000_u32)) / 1000.0;
             batch.comments.push(CommentRow {
@@ -355,6 +413,7 @@ impl Batches {
                 user_id: author,
                 text: words(rng, 3, 15),
                 timecode: Some(timecode),
+                version_id: Some(current_version),
                 created,
             });
             self.next_ids.comment += 1;
@@ -383,6 +442,97 @@ impl Batches {
                 created: created + rng.random_range(0..span),
             });
             self.next_ids.memo += 1;
+        }
+
+        let until = first_comment.unwrap_or(g.anchor);
+        let members = &participants[1..];
+        self.versions(id, version_count, (created, until), &uploaders, members, batch);
+    }
+
+    /// Versions 1..=`count` of project `project` uploaded within `window` (ascending times),
+    /// by `uploaders`, each with its video and 0-3 reviews by `members` other than its
+    /// uploader.
+    fn versions(
+        &mut self,
+        project: i64,
+        count: i64,
+        window: (i64, i64),
+        uploaders: &[i64],
+        members: &[i64],
+        batch: &mut ProjectBatch,
+    ) {
+        let anchor = self.generator.anchor;
+        let rng = &mut self.review_rng;
+        let mut times: Vec<i64> =
+            (0..count).map(|_| rng.random_range(window.0..=window.1)).collect();
+        times.sort_unstable();
+        let mut reviewers = Vec::with_capacity(members.len());
+        for (i, &created) in times.iter().enumerate() {
+            let number = i as i64 + 1;
+            let current = number == count;
+            let created_by = uploaders[rng.random_range(0..uploaders.len())];
+            let label = rng.random_bool(0.7).then(|| pick(rng, LABELS).to_string());
+            let fps = rng.random_bool(0.8).then(|| FPS[rng.random_range(0..FPS.len())]);
+            // At least 600 s, so that every comment timecode (0-600 s) falls within the video.
+            let duration = rng
+                .random_bool(0.8)
+                .then(|| f64::from(rng.random_range(600_000..=900_000_u32)) / 1000.0);
+            let video = VideoRow {
+                id: self.next_ids.video,
+                project_id: project,
+                name: format!("cut-v{number}.mp4"),
+                size: rng.random_range(20_000_000..=2_000_000_000_i64),
+                // No object is written: a recognisable prefix of its own keeps these keys
+                // apart from the server's random `xx/<32 hex>` ones.
+                storage_key: format!("seed/{project}/{number}"),
+                created,
+            };
+            self.next_ids.video += 1;
+            let version = VersionRow {
+                id: self.next_ids.version,
+                project_id: project,
+                number,
+                label,
+                fps,
+                duration,
+                file_id: video.id,
+                created_by,
+                created,
+            };
+            self.next_ids.version += 1;
+
+            // A review is given between the upload and the next version's (the anchor for the
+            // current one): once a newer cut is up, nobody reviews the old one.
+            let review_until = times.get(i + 1).copied().unwrap_or(anchor).max(created);
+            reviewers.clear();
+            reviewers.extend(members.iter().copied().filter(|&m| m != created_by));
+            let review_count = rng.random_range(0..=reviewers.len().min(3));
+            let (chosen, _) = reviewers.partial_shuffle(rng, review_count);
+            for &user_id in chosen.iter() {
+                let roll: f64 = rng.random();
+                // Older versions were superseded, mostly because someone asked for changes;
+                // the current one's verdicts are still open or split.
+                let (changes, approved) = if current { (0.2, 0.6) } else { (0.6, 0.8) };
+                let status = if roll < changes {
+                    ReviewStatus::ChangesRequested
+                } else if roll < approved {
+                    ReviewStatus::Approved
+                } else {
+                    ReviewStatus::Pending
+                };
+                let note = rng.random_bool(0.5).then(|| words(rng, 3, 12));
+                batch.reviews.push(ReviewRow {
+                    id: self.next_ids.review,
+                    version_id: version.id,
+                    user_id,
+                    status,
+                    note,
+                    updated: rng.random_range(created..=review_until),
+                });
+                self.next_ids.review += 1;
+            }
+            batch.videos.push(video);
+            batch.versions.push(version);
         }
     }
 }

@@ -63,6 +63,10 @@ pub struct SeedReport {
     pub projects: u64,
     /// Memberships.
     pub members: u64,
+    /// Review versions (each with its video's `files` row).
+    pub versions: u64,
+    /// Reviews of those versions.
+    pub reviews: u64,
     /// Comments.
     pub comments: u64,
     /// Messages.
@@ -141,6 +145,8 @@ pub async fn seed(
         for batch in generator.batches(batch_projects) {
             report.projects += batch.projects.len() as u64;
             report.members += batch.members.len() as u64;
+            report.versions += batch.versions.len() as u64;
+            report.reviews += batch.reviews.len() as u64;
             report.comments += batch.comments.len() as u64;
             report.messages += batch.messages.len() as u64;
             report.memos += batch.memos.len() as u64;
@@ -170,11 +176,13 @@ impl std::fmt::Display for SeedReport {
         let secs = |s: f64| format!("{:.1}s", Duration::from_secs_f64(s).as_secs_f64());
         write!(
             f,
-            "seeded {} users, {} projects, {} members, {} comments, {} messages, {} memos into \
-             {} in {} (hashing {}, loading {})",
+            "seeded {} users, {} projects, {} members, {} versions, {} reviews, {} comments, {} \
+             messages, {} memos into {} in {} (hashing {}, loading {})",
             self.users,
             self.projects,
             self.members,
+            self.versions,
+            self.reviews,
             self.comments,
             self.messages,
             self.memos,

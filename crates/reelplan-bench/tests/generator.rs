@@ -3,7 +3,8 @@
 use std::collections::{HashMap, HashSet};
 
 use reelplan_bench::dataset::{DatasetSize, Generator};
-use reelplan_domain::Role;
+use reelplan_domain::export::FrameRate;
+use reelplan_domain::{ReviewStatus, Role};
 
 const ANCHOR: i64 = 1_772_323_200_000_000; // 2026-03-01T00:00:00Z
 const DAY: i64 = 86_400_000_000;
@@ -106,9 +107,103 @@ fn small_matches_benchmark_md() {
     assert!(memos_per.values().all(|&n| n <= 6));
     assert!((mean(memos_per.values().copied(), 2_000) - 3.0).abs() < 0.25);
 
+    // Versions: 1-3 per project (mean 2), numbered 1..=n in upload order, `version_seq` the
+    // highest; uploaded by the owner or an editor or manager, before the first comment.
+    let mut versions_per: HashMap<i64, Vec<&reelplan_store::bulk::VersionRow>> = HashMap::new();
+    for v in &all.versions {
+        versions_per.entry(v.project_id).or_default().push(v);
+    }
+    let may_upload = |project: i64, user: i64| {
+        owners[&project] == user
+            || all
+                .members
+                .iter()
+                .any(|m| m.project_id == project && m.user_id == user && m.role >= Role::Editor)
+    };
+    let first_comment: HashMap<i64, i64> = all.comments.iter().fold(HashMap::new(), |mut f, c| {
+        f.entry(c.project_id).or_insert(c.created);
+        f
+    });
+    for p in &all.projects {
+        let versions = &versions_per[&p.id];
+        assert!(
+            (1..=3).contains(&versions.len()),
+            "project {} has {} versions",
+            p.id,
+            versions.len()
+        );
+        assert_eq!(p.version_seq, versions.len() as i64);
+        for (i, v) in versions.iter().enumerate() {
+            assert_eq!(v.number, i as i64 + 1);
+            assert!(may_upload(p.id, v.created_by), "version {} uploaded by a non-editor", v.id);
+            assert!(p.created <= v.created && v.created <= ANCHOR);
+            if let Some(&first) = first_comment.get(&p.id) {
+                assert!(v.created <= first, "every comment follows its version's upload");
+            }
+            if i > 0 {
+                assert!(versions[i - 1].created <= v.created);
+            }
+            assert!(v.fps.is_none_or(|fps| FrameRate::parse(fps).is_ok()));
+            assert!(v.duration.is_none_or(|d| (600.0..=900.0).contains(&d)));
+        }
+    }
+    let versions_mean = all.versions.len() as f64 / 2_000.0;
+    assert!((versions_mean - 2.0).abs() < 0.1, "versions/project mean {versions_mean}");
+
+    // One video row per version, in its project, keyed `seed/<project>/<number>`.
+    assert_eq!(all.videos.len(), all.versions.len());
+    for (v, f) in all.versions.iter().zip(&all.videos) {
+        assert_eq!((v.file_id, v.project_id, v.created), (f.id, f.project_id, f.created));
+        assert_eq!(f.storage_key, format!("seed/{}/{}", v.project_id, v.number));
+        assert!(f.size > 0);
+    }
+
+    // Reviews: 0-3 per version by distinct members other than the uploader; mixed statuses,
+    // the current versions' mostly not asking for changes, older ones' mostly asking.
+    let version_of: HashMap<i64, &reelplan_store::bulk::VersionRow> =
+        all.versions.iter().map(|v| (v.id, v)).collect();
+    let mut reviews_per: HashMap<i64, Vec<i64>> = HashMap::new();
+    let (mut current, mut current_changes, mut older, mut older_changes) = (0, 0, 0, 0);
+    for r in &all.reviews {
+        let v = version_of[&r.version_id];
+        reviews_per.entry(v.id).or_default().push(r.user_id);
+        assert_ne!(r.user_id, v.created_by, "nobody reviews their own upload");
+        assert!(per_project[&v.project_id].contains(&r.user_id), "reviewers are members");
+        assert!(v.created <= r.updated && r.updated <= ANCHOR);
+        let changes = usize::from(r.status == ReviewStatus::ChangesRequested);
+        if v.number == versions_per[&v.project_id].len() as i64 {
+            (current, current_changes) = (current + 1, current_changes + changes);
+        } else {
+            (older, older_changes) = (older + 1, older_changes + changes);
+        }
+    }
+    for reviewers in reviews_per.values() {
+        let distinct: HashSet<_> = reviewers.iter().collect();
+        assert!(reviewers.len() <= 3 && distinct.len() == reviewers.len());
+    }
+    for status in [ReviewStatus::Pending, ReviewStatus::Approved, ReviewStatus::ChangesRequested] {
+        let share = all.reviews.iter().filter(|r| r.status == status).count() as f64
+            / all.reviews.len() as f64;
+        assert!(share > 0.1, "{status:?} is {share} of reviews");
+    }
+    assert!((current_changes as f64 / current as f64) < 0.3);
+    assert!((older_changes as f64 / older as f64) > 0.5);
+    let reviews_mean = all.reviews.len() as f64 / all.versions.len() as f64;
+    assert!((1.0..2.0).contains(&reviews_mean), "reviews/version mean {reviews_mean}");
+
+    // Every comment is on its project's current (highest) version.
+    for c in &all.comments {
+        let version = version_of[&c.version_id.expect("every comment has a version")];
+        assert_eq!(version.project_id, c.project_id);
+        assert_eq!(version.number, versions_per[&c.project_id].len() as i64);
+    }
+
     // Ids are 1..=n in order, in every table.
     assert!(all.members.iter().enumerate().all(|(i, m)| m.id == i as i64 + 1));
     assert!(all.comments.iter().enumerate().all(|(i, c)| c.id == i as i64 + 1));
+    assert!(all.versions.iter().enumerate().all(|(i, v)| v.id == i as i64 + 1));
+    assert!(all.videos.iter().enumerate().all(|(i, f)| f.id == i as i64 + 1));
+    assert!(all.reviews.iter().enumerate().all(|(i, r)| r.id == i as i64 + 1));
 }
 
 #[test]
@@ -120,6 +215,8 @@ fn same_seed_same_rows_other_seed_other_rows() {
     // Batching does not change the rows.
     let batched: Vec<_> = a.batches(7).flat_map(|batch| batch.comments).collect();
     assert_eq!(batched, b.all_projects().comments);
+    let batched: Vec<_> = a.batches(7).flat_map(|batch| batch.reviews).collect();
+    assert_eq!(batched, b.all_projects().reviews);
     let c = Generator::new(DatasetSize::Small, 43, ANCHOR);
     assert_ne!(a.all_projects().members, c.all_projects().members);
 }

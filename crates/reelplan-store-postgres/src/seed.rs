@@ -3,8 +3,9 @@
 //! loaded ids, then `VACUUM (ANALYZE)`.
 //!
 //! `member_count` stays right without special handling: the schema's statement-level trigger
-//! on `members` fires once per `COPY` with the whole batch as its transition table. Foreign
-//! keys stay enforced. This is tooling (`reelplan seed`), not request traffic, so its
+//! on `members` fires once per `COPY` with the whole batch as its transition table.
+//! `version_seq` has no trigger here (the request path moves it on in the insert of a
+//! version): it is copied with the project row. Foreign keys stay enforced. This is tooling (`reelplan seed`), not request traffic, so its
 //! statements do not go through the statement accounting of `reelplan_store::stats`.
 
 use std::fmt::Write as _;
@@ -12,15 +13,17 @@ use std::fmt::Write as _;
 use async_trait::async_trait;
 use reelplan_store::bulk::{
     Batches, BulkLoad, OnBatch, ProjectBatch, UserRow, PROJECT_COLUMNS as PROJECTS,
+    VIDEO_CONTENT_TYPE,
 };
 use reelplan_store::StoreResult;
 use sqlx::{Executor, PgConnection, Row};
 
 use crate::PgStore;
 
-/// Tables the seed fills, parents first.
-const TABLES: [&str; 7] =
-    ["users", "projects", "members", "comments", "messages", "memos", "files"];
+/// Tables the seed fills, parents first (`files` holds the versions' videos).
+const TABLES: [&str; 9] = [
+    "users", "projects", "members", "files", "versions", "reviews", "comments", "messages", "memos",
+];
 /// Bytes buffered before a chunk is sent to `COPY`.
 const CHUNK: usize = 1 << 20;
 
@@ -42,6 +45,16 @@ impl CopyBuf {
         self.sep();
         let _ = write!(self.buf, "{v}");
         self
+    }
+    fn opt_int(&mut self, v: Option<i64>) -> &mut Self {
+        match v {
+            Some(v) => self.int(v),
+            None => {
+                self.sep();
+                self.buf.push_str("\\N");
+                self
+            }
+        }
     }
     fn float(&mut self, v: Option<f64>) -> &mut Self {
         self.sep();
@@ -123,7 +136,7 @@ async fn copy_batch(conn: &mut PgConnection, batch: &ProjectBatch) -> StoreResul
     copy(conn, PROJECTS, &batch.projects, |b, p| {
         b.int(p.id).int(p.owner_id).text(&p.name).text(&p.manager).text(&p.consumer);
         b.text(&p.description).opt_text(p.color.as_deref());
-        b.time(Some(p.created)).time(Some(p.updated));
+        b.time(Some(p.created)).time(Some(p.updated)).int(p.version_seq);
         for (start, end) in p.phases {
             b.time(start).time(end);
         }
@@ -133,10 +146,35 @@ async fn copy_batch(conn: &mut PgConnection, batch: &ProjectBatch) -> StoreResul
         b.int(m.id).int(m.project_id).int(m.user_id).text(m.role.as_str()).time(Some(m.created));
     })
     .await?;
-    let target = "comments (id, project_id, user_id, text, timecode, created)";
+    // Parents first: a version needs its video, a review and a comment their version.
+    let target = "files (id, project_id, kind, name, content_type, size, storage_key, created)";
+    copy(conn, target, &batch.videos, |b, f| {
+        b.int(f.id).int(f.project_id).text("video").text(&f.name).text(VIDEO_CONTENT_TYPE);
+        b.int(f.size).text(&f.storage_key).time(Some(f.created));
+    })
+    .await?;
+    let target =
+        "versions (id, project_id, number, label, fps, duration, file_id, created_by, created)";
+    copy(conn, target, &batch.versions, |b, v| {
+        b.int(v.id).int(v.project_id).int(v.number).opt_text(v.label.as_deref());
+        b.float(v.fps).float(v.duration).int(v.file_id).int(v.created_by);
+        b.time(Some(v.created));
+    })
+    .await?;
+    copy(
+        conn,
+        "reviews (id, version_id, user_id, status, note, updated)",
+        &batch.reviews,
+        |b, r| {
+            b.int(r.id).int(r.version_id).int(r.user_id).text(r.status.as_str());
+            b.opt_text(r.note.as_deref()).time(Some(r.updated));
+        },
+    )
+    .await?;
+    let target = "comments (id, project_id, user_id, text, timecode, version_id, created)";
     copy(conn, target, &batch.comments, |b, c| {
         b.int(c.id).int(c.project_id).int(c.user_id).text(&c.text).float(c.timecode);
-        b.time(Some(c.created));
+        b.opt_int(c.version_id).time(Some(c.created));
     })
     .await?;
     copy(conn, "messages (id, project_id, user_id, text, created)", &batch.messages, |b, m| {
@@ -218,7 +256,7 @@ impl BulkLoad for PgStore {
         for (_, definition) in &indexes {
             (&mut *tx).execute(definition.as_str()).await?;
         }
-        for table in &TABLES[..6] {
+        for table in &TABLES {
             let sql = format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
                  coalesce(max(id), 0) + 1, false) FROM {table}"
