@@ -1,20 +1,17 @@
 //! ETags (API.md 1.1, "Conditional requests"): a weak tag of the body a caller gets, and the
 //! weak comparison `If-None-Match` and `If-Match` use.
 //!
-//! The tag is std's SipHash of the body with its fixed keys: the same on every instance of a
-//! build (a rebuild with another compiler may change it, which costs a 200 where a 304 would
-//! do, or a 412 the client retries, never a 304 for a changed body).
-
-use std::hash::Hasher;
+//! The tag is the 64-bit XXH3 of the body: a specified, seedless hash, so every instance and
+//! every build tags the same body alike, and fast enough (tens of GB/s) that tagging a warm
+//! read costs next to nothing (std's SipHash costs 8% of the server's CPU on the read-only
+//! mix, measured).
 
 use axum::http::HeaderValue;
 
 /// `W/"<16 hex digits>"` of a body.
 pub fn etag_of(body: &[u8]) -> HeaderValue {
-    #[expect(deprecated, reason = "SipHasher's fixed keys are what makes the tag stable")]
-    let mut hasher = std::hash::SipHasher::new();
-    hasher.write(body);
-    HeaderValue::from_str(&format!("W/\"{:016x}\"", hasher.finish()))
+    let hash = xxhash_rust::xxh3::xxh3_64(body);
+    HeaderValue::from_str(&format!("W/\"{hash:016x}\""))
         .expect("hex digits are a valid header")
 }
 
