@@ -21,6 +21,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, Caller};
 use crate::response::{created, ok, JsonBytes};
 use crate::service::files::{self, Upload};
+use crate::service::versions;
 use crate::state::AppState;
 
 /// File and video routes.
@@ -110,7 +111,7 @@ pub(super) async fn put_video(
     headers: HeaderMap,
     body: Body,
 ) -> Result<JsonBytes, ApiError> {
-    ok(&files::put_video(&state, caller, id, upload_of(query.name, &headers, body)).await?)
+    ok(&versions::put_video(&state, caller, id, upload_of(query.name, &headers, body)).await?)
 }
 
 #[utoipa::path(

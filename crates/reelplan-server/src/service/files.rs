@@ -1,4 +1,5 @@
-//! Project files and the feedback video: permission checks, validation, streaming to the
+//! Project files, and the streaming and downloads every stored object shares (a version's
+//! video is recorded by `versions.rs`): permission checks, validation, streaming to the
 //! object store, the metadata row, cache invalidation and object clean-up.
 //!
 //! Order of a write, so that a failure at any step leaves neither half: check access, stream
@@ -12,9 +13,9 @@
 //!   `Content-Disposition`, never used as a storage key;
 //! - a file's content type is any `type/subtype` with optional parameters (default
 //!   `application/octet-stream`), else 422 (field `content_type`);
-//! - the video's content type must be a well-formed `video/*`, else 400 `bad_request`: the
-//!   contract's table gives "wrong content type" to 400 (not 415, which it does not list);
-//!   its name is `?name=` when given, else `video`;
+//! - a version's video must have a well-formed `video/*` content type, else 400
+//!   `bad_request`: the contract's table gives "wrong content type" to 400 (not 415, which it
+//!   does not list); its name is `?name=` when given, else `video`;
 //! - a body over the upload limit is 413 `payload_too_large`, before reading when
 //!   `Content-Length` says so, else as soon as the count passes the limit.
 
@@ -77,24 +78,6 @@ where
     };
     state.cache.invalidate(&[Scope::Attachments(project.0)]).await;
     Ok(meta)
-}
-
-/// Uploads the review video (editor+): since API 1.1, a new version without a label, which
-/// becomes the current one (see [`super::versions::add`]); answers with its `file`. Its name is
-/// `?name=` when given, else `video`.
-#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
-pub async fn put_video<S, E>(
-    state: &AppState,
-    caller: UserId,
-    project: ProjectId,
-    upload: Upload<S>,
-) -> Result<FileMeta, ApiError>
-where
-    S: futures::Stream<Item = Result<Bytes, E>> + Send,
-    E: Display,
-{
-    let fields = Ok(super::versions::VersionUpload::default());
-    Ok(super::versions::add(state, caller, project, fields, upload).await?.file)
 }
 
 /// What a download serves.

@@ -17,7 +17,9 @@ use reelplan_cache::{Key, Kind, Scope, Want};
 use reelplan_domain::{
     Action, Cursor, FileName, MediaType, ProjectId, UserId, ValidationErrors, VersionId,
 };
-use reelplan_store::{NewReview, NewVersion, PageRequest, ProjectAccess, Version, VersionPatch};
+use reelplan_store::{
+    FileMeta, NewReview, NewVersion, PageRequest, ProjectAccess, Version, VersionPatch,
+};
 
 use super::feedback::PageQuery;
 use super::files::{store_object, valid_name, Upload};
@@ -98,6 +100,24 @@ where
     };
     state.cache.invalidate(&review_scopes(project, &access)).await;
     Ok(version)
+}
+
+/// Uploads the review video (editor+): since API 1.1, a new version without a label, which
+/// becomes the current one (see [`add`]); answers with its `file`. Its name is
+/// `?name=` when given, else `video`.
+#[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
+pub async fn put_video<S, E>(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    upload: Upload<S>,
+) -> Result<FileMeta, ApiError>
+where
+    S: futures::Stream<Item = Result<Bytes, E>> + Send,
+    E: Display,
+{
+    let fields = Ok(VersionUpload::default());
+    Ok(add(state, caller, project, fields, upload).await?.file)
 }
 
 /// A page of versions, highest number first, as response bytes. One statement on a miss,
