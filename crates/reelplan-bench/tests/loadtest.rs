@@ -28,9 +28,14 @@ async fn start(state: reelplan_server::AppState) -> (String, tokio::sync::onesho
 }
 
 async fn short_loadtest(url: String) -> Report {
+    run_short(url, false).await
+}
+
+async fn run_short(url: String, conditional: bool) -> Report {
     let mut options = LoadtestOptions::new(vec![url.clone(), url], Duration::from_secs(4), 8);
     options.dataset = DatasetSize::Tiny;
     options.draws = 200;
+    options.conditional = conditional;
     let report = loadtest::run(&options).await.unwrap();
     println!("{report}");
     report
@@ -64,6 +69,28 @@ async fn short_loadtest_on_sqlite_has_no_stale_reads_and_no_5xx() {
     let report = short_loadtest(url).await;
     let _ = stop.send(());
     assert_clean(&report);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `--conditional`: the reads hold their last ETag, most of the tiny dataset's reads answer
+/// 304, which counts as success, and the read-backs still find every write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conditional_loadtest_answers_304s_and_stays_clean() {
+    let dir = temp_dir("loadtest-conditional");
+    let config = reelplan_server::Config::embedded(dir.clone());
+    let (store, bulk) = reelplan_server::open_bulk_loader(&config.database).await.unwrap();
+    seed(store.as_ref(), bulk.as_ref(), &SeedOptions::new(DatasetSize::Tiny)).await.unwrap();
+    let state = reelplan_server::state_with_store(store, &config).unwrap();
+    let (url, stop) = start(state).await;
+    let report = run_short(url, true).await;
+    let _ = stop.send(());
+    assert_clean(&report);
+    let share = report.not_modified_share.expect("measured with --conditional");
+    assert!(share > 0.2, "conditional refetches mostly find their ETag: {share}");
+    assert!(
+        report.overall.not_modified > 0 && report.overall.errors < report.overall.requests / 10
+    );
+    assert!(report.to_string().contains("answered 304 Not Modified"));
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -26,6 +26,8 @@ pub struct Answer {
     pub done: Instant,
     /// The parsed body, when asked for and JSON.
     pub body: Option<Value>,
+    /// The response's `ETag`, if any.
+    pub etag: Option<String>,
 }
 
 impl Answer {
@@ -86,10 +88,12 @@ impl Api {
         let response = match request.send().await {
             Ok(response) => response,
             Err(_) => {
-                return Answer { outcome: Outcome::default(), done: Instant::now(), body: None }
+                let done = Instant::now();
+                return Answer { outcome: Outcome::default(), done, body: None, etag: None };
             }
         };
         let mut outcome = outcome_of(&response);
+        let etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = match response.bytes().await {
             Ok(bytes) if parse => serde_json::from_slice(&bytes).ok(),
             Ok(_) => None,
@@ -98,7 +102,7 @@ impl Api {
                 None
             }
         };
-        Answer { outcome, done: Instant::now(), body }
+        Answer { outcome, done: Instant::now(), body, etag }
     }
 
     /// A plain GET of a non-API path (`/metrics`), as text.

@@ -65,6 +65,10 @@ pub struct LoadtestOptions {
     /// Seed of the load test's own choices.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Send the front end's conditional refetches: each read holds the last `ETag` its user
+    /// saw for that path in `If-None-Match`; the report gives the share of 304s.
+    #[arg(long)]
+    pub conditional: bool,
 }
 
 impl LoadtestOptions {
@@ -81,6 +85,7 @@ impl LoadtestOptions {
             json: None,
             draws: 2_000,
             seed: 7,
+            conditional: false,
         }
     }
 }
@@ -102,6 +107,7 @@ pub async fn run(options: &LoadtestOptions) -> anyhow::Result<Report> {
         mix: options.mix,
         claims: Default::default(),
         added: Default::default(),
+        etags: options.conditional.then(Default::default),
     });
 
     let round_trips_before = probe::scrape_counter(&api, ROUND_TRIPS).await;
@@ -177,6 +183,13 @@ pub async fn run(options: &LoadtestOptions) -> anyhow::Result<Report> {
     let redis_round_trips_per_hit =
         redis_round_trips.filter(|_| hits > 0).map(|trips| trips / hits as f64);
     let metrics = report::success_metrics(&overall, db_pool.as_ref(), redis_used_memory);
+    // The three reads of the mix, the ones a front end refetches.
+    let read_names: Vec<&str> = Mix::ReadOnly.kinds().iter().map(|k| k.name()).collect();
+    let reads: Vec<&report::KindReport> =
+        kinds.iter().filter(|k| read_names.contains(&k.kind.as_str())).collect();
+    let read_count: u64 = reads.iter().map(|k| k.requests).sum();
+    let not_modified_share = (options.conditional && read_count > 0)
+        .then(|| reads.iter().map(|k| k.not_modified).sum::<u64>() as f64 / read_count as f64);
     let report = Report {
         urls: options.urls.clone(),
         mode: if options.rate.is_some() { "open" } else { "closed" }.into(),
@@ -199,6 +212,8 @@ pub async fn run(options: &LoadtestOptions) -> anyhow::Result<Report> {
         redis_used_memory,
         redis_round_trips,
         redis_round_trips_per_hit,
+        conditional: options.conditional,
+        not_modified_share,
         metrics,
     };
     if let Some(path) = &options.json {

@@ -33,8 +33,10 @@ pub struct KindReport {
     pub mean_ms: f64,
     /// Responses by status.
     pub statuses: BTreeMap<u16, u64>,
-    /// Responses other than 2xx (plus transport failures).
+    /// Responses other than 2xx and 304 (plus transport failures).
     pub errors: u64,
+    /// `304 Not Modified`: a conditional refetch whose `ETag` still held.
+    pub not_modified: u64,
     /// Requests without a response.
     pub transport_errors: u64,
     /// Mean `X-Query-Count`.
@@ -57,7 +59,8 @@ impl KindReport {
         let empty = h.is_empty();
         let q = |p: f64| if empty { 0.0 } else { ms(h.value_at_quantile(p)) };
         let cached = recorder.hits + recorder.misses + recorder.bypasses;
-        let ok: u64 = recorder.statuses.range(200..300).map(|(_, n)| n).sum();
+        let not_modified = recorder.statuses.get(&304).copied().unwrap_or(0);
+        let ok: u64 = recorder.statuses.range(200..300).map(|(_, n)| n).sum::<u64>() + not_modified;
         KindReport {
             kind: kind.to_string(),
             requests: recorder.requests(),
@@ -70,6 +73,7 @@ impl KindReport {
             mean_ms: if empty { 0.0 } else { h.mean() / 1000.0 },
             statuses: recorder.statuses.clone(),
             errors: recorder.requests() - ok,
+            not_modified,
             transport_errors: recorder.transport_errors,
             mean_statements: (recorder.counted > 0)
                 .then(|| recorder.statements as f64 / recorder.counted as f64),
@@ -152,6 +156,10 @@ pub struct Report {
     /// `redis_round_trips` over the cache hits counted (mix and read-backs); None when either
     /// is missing.
     pub redis_round_trips_per_hit: Option<f64>,
+    /// Whether the reads were conditional refetches (`--conditional`).
+    pub conditional: bool,
+    /// With `--conditional`: the share of the mix's reads answered 304.
+    pub not_modified_share: Option<f64>,
     /// The success metrics.
     pub metrics: Vec<Metric>,
 }
@@ -217,7 +225,8 @@ fn row(out: &mut String, k: &KindReport) {
     let statuses: Vec<String> = k
         .statuses
         .iter()
-        .filter(|(s, _)| !(200..300).contains(*s))
+        // A 304 is a conditional refetch's success, counted in its own line.
+        .filter(|(s, _)| !(200..300).contains(*s) && **s != 304)
         .map(|(s, n)| format!("{s}:{n}"))
         .chain((k.transport_errors > 0).then(|| format!("io:{}", k.transport_errors)))
         .collect();
@@ -287,6 +296,13 @@ impl std::fmt::Display for Report {
             "  stale reads {}, 5xx/transport errors {}, skipped {}",
             self.stale_reads, self.server_errors, self.skipped
         );
+        if let Some(share) = self.not_modified_share {
+            let _ = writeln!(
+                out,
+                "  conditional refetches: {:.1}% of the reads answered 304 Not Modified",
+                share * 100.0
+            );
+        }
         let _ =
             writeln!(out, "\n{:<42} {:>9} {:>16}  result", "success metric", "target", "measured");
         for m in &self.metrics {

@@ -35,6 +35,9 @@ pub struct Shared {
     pub claims: Mutex<HashSet<i64>>,
     /// Memberships the load test added and has not removed yet: project -> member ids.
     pub added: Mutex<HashMap<i64, Vec<i64>>>,
+    /// With `--conditional`: the last `ETag` each user saw per path, sent back in
+    /// `If-None-Match` as a front end's refetch does.
+    pub etags: Option<Mutex<HashMap<(u32, String), String>>>,
 }
 
 /// What one worker measured.
@@ -102,6 +105,25 @@ impl Shared {
     fn get(&self, path: &str, token: &str) -> reqwest::RequestBuilder {
         self.api.request(Method::GET, path, Some(token))
     }
+
+    /// One of the mix's reads: with `--conditional`, a refetch holding the last ETag the user
+    /// saw for `path`, and the ETag it gets kept for the next.
+    async fn read(&self, session: &Session, path: &str) -> Answer {
+        let Some(etags) = &self.etags else {
+            return self.api.send(self.get(path, &session.token), false).await;
+        };
+        let key = (session.user, path.to_owned());
+        let held = etags.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
+        let mut request = self.get(path, &session.token);
+        if let Some(held) = held {
+            request = request.header("if-none-match", held);
+        }
+        let answer = self.api.send(request, false).await;
+        if let Some(tag) = &answer.etag {
+            etags.lock().unwrap_or_else(|e| e.into_inner()).insert(key, tag.clone());
+        }
+        answer
+    }
 }
 
 fn time_of(value: &Value) -> Option<DateTime<Utc>> {
@@ -130,7 +152,7 @@ pub async fn run_one(
     };
     match kind {
         Kind::List => {
-            let answer = shared.api.send(shared.get("/api/projects", &session.token), false).await;
+            let answer = shared.read(session, "/api/projects").await;
             tally.record(kind, since, &answer);
         }
         Kind::Detail | Kind::Comments => {
@@ -140,7 +162,7 @@ pub async fn run_one(
             } else {
                 format!("/api/projects/{project}/feedback/comments")
             };
-            let answer = shared.api.send(shared.get(&path, &session.token), false).await;
+            let answer = shared.read(session, &path).await;
             tally.record(kind, since, &answer);
         }
         Kind::PostComment => post_comment(shared, session, since, rng, tally).await,
