@@ -11,8 +11,7 @@ use axum::http::HeaderValue;
 /// `W/"<16 hex digits>"` of a body.
 pub fn etag_of(body: &[u8]) -> HeaderValue {
     let hash = xxhash_rust::xxh3::xxh3_64(body);
-    HeaderValue::from_str(&format!("W/\"{hash:016x}\""))
-        .expect("hex digits are a valid header")
+    HeaderValue::from_str(&format!("W/\"{hash:016x}\"")).expect("hex digits are a valid header")
 }
 
 /// Whether an `If-None-Match` or `If-Match` holds `tag`, by weak comparison (RFC 9110
