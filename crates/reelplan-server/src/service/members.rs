@@ -1,5 +1,6 @@
 //! Members: add, change role, remove (or leave). Only the owner touches managers.
 
+use axum::http::HeaderValue;
 use reelplan_cache::Scope;
 use reelplan_domain::{Action, Email, MemberId, ProjectId, Role, UserId, ValidationErrors};
 use reelplan_store::{Member, ProjectAccess};
@@ -10,7 +11,6 @@ use super::{access, check_if_match, list_scopes, refused};
 use crate::error::{ApiError, ResultExt};
 use crate::etag::etag_of;
 use crate::state::AppState;
-use axum::http::HeaderValue;
 
 const ALREADY_A_MEMBER: &str = "that user is already part of this project";
 

@@ -12,6 +12,7 @@
 
 use std::fmt::Display;
 
+use axum::http::HeaderValue;
 use bytes::Bytes;
 use reelplan_cache::{Key, Kind, Scope, Want};
 use reelplan_domain::{
@@ -29,7 +30,6 @@ use crate::error::{ApiError, ResultExt};
 use crate::request_record::set_cache_outcome;
 use crate::response::{envelope, list_envelope};
 use crate::state::AppState;
-use axum::http::HeaderValue;
 
 /// The default size of a page of versions.
 const FIRST_PAGE: u32 = 20;
