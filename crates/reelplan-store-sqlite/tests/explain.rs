@@ -10,7 +10,10 @@ async fn hot_statements_never_scan_a_table() {
     let url = format!("sqlite://{}/plans.db", dir.display());
     let store = SqliteStore::open(&url, 1).await.unwrap();
     store.migrate().await.unwrap();
-    let tables = ["users", "projects", "members", "comments", "messages", "memos", "files"];
+    let tables = [
+        "users", "projects", "members", "comments", "messages", "memos", "files", "versions",
+        "reviews",
+    ];
     for sql in [
         sql::projects::LIST,
         sql::projects::DETAIL,
@@ -20,6 +23,9 @@ async fn hot_statements_never_scan_a_table() {
         sql::feedback::COMMENTS_PAGE,
         sql::feedback::COMMENTS_HEAD,
         sql::feedback::MESSAGES_PAGE,
+        sql::versions::PAGE,
+        sql::versions::VERSION,
+        sql::versions::EXPORT,
         sql::members::ACCESS,
         sql::members::INVITE_CONTEXT,
         sql::users::FOOTPRINT,
