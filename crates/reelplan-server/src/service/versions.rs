@@ -63,8 +63,8 @@ pub struct VersionUpload {
     pub version: NewVersion,
 }
 
-/// Uploads a new version (editor+); it becomes the current one. Two statements on PostgreSQL
-/// (access, insert), three on SQLite (its insert takes two).
+/// Uploads a new version (editor+); it becomes the current one. Two statements: access, and
+/// the insert of the version with its video's row.
 #[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn add<S, E>(
     state: &AppState,

@@ -321,20 +321,18 @@ async fn version_writes_are_visible_at_once_on_every_instance() {
 }
 
 /// Statement counts, exact and constant as versions and reviews grow: every GET one statement
-/// on a miss and none on a hit; an upload two (three on SQLite, whose insert takes two), an
-/// edit and a delete two, a review three.
+/// on a miss and none on a hit; an upload, an edit and a delete two, a review three.
 #[tokio::test]
 async fn version_routes_stay_within_the_statement_budget() {
     let app = TestApp::spawn().await;
     let (ann, client) = (app.user("ann").await, app.user("client").await);
     let id = app.project(&ann, "Budget").await;
     app.add_member(&ann, id, &client, "viewer").await;
-    let upload_cost = if app.is_postgres() { 2 } else { 3 };
     for round in 0..3 {
         let mut last = 0;
         for _ in 0..(1 + round * 4) {
             let resp = upload(&app, &ann, id, "fps=25").await;
-            assert_eq!(resp.queries(), upload_cost, "{:?}", resp.body);
+            assert_eq!(resp.queries(), 2, "{:?}", resp.body);
             last = resp.result()["id"].as_i64().unwrap();
         }
         let one = format!("{}/{last}", versions_path(id));

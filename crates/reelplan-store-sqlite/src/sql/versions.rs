@@ -59,22 +59,26 @@ pub const EXPORT: &str = concat!(
     FROM projects p WHERE p.id = ?1"
 );
 
-/// Records the video of a new version of project ?1: name ?2, content type ?3, size ?4, key
-/// ?5, at ?6; nothing when there is no such project.
-pub const ADD_VIDEO: &str = "
-    INSERT INTO files (project_id, kind, name, content_type, size, storage_key, created)
-    SELECT ?1, 'video', ?2, ?3, ?4, ?5, ?6 WHERE EXISTS (SELECT 1 FROM projects WHERE id = ?1)
-    RETURNING id";
-
-/// Records version `version_seq + 1` of project ?1 with video ?2, by ?3 at ?4: label ?5, fps
-/// ?6, duration ?7 (the `versions_number` trigger moves `version_seq` on).
-pub const ADD: &str = concat!(
-    "
-    INSERT INTO versions (project_id, number, file_id, created_by, created, label, fps, duration)
-    SELECT p.id, p.version_seq + 1, ?2, ?3, ?4, ?5, ?6, ?7 FROM projects p WHERE p.id = ?1
-    RETURNING ",
-    version_doc!("versions")
-);
+/// Records version `version_seq + 1` of project ?1 by ?2 at ?3 (label ?4, fps ?5, duration
+/// ?6) and its video's row (name ?7, content type ?8, size ?9, key ?10) in one statement: the
+/// `versions_video` trigger (migration 0010) writes the row under the id named here, the next
+/// of the files sequence, and `versions_number` moves `version_seq` on. `RETURNING` sees the
+/// row as inserted, so the video's document is built from the carried columns. Nothing is
+/// written when there is no such project.
+pub const ADD: &str = "
+    INSERT INTO versions (project_id, number, file_id, created_by, created, label, fps, duration,
+                          video_name, video_type, video_size, video_key)
+    SELECT p.id, p.version_seq + 1,
+           coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'files'), 0) + 1,
+           ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+    FROM projects p WHERE p.id = ?1
+    RETURNING json_object('id', id, 'number', number, 'label', label, 'fps', fps,
+        'duration', duration,
+        'file', json_object('id', file_id, 'name', video_name, 'content_type', video_type,
+                            'size', video_size, 'project_id', project_id, 'created', created),
+        'created_by', json((SELECT json_object('id', u.id, 'email', u.email, 'nickname', u.nickname)
+                            FROM users u WHERE u.id = versions.created_by)),
+        'created', created, 'comment_count', 0, 'reviews', json('[]'))";
 
 /// Changes version ?2 of project ?1: label ?4 when ?3, fps ?6 when ?5, duration ?8 when ?7.
 pub const UPDATE: &str = concat!(
@@ -129,9 +133,6 @@ impl Versions for SqliteStore {
         fetch_opt_doc(&self.pool, VERSION, |q| q.bind(project.0).bind(id.0)).await
     }
 
-    /// Two statements in one transaction (SQLite's `RETURNING` cannot carry one insert's id
-    /// into another's): the video's row, then the version naming it. The transaction holds
-    /// SQLite's single write lock over both, so numbers are handed out one at a time.
     async fn add_version(
         &self,
         project: ProjectId,
@@ -139,29 +140,20 @@ impl Versions for SqliteStore {
         video: &NewFile,
         version: &NewVersion,
     ) -> StoreResult<Version> {
-        let created = now();
-        let mut transaction = self.pool.begin().await?;
-        let file = sqlx::query_scalar::<_, i64>(ADD_VIDEO)
-            .bind(project.0)
-            .bind(video.name.as_str())
-            .bind(video.content_type.as_str())
-            .bind(video.size)
-            .bind(&video.storage_key)
-            .bind(created);
-        let file = run(ADD_VIDEO, file.fetch_optional(&mut *transaction))
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let row = sqlx::query_scalar::<_, String>(ADD)
-            .bind(project.0)
-            .bind(file)
-            .bind(by.0)
-            .bind(created)
-            .bind(version.label.as_ref().map(|label| label.as_str()))
-            .bind(version.fps.map(FrameRate::listed))
-            .bind(version.duration.map(|duration| duration.seconds()));
-        let document = run(ADD, row.fetch_one(&mut *transaction)).await?;
-        transaction.commit().await?;
-        Ok(serde_json::from_str(&document)?)
+        let added: Option<Version> = fetch_opt_doc(&self.pool, ADD, |q| {
+            q.bind(project.0)
+                .bind(by.0)
+                .bind(now())
+                .bind(version.label.as_ref().map(|label| label.as_str()))
+                .bind(version.fps.map(FrameRate::listed))
+                .bind(version.duration.map(|duration| duration.seconds()))
+                .bind(video.name.as_str())
+                .bind(video.content_type.as_str())
+                .bind(video.size)
+                .bind(&video.storage_key)
+        })
+        .await?;
+        added.ok_or(StoreError::NotFound)
     }
 
     async fn update_version(

@@ -94,8 +94,8 @@ async fn delete_project(store: &dyn Store, id: ProjectId) -> Option<Vec<String>>
     statements(count, store.delete_project(id)).await.unwrap()
 }
 
-/// Records a version, asserting its statement count: one on PostgreSQL (a CTE), two in one
-/// transaction on SQLite (the video's row, then the version naming it).
+/// Records a version, asserting that it is one statement (PostgreSQL: a CTE; SQLite: an insert
+/// whose trigger writes the video's row).
 async fn add_version(
     store: &dyn Store,
     project: ProjectId,
@@ -103,8 +103,7 @@ async fn add_version(
     video: &NewFile,
     version: &crate::NewVersion,
 ) -> crate::Version {
-    let count = if store.backend() == "sqlite" { 2 } else { 1 };
-    statements(count, store.add_version(project, by.id, video, version)).await.expect("add_version")
+    one(store.add_version(project, by.id, video, version)).await.expect("add_version")
 }
 
 /// A top-level comment with this text and timecode (seconds), on the current version.
