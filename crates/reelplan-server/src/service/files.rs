@@ -27,6 +27,7 @@ use reelplan_cache::Scope;
 use reelplan_domain::{Action, FileId, FileName, MediaType, ProjectId, UserId};
 use reelplan_store::{FileMeta, NewFile, StoredFile};
 
+use super::project_docs::version_scopes;
 use super::{access, require};
 use crate::error::ApiError;
 use crate::error::ResultExt;
@@ -176,11 +177,9 @@ pub async fn delete(
     require(&access, caller, Action::Edit)?;
     let key = state.store.delete_file(project, id).await?;
     let key = key.ok_or(ApiError::NotFound("no such file"))?;
-    // Either kind: a file shows in the detail; a video's row takes its version with it, which
-    // shows in the feedback block and in the summary's review.
-    let mut scopes = vec![Scope::Attachments(project.0), Scope::Thread(project.0)];
-    scopes.push(Scope::Project(project.0));
-    scopes.extend(super::list_scopes(access.participants()));
+    // Either kind: a file shows in the detail; a video's row takes its version with it.
+    let mut scopes = version_scopes(project, &access);
+    scopes.push(Scope::Attachments(project.0));
     state.cache.invalidate(&scopes).await;
     state.objects.delete_or_log(&key).await;
     Ok(())

@@ -15,7 +15,9 @@ use std::sync::Arc;
 use bytes::{BufMut, Bytes, BytesMut};
 use reelplan_cache::{Key, Kind, Scope, Want};
 use reelplan_domain::{ProjectId, Role};
-use reelplan_store::{FeedbackSummary, FileMeta, Member, Memo, ProjectCore, ProjectDetail};
+use reelplan_store::{
+    FeedbackSummary, FileMeta, Member, Memo, ProjectAccess, ProjectCore, ProjectDetail,
+};
 use serde::Serialize;
 
 use crate::cached::{Body, Doc, Guarded};
@@ -37,6 +39,15 @@ pub(crate) fn core_of(id: ProjectId) -> Doc<Guarded> {
 /// The feedback block of project `id`'s detail.
 pub(crate) fn feedback_of(id: ProjectId) -> Doc<Body> {
     Doc::new(Want::new(Key::new(Kind::DetailFeedback, id.0), Scope::Thread(id.0)))
+}
+
+/// What a change to a project's versions or reviews moves on: its thread (the feedback block's
+/// `current_version`, the version documents), its summary (`review`), and the filtered list
+/// pages of its participants, which show the summary.
+pub(crate) fn version_scopes(id: ProjectId, access: &ProjectAccess) -> Vec<Scope> {
+    let mut scopes = vec![Scope::Thread(id.0), Scope::Project(id.0)];
+    scopes.extend(super::list_scopes(access.participants()));
+    scopes
 }
 
 /// The detail's fields but the feedback block, serialized in one go.

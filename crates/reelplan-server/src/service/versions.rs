@@ -18,13 +18,12 @@ use reelplan_cache::{Key, Kind, Scope, Want};
 use reelplan_domain::{
     Action, Cursor, FileName, MediaType, ProjectId, UserId, ValidationErrors, VersionId,
 };
-use reelplan_store::{
-    FileMeta, NewReview, NewVersion, PageRequest, ProjectAccess, Version, VersionPatch,
-};
+use reelplan_store::{FileMeta, NewReview, NewVersion, PageRequest, Version, VersionPatch};
 
 use super::feedback::PageQuery;
 use super::files::{store_object, valid_name, Upload};
-use super::{access, check_if_match, list_scopes, page, require, split_page};
+use super::project_docs::version_scopes;
+use super::{access, check_if_match, page, require, split_page};
 use crate::cached::{docs, Doc, Guarded};
 use crate::error::{ApiError, ResultExt};
 use crate::request_record::set_cache_outcome;
@@ -44,14 +43,6 @@ fn page_doc_of(id: ProjectId, page: PageRequest, cursor: &str) -> Doc<Guarded> {
 fn version_doc_of(id: ProjectId, version: VersionId) -> Doc<Guarded> {
     let key = Key::with(Kind::Versions, id.0, format!("v:{}", version.0));
     Doc::new(Want::both(key, Scope::Thread(id.0), Scope::Access(id.0)))
-}
-
-/// What a version write moves on besides the thread: the project's summary and the filtered
-/// list pages of its participants.
-fn review_scopes(project: ProjectId, access: &ProjectAccess) -> Vec<Scope> {
-    let mut scopes = vec![Scope::Thread(project.0), Scope::Project(project.0)];
-    scopes.extend(list_scopes(access.participants()));
-    scopes
 }
 
 /// The header fields of a version upload besides the body.
@@ -98,7 +89,7 @@ where
             return Err(error).gone_means_no_project();
         }
     };
-    state.cache.invalidate(&review_scopes(project, &access)).await;
+    state.cache.invalidate(&version_scopes(project, &access)).await;
     Ok(version)
 }
 
@@ -214,7 +205,7 @@ pub async fn delete(
     require(&access, caller, Action::Manage)?;
     let key = state.store.delete_version(project, id).await?;
     let key = key.ok_or(ApiError::NotFound("no such version"))?;
-    state.cache.invalidate(&review_scopes(project, &access)).await;
+    state.cache.invalidate(&version_scopes(project, &access)).await;
     state.objects.delete_or_log(&key).await;
     Ok(())
 }
@@ -236,7 +227,7 @@ pub async fn review(
     if !state.store.put_review(project, id, caller, &review).await? {
         return Err(ApiError::NotFound("no such version"));
     }
-    state.cache.invalidate(&review_scopes(project, &access)).await;
+    state.cache.invalidate(&version_scopes(project, &access)).await;
     let doc = version_doc_of(project, id);
     let tags = state.cache.tags(std::slice::from_ref(&doc.want)).await;
     let found = state.store.version(project, id).await?.ok_or_else(ApiError::no_project)?;
