@@ -27,7 +27,7 @@ use crate::response::{created, envelope, ok, JsonBytes, Tagged};
 use crate::service::double_option;
 use crate::service::export::{self, ExportRequest};
 use crate::service::feedback::PageQuery;
-use crate::service::versions::{self, VersionUpload};
+use crate::service::versions;
 use crate::state::AppState;
 
 /// Version routes.
@@ -59,16 +59,16 @@ pub(super) struct UploadQuery {
 }
 
 impl UploadQuery {
-    /// The version's fields, or every field's problem at once.
-    fn parse(self) -> Result<VersionUpload, ValidationErrors> {
+    /// The version's fields, or every field's problem at once (the name travels with the
+    /// upload, as a file's does).
+    fn parse(&self) -> Result<NewVersion, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let label =
             errors.check("label", self.label.as_deref().map(VersionLabel::parse).transpose());
         let fps = errors.check("fps", self.fps.map(FrameRate::parse).transpose());
         let duration = errors.check("duration", self.duration.map(Duration::parse).transpose());
         errors.finish_with(|| {
-            let version = NewVersion { label: label?.flatten(), fps: fps?, duration: duration? };
-            Some(VersionUpload { name: self.name, version })
+            Some(NewVersion { label: label?.flatten(), fps: fps?, duration: duration? })
         })
     }
 }
@@ -99,8 +99,9 @@ pub(super) async fn add(
     headers: HeaderMap,
     body: Body,
 ) -> Result<JsonBytes, ApiError> {
-    let upload = upload_of(None, &headers, body);
-    created(&versions::add(&state, caller, id, query.parse(), upload).await?)
+    let version = query.parse();
+    let upload = upload_of(query.name, &headers, body);
+    created(&versions::add(&state, caller, id, version, upload).await?)
 }
 
 #[utoipa::path(

@@ -45,15 +45,6 @@ fn version_doc_of(id: ProjectId, version: VersionId) -> Doc<Guarded> {
     Doc::new(Want::both(key, Scope::Thread(id.0), Scope::Access(id.0)))
 }
 
-/// The header fields of a version upload besides the body.
-#[derive(Debug, Default)]
-pub struct VersionUpload {
-    /// `?name=`: the video's file name.
-    pub name: Option<String>,
-    /// `?label=&fps=&duration=`, parsed.
-    pub version: NewVersion,
-}
-
 /// Uploads a new version (editor+); it becomes the current one. Two statements: access, and
 /// the insert of the version with its video's row.
 #[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
@@ -61,7 +52,7 @@ pub async fn add<S, E>(
     state: &AppState,
     caller: UserId,
     project: ProjectId,
-    fields: Result<VersionUpload, ValidationErrors>,
+    version: Result<NewVersion, ValidationErrors>,
     upload: Upload<S>,
 ) -> Result<Version, ApiError>
 where
@@ -70,8 +61,8 @@ where
 {
     let access = access(state, project).await?;
     require(&access, caller, Action::Edit)?;
-    let fields = fields?;
-    let name = match fields.name.as_deref().or(upload.name.as_deref()) {
+    let version = version?;
+    let name = match upload.name.as_deref() {
         Some(name) => valid_name(name)?,
         None => FileName::video(),
     };
@@ -82,7 +73,7 @@ where
         .filter(MediaType::is_video)
         .ok_or_else(|| ApiError::BadRequest("the video's Content-Type must be video/*".into()))?;
     let video = store_object(state, name, content_type, upload.content_length, upload.body).await?;
-    let version = match state.store.add_version(project, caller, &video, &fields.version).await {
+    let version = match state.store.add_version(project, caller, &video, &version).await {
         Ok(version) => version,
         Err(error) => {
             state.objects.delete_or_log(&video.storage_key).await;
@@ -107,8 +98,7 @@ where
     S: futures::Stream<Item = Result<Bytes, E>> + Send,
     E: Display,
 {
-    let fields = Ok(VersionUpload::default());
-    Ok(add(state, caller, project, fields, upload).await?.file)
+    Ok(add(state, caller, project, Ok(NewVersion::default()), upload).await?.file)
 }
 
 /// A page of versions, highest number first, as response bytes. One statement on a miss,
