@@ -21,9 +21,8 @@ use reelplan_domain::{ProjectId, Timestamp, UserId, ValidationErrors, VersionId}
 use reelplan_store::ExportRows;
 use serde::{Deserialize, Serialize};
 
-use crate::cached::{docs, Doc, Guarded};
+use crate::cached::{Doc, Guarded};
 use crate::error::ApiError;
-use crate::request_record::set_cache_outcome;
 use crate::response::to_bytes;
 use crate::state::AppState;
 
@@ -130,12 +129,8 @@ pub async fn export(
             None => Err(ApiError::no_project()),
         }
     };
-    let (cached, outcome) = docs::<Guarded>(&state.cache).read(&doc, load).await?;
-    if cached.access.role_of(caller).is_none() {
-        let missing = outcome.is_hit().then(|| state.store.export_rows(project, version, resolved));
-        return Err(super::not_a_participant(missing).await);
-    }
-    set_cache_outcome(outcome);
+    let missing = || state.store.export_rows(project, version, resolved);
+    let cached = super::read_guarded(state, caller, &doc, load, missing).await?;
     let request = request?;
     let doc: ExportDoc = serde_json::from_slice(&cached.body).map_err(|error| {
         tracing::error!(%error, "a cached export document does not read back");

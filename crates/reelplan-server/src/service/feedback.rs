@@ -12,9 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::project_docs::{feedback_doc, feedback_of};
 use super::{access, page, require, split_page, valid_for};
-use crate::cached::{docs, Doc, Guarded};
+use crate::cached::{Doc, Guarded};
 use crate::error::{ApiError, ResultExt};
-use crate::request_record::set_cache_outcome;
 use crate::response::list_envelope;
 use crate::state::AppState;
 
@@ -103,20 +102,15 @@ pub async fn page_of(
             }
         }
     };
-    let (doc, outcome) = docs::<Guarded>(&state.cache).read(&doc, load).await?;
-    if doc.access.role_of(caller).is_none() {
-        let missing = outcome.is_hit().then_some(async {
-            match thread {
-                Thread::Comments(filter) => {
-                    state.store.comments_page(project, filter, page).await.map(drop)
-                }
-                Thread::Messages => state.store.messages_page(project, page).await.map(drop),
+    let missing = || async {
+        match thread {
+            Thread::Comments(filter) => {
+                state.store.comments_page(project, filter, page).await.map(drop)
             }
-        });
-        return Err(super::not_a_participant(missing).await);
-    }
-    set_cache_outcome(outcome);
-    Ok(doc.body)
+            Thread::Messages => state.store.messages_page(project, page).await.map(drop),
+        }
+    };
+    Ok(super::read_guarded(state, caller, &doc, load, missing).await?.body)
 }
 
 /// The default size of a thread page.

@@ -21,7 +21,7 @@ use reelplan_domain::{validate, Action, Cursor, ProjectId, Role, UserId, Validat
 use reelplan_store::{PageRequest, ProjectAccess};
 use serde::{Deserialize, Deserializer};
 
-use crate::cached::{docs, Doc, DocValue};
+use crate::cached::{docs, Doc, DocValue, Guarded};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -64,6 +64,29 @@ where
     } else {
         Err(ApiError::PreconditionFailed)
     }
+}
+
+/// Reads a project's guarded document through the cache (see [`read_through`]) for a caller
+/// who must take part in the project: 404 otherwise, as for a missing project, with `missing`
+/// (the read a missing project's 404 runs) run when the answer came from the cache, so both
+/// 404s cost one statement ([`not_a_participant`]).
+pub(crate) async fn read_guarded<Fut, Missing, T>(
+    state: &AppState,
+    caller: UserId,
+    doc: &Doc<Guarded>,
+    load: impl Fn() -> Fut,
+    missing: impl FnOnce() -> Missing,
+) -> Result<Guarded, ApiError>
+where
+    Fut: Future<Output = Result<Guarded, ApiError>>,
+    Missing: Future<Output = reelplan_store::StoreResult<T>>,
+{
+    let (value, outcome) = docs::<Guarded>(&state.cache).read(doc, load).await?;
+    if value.access.role_of(caller).is_none() {
+        return Err(not_a_participant(outcome.is_hit().then(missing)).await);
+    }
+    set_cache_outcome(outcome);
+    Ok(value)
 }
 
 /// The caller's role on a project that allows `action`: 404 when they are not part of it,

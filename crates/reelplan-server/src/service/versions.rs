@@ -23,10 +23,9 @@ use reelplan_store::{FileMeta, NewReview, NewVersion, PageRequest, Version, Vers
 use super::feedback::PageQuery;
 use super::files::{store_object, valid_name, Upload};
 use super::project_docs::version_scopes;
-use super::{access, check_if_match, page, require, split_page};
-use crate::cached::{docs, Doc, Guarded};
+use super::{access, check_if_match, page, read_guarded, require, split_page};
+use crate::cached::{Doc, Guarded};
 use crate::error::{ApiError, ResultExt};
-use crate::request_record::set_cache_outcome;
 use crate::response::{envelope, list_envelope};
 use crate::state::AppState;
 
@@ -123,13 +122,8 @@ pub async fn page_of(
             access: rows.access.into(),
         })
     };
-    let (doc, outcome) = docs::<Guarded>(&state.cache).read(&doc, load).await?;
-    if doc.access.role_of(caller).is_none() {
-        let missing = outcome.is_hit().then(|| state.store.versions_page(project, page));
-        return Err(super::not_a_participant(missing).await);
-    }
-    set_cache_outcome(outcome);
-    Ok(doc.body)
+    let missing = || state.store.versions_page(project, page);
+    Ok(read_guarded(state, caller, &doc, load, missing).await?.body)
 }
 
 /// One version, as response bytes. One statement on a miss, none on a hit.
@@ -151,13 +145,8 @@ pub async fn get(
             None => Err::<Guarded, _>(ApiError::no_project()),
         }
     };
-    let (doc, outcome) = docs::<Guarded>(&state.cache).read(&doc, load).await?;
-    if doc.access.role_of(caller).is_none() {
-        let missing = outcome.is_hit().then(|| state.store.version(project, id));
-        return Err(super::not_a_participant(missing).await);
-    }
-    set_cache_outcome(outcome);
-    Ok(doc.body)
+    let missing = || state.store.version(project, id);
+    Ok(read_guarded(state, caller, &doc, load, missing).await?.body)
 }
 
 /// Changes a version's label, fps or duration (editor+), if `If-Match` (when sent) still holds
