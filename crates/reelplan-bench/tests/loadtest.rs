@@ -27,10 +27,6 @@ async fn start(state: reelplan_server::AppState) -> (String, tokio::sync::onesho
     (url, stop)
 }
 
-async fn short_loadtest(url: String) -> Report {
-    run_short(url, false).await
-}
-
 async fn run_short(url: String, conditional: bool) -> Report {
     let mut options = LoadtestOptions::new(vec![url.clone(), url], Duration::from_secs(4), 8);
     options.dataset = DatasetSize::Tiny;
@@ -58,32 +54,31 @@ fn assert_clean(report: &Report) {
     assert!(!report.failed());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn short_loadtest_on_sqlite_has_no_stale_reads_and_no_5xx() {
-    let dir = temp_dir("loadtest");
+/// A short load test (`conditional` or not) against the embedded default on a seeded `tiny`
+/// data dir of its own under `name`.
+async fn short_loadtest_on_sqlite(name: &str, conditional: bool) -> Report {
+    let dir = temp_dir(name);
     let config = reelplan_server::Config::embedded(dir.clone());
     let (store, bulk) = reelplan_server::open_bulk_loader(&config.database).await.unwrap();
     seed(store.as_ref(), bulk.as_ref(), &SeedOptions::new(DatasetSize::Tiny)).await.unwrap();
     let state = reelplan_server::state_with_store(store, &config).unwrap();
     let (url, stop) = start(state).await;
-    let report = short_loadtest(url).await;
+    let report = run_short(url, conditional).await;
     let _ = stop.send(());
-    assert_clean(&report);
     let _ = std::fs::remove_dir_all(dir);
+    report
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_loadtest_on_sqlite_has_no_stale_reads_and_no_5xx() {
+    assert_clean(&short_loadtest_on_sqlite("loadtest", false).await);
 }
 
 /// `--conditional`: the reads hold their last ETag, most of the tiny dataset's reads answer
 /// 304, which counts as success, and the read-backs still find every write.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conditional_loadtest_answers_304s_and_stays_clean() {
-    let dir = temp_dir("loadtest-conditional");
-    let config = reelplan_server::Config::embedded(dir.clone());
-    let (store, bulk) = reelplan_server::open_bulk_loader(&config.database).await.unwrap();
-    seed(store.as_ref(), bulk.as_ref(), &SeedOptions::new(DatasetSize::Tiny)).await.unwrap();
-    let state = reelplan_server::state_with_store(store, &config).unwrap();
-    let (url, stop) = start(state).await;
-    let report = run_short(url, true).await;
-    let _ = stop.send(());
+    let report = short_loadtest_on_sqlite("loadtest-conditional", true).await;
     assert_clean(&report);
     let share = report.not_modified_share.expect("measured with --conditional");
     assert!(share > 0.2, "conditional refetches mostly find their ETag: {share}");
@@ -91,7 +86,6 @@ async fn a_conditional_loadtest_answers_304s_and_stays_clean() {
         report.overall.not_modified > 0 && report.overall.errors < report.overall.requests / 10
     );
     assert!(report.to_string().contains("answered 304 Not Modified"));
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,7 +104,7 @@ async fn short_loadtest_on_postgres_has_no_stale_reads_and_no_5xx() {
     let config = reelplan_server::Config::embedded(dir.clone());
     let state = reelplan_server::state_with_store(Arc::new(store), &config).unwrap();
     let (url, stop) = start(state).await;
-    let report = short_loadtest(url).await;
+    let report = run_short(url, false).await;
     let _ = stop.send(());
     tokio::time::sleep(Duration::from_millis(200)).await;
     guard.drop_database().await;
