@@ -22,10 +22,7 @@ struct Pair {
 impl Pair {
     async fn new() -> Pair {
         let app = TestApp::spawn().await;
-        let b = match app.config.cache.redis_url {
-            Some(_) => Some(app.second_instance().await),
-            None => None,
-        };
+        let b = app.peer().await;
         Pair { app, b }
     }
 

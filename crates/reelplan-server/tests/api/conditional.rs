@@ -78,10 +78,7 @@ async fn every_write_moves_the_etags_it_changes_on_every_instance() {
     let (ann, vi) = (app.user("ann").await, app.user("vi").await);
     let id = app.project(&ann, "Moving").await;
     app.add_member(&ann, id, &vi, "viewer").await;
-    let b = match app.config.cache.redis_url {
-        Some(_) => Some(app.second_instance().await),
-        None => None,
-    };
+    let b = app.peer().await;
     let instances: Vec<&Instance> = std::iter::once(&app.app).chain(b.as_ref()).collect();
     let detail = format!("/api/projects/{id}");
     let comments = format!("{detail}/feedback/comments");

@@ -225,10 +225,7 @@ async fn exports_are_cached_and_never_stale() {
     })
     .await;
     let f = fixture(&app, Some("25")).await;
-    let b = match app.config.cache.redis_url {
-        Some(_) => Some(app.second_instance().await),
-        None => None,
-    };
+    let b = app.peer().await;
     let instances: Vec<&Instance> = std::iter::once(&app.app).chain(b.as_ref()).collect();
     app.chill(&f.vi, f.project).await;
     let miss = export(&app, &f, "format=csv").await;

@@ -622,10 +622,7 @@ async fn file_writes_are_visible_in_the_cached_detail_at_once() {
     let (ann, vi) = (app.user("ann").await, app.user("vi").await);
     let id = app.project(&ann, "Cache").await;
     app.add_member(&ann, id, &vi, "viewer").await;
-    let b = match app.config.cache.redis_url {
-        Some(_) => Some(app.second_instance().await),
-        None => None,
-    };
+    let b = app.peer().await;
     let instances: Vec<&Instance> = std::iter::once(&app.app).chain(b.as_ref()).collect();
     let check = |files: Vec<i64>, video: Option<i64>| {
         let (instances, vi) = (instances.clone(), vi.clone());

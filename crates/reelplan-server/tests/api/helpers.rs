@@ -246,6 +246,15 @@ impl TestApp {
         Instance::start(&self.config).await
     }
 
+    /// With `REDIS_URL`, a second instance (see [`TestApp::second_instance`]) for coherence
+    /// checks across instances; without Redis, None (instances would share no cache).
+    pub async fn peer(&self) -> Option<Instance> {
+        match self.config.cache.redis_url {
+            Some(_) => Some(self.second_instance().await),
+            None => None,
+        }
+    }
+
     /// Asserts the N+1 guard held, then drops the database.
     pub async fn finish(self) {
         self.app.assert_no_n_plus_one();

@@ -181,10 +181,7 @@ async fn thread_writes_are_visible_at_once_on_every_instance() {
     let id = app.project(&ann, "Coherent threads").await;
     app.add_member(&ann, id, &vi, "viewer").await;
     let v1 = new_version(&app, &ann, id).await;
-    let b = match app.config.cache.redis_url {
-        Some(_) => Some(app.second_instance().await),
-        None => None,
-    };
+    let b = app.peer().await;
     let instances: Vec<&Instance> = std::iter::once(&app.app).chain(b.as_ref()).collect();
     let seen = |resolved: Vec<i64>, open: Vec<i64>| {
         let (instances, vi) = (instances.clone(), vi.clone());

@@ -266,10 +266,7 @@ async fn version_writes_are_visible_at_once_on_every_instance() {
     let (ann, client) = (app.user("ann").await, app.user("client").await);
     let id = app.project(&ann, "Coherent").await;
     app.add_member(&ann, id, &client, "viewer").await;
-    let b = match app.config.cache.redis_url {
-        Some(_) => Some(app.second_instance().await),
-        None => None,
-    };
+    let b = app.peer().await;
     let instances: Vec<&Instance> = std::iter::once(&app.app).chain(b.as_ref()).collect();
     let seen = |expected_number: Option<i64>, status: &'static str| {
         let instances = instances.clone();
@@ -368,10 +365,7 @@ async fn no_stale_review_under_concurrent_reviewers() {
     use std::time::Duration;
 
     let app = Arc::new(TestApp::spawn().await);
-    let b = match app.config.cache.redis_url {
-        Some(_) => Some(Arc::new(app.second_instance().await)),
-        None => None,
-    };
+    let b = app.peer().await.map(Arc::new);
     let (ann, client) = (app.user("ann").await, app.user("client").await);
     let id = app.project(&ann, "Concurrent").await;
     app.add_member(&ann, id, &client, "viewer").await;
