@@ -160,7 +160,7 @@ async fn story(endpoint: String) {
         download(&app, &ann, big_url, Some(&format!("bytes={size}-"))).await;
     assert_eq!((status, content_range), (416, format!("bytes */{size}")));
 
-    // Replace the video: the old object leaves the bucket.
+    // A new cut adds a version and keeps the old one's object; deleting a version removes it.
     let video = format!("/api/projects/{id}/feedback/video");
     let v1 =
         app.send(raw(Method::PUT, &video, &ann, Some("video/mp4"), bytes_of(1000, 3).into())).await;
@@ -170,9 +170,14 @@ async fn story(endpoint: String) {
     let v2 =
         app.send(raw(Method::PUT, &video, &ann, Some("video/mp4"), bytes_of(2000, 4).into())).await;
     assert_eq!(v2.status, StatusCode::OK);
-    assert!(!objects.exists(&v1_key).await.unwrap(), "the replaced video's object is gone");
+    assert!(objects.exists(&v1_key).await.unwrap(), "version 1's object stays with version 1");
     let detail = app.get(&format!("/api/projects/{id}"), &ann).await;
     assert_eq!(detail.result()["feedback"]["video"], *v2.result());
+    let versions = app.get(&format!("/api/projects/{id}/versions"), &ann).await;
+    let first = versions.result().as_array().unwrap().last().unwrap()["id"].as_i64().unwrap();
+    let version_one = format!("/api/projects/{id}/versions/{first}");
+    assert_eq!(app.delete(&version_one, &ann).await.status, StatusCode::NO_CONTENT);
+    assert!(!objects.exists(&v1_key).await.unwrap(), "the deleted version's object is gone");
 
     // Delete a file: its object goes.
     let small_key = keys[0].clone();
