@@ -308,6 +308,18 @@ pub struct HardeningArgs {
     #[arg(long, env = "REELPLAN_MAX_CONNECTIONS",
           default_value_t = DEFAULTS.limits.connections.max_connections)]
     pub max_connections: usize,
+    /// Live-update streams open at once on this instance; more answer 503 (each holds a
+    /// connection: raise --max-connections with it).
+    #[arg(long, env = "REELPLAN_MAX_STREAMS", default_value_t = DEFAULTS.events.max_streams)]
+    pub max_streams: usize,
+    /// Live-update streams one user may hold open on this instance; more answer 429.
+    #[arg(long, env = "REELPLAN_MAX_STREAMS_PER_USER",
+          default_value_t = DEFAULTS.events.max_streams_per_user)]
+    pub max_streams_per_user: usize,
+    /// Hours the event log keeps an event, for replay and activity (at least 24).
+    #[arg(long, env = "REELPLAN_EVENT_RETENTION_HOURS",
+          default_value_t = DEFAULTS.events.retention.as_secs() / 3600)]
+    pub event_retention_hours: u64,
 }
 
 impl HardeningArgs {
@@ -339,6 +351,9 @@ impl HardeningArgs {
         config.limits.max_concurrent_requests = self.max_concurrent_requests;
         config.limits.request_timeout = Duration::from_secs(self.request_timeout_secs);
         config.limits.shutdown_grace = Duration::from_secs(self.shutdown_grace_secs);
+        config.events.max_streams = self.max_streams;
+        config.events.max_streams_per_user = self.max_streams_per_user;
+        config.events.retention = Duration::from_secs(self.event_retention_hours.max(24) * 3600);
         Ok(())
     }
 }

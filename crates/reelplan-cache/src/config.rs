@@ -21,11 +21,13 @@ pub enum Kind {
     FeedbackThread,
     /// A page of review versions, or one version.
     Versions,
+    /// A page of a project's activity (its event log).
+    Activity,
 }
 
 impl Kind {
     /// Every kind, in declaration order (`kind as usize` indexes it).
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::UserProfile,
         Kind::Memberships,
         Kind::ProjectSummary,
@@ -34,6 +36,7 @@ impl Kind {
         Kind::DetailFeedback,
         Kind::FeedbackThread,
         Kind::Versions,
+        Kind::Activity,
     ];
 
     /// Metrics label and key segment.
@@ -47,6 +50,7 @@ impl Kind {
             Kind::DetailFeedback => "detail_feedback",
             Kind::FeedbackThread => "feedback_thread",
             Kind::Versions => "versions",
+            Kind::Activity => "activity",
         }
     }
 }
@@ -83,7 +87,7 @@ impl Ttls {
             Kind::UserProfile => self.user_profile,
             Kind::Memberships | Kind::ProjectSummary | Kind::ProjectList => self.project_list,
             Kind::ProjectDetail | Kind::DetailFeedback => self.project_detail,
-            Kind::FeedbackThread | Kind::Versions => self.feedback_thread,
+            Kind::FeedbackThread | Kind::Versions | Kind::Activity => self.feedback_thread,
         }
     }
 

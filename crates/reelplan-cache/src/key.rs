@@ -25,6 +25,8 @@ pub enum Scope {
     Thread(i64),
     /// Who may read a project's thread (moves on with membership changes only).
     Access(i64),
+    /// A project's event log: moves on with every write to the project.
+    Activity(i64),
 }
 
 impl Scope {
@@ -38,6 +40,7 @@ impl Scope {
             Scope::Attachments(id) => ('f', id),
             Scope::Thread(id) => ('t', id),
             Scope::Access(id) => ('a', id),
+            Scope::Activity(id) => ('e', id),
         };
         let _ = write!(out, "{tag}:{id}");
     }

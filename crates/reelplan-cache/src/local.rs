@@ -33,6 +33,7 @@ impl LocalGenerations {
             Scope::Thread(id) => (5, id),
             Scope::Access(id) => (6, id),
             Scope::Attachments(id) => (7, id),
+            Scope::Activity(id) => (8, id),
         };
         let hash = ((id as u64) ^ (kind << 58)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         &self.stripes[(hash >> 48) as usize % STRIPES]

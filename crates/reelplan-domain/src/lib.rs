@@ -2,6 +2,7 @@
 //! video-production project tracker. Nothing here does I/O; every layer above builds on it.
 
 pub mod cursor;
+pub mod event;
 pub mod export;
 pub mod file;
 pub mod ids;
@@ -12,6 +13,7 @@ pub mod text;
 pub mod validate;
 
 pub use cursor::{Cursor, CursorError};
+pub use event::EventType;
 pub use file::{FileName, MediaType};
 pub use ids::{CommentId, FileId, MemberId, MemoId, MessageId, ProjectId, UserId, VersionId};
 pub use phase::{Phase, PhaseDates, UnknownPhase};

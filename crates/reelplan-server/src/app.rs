@@ -183,6 +183,8 @@ pub fn state_with_store(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
         None => None,
     };
     let login_limiter = crate::ratelimit::LoginLimiter::new(config.security.login, shared_budgets);
+    let events = events_hub(config).context("bad REDIS_URL")?;
+    events.start(store.clone());
     Ok(AppState::new(crate::state::Shared {
         store,
         cache,
@@ -196,7 +198,23 @@ pub fn state_with_store(store: Arc<dyn Store>, config: &Config) -> anyhow::Resul
         uploads: Arc::new(crate::uploads::UploadSlots::new(config.uploads)),
         login_limiter: Arc::new(login_limiter),
         security: Arc::new(config.security.clone()),
+        events,
     }))
+}
+
+/// The live-update hub: linked to the other instances through Redis when it is configured.
+fn events_hub(config: &Config) -> redis::RedisResult<Arc<crate::events::Hub>> {
+    let (link, tickets) = match &config.cache.redis_url {
+        Some(url) => {
+            let (namespace, timeout) = (&config.cache.namespace, config.cache.redis_timeout);
+            (
+                Some(crate::events::RedisLink::new(url, namespace, timeout)?),
+                crate::events::Tickets::shared(url, namespace, timeout)?,
+            )
+        }
+        None => (None, crate::events::Tickets::local()),
+    };
+    Ok(crate::events::Hub::new(config.events, link, tickets))
 }
 
 /// Serves the app on `listener` until `shutdown` resolves; then stops accepting, lets
@@ -214,6 +232,7 @@ pub async fn serve(
     let connections = state.limits.config.connections;
     let store = state.store.clone();
     let sweeper = crate::sweep::spawn_periodic(store.clone(), state.objects.clone(), state.sweep);
+    let pruner = crate::events::spawn_pruning(store.clone(), state.events.config);
     let app = crate::routes::router(state);
     let signalled = Arc::new(tokio::sync::Notify::new());
     let notify = signalled.clone();
@@ -231,6 +250,7 @@ pub async fn serve(
     if let Some(sweeper) = sweeper {
         sweeper.abort();
     }
+    pruner.abort();
     store.close().await;
     Ok(())
 }

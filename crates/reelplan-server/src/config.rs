@@ -116,6 +116,8 @@ pub struct Config {
     pub uploads: UploadLimitsConfig,
     /// Production mode, ops token, CORS, login limits.
     pub security: SecurityConfig,
+    /// Live update streams.
+    pub events: EventsConfig,
 }
 
 impl Config {
@@ -142,7 +144,40 @@ impl Config {
             limits: LimitsConfig::default(),
             uploads: UploadLimitsConfig::default(),
             security: SecurityConfig::default(),
+            events: EventsConfig::default(),
             data_dir,
+        }
+    }
+}
+
+/// Live update streams (`GET /api/events`): how many, how far behind, how much replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventsConfig {
+    /// Open streams per instance at most (503 past it).
+    pub max_streams: usize,
+    /// Open streams per user at most (429 past it): one user's tabs cannot take them all.
+    pub max_streams_per_user: usize,
+    /// Events a stream may have waiting to be written: a client that reads slower than this
+    /// is closed, and its reconnect with `Last-Event-ID` replays from the log.
+    pub backlog: usize,
+    /// Events a stream replays at most on reconnect; more means `event: reset`.
+    pub replay_limit: u32,
+    /// Between keep-alive comments.
+    pub keep_alive: std::time::Duration,
+    /// How long the event log keeps an event (at least a day, API.md's promise; default a
+    /// week): replay reaches that far back, activity too.
+    pub retention: std::time::Duration,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        EventsConfig {
+            max_streams: 20_000,
+            max_streams_per_user: 16,
+            backlog: 256,
+            replay_limit: 1000,
+            keep_alive: std::time::Duration::from_secs(15),
+            retention: std::time::Duration::from_secs(7 * 24 * 3600),
         }
     }
 }

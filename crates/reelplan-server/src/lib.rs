@@ -8,6 +8,7 @@ pub mod cached;
 pub mod config;
 pub mod error;
 pub mod etag;
+pub mod events;
 pub mod extract;
 pub mod limits;
 pub mod listener;

@@ -89,8 +89,10 @@ pub fn cors(config: &SecurityConfig) -> Option<CorsLayer> {
     if origins.is_empty() {
         return None;
     }
-    // `Content-Disposition` carries the file name of an export the front end saves.
+    // `Content-Disposition` carries the file name of an export the front end saves; `ETag` is
+    // what its conditional requests send back.
     let expose = [
+        "etag",
         "x-request-id",
         "x-query-count",
         "x-response-time",
@@ -105,6 +107,9 @@ pub fn cors(config: &SecurityConfig) -> Option<CorsLayer> {
             .allow_headers([
                 header::AUTHORIZATION,
                 header::CONTENT_TYPE,
+                header::IF_MATCH,
+                header::IF_NONE_MATCH,
+                HeaderName::from_static("last-event-id"),
                 HeaderName::from_static("x-request-id"),
             ])
             .expose_headers(expose.map(HeaderName::from_static))

@@ -56,4 +56,6 @@ pub struct Shared {
     pub login_limiter: Arc<crate::ratelimit::LoginLimiter>,
     /// Ops token, CORS origins, forwarded-for trust.
     pub security: Arc<crate::config::SecurityConfig>,
+    /// Live updates: this instance's streams, and the link to the other instances'.
+    pub events: Arc<crate::events::Hub>,
 }

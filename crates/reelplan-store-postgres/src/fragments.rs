@@ -266,3 +266,47 @@ macro_rules! takes_part {
         )
     };
 }
+
+/// An `Event` document of the events row aliased `$e`; `created` is RFC 3339 in UTC with
+/// microseconds, as `Event` reads it.
+macro_rules! event_doc {
+    ($e:literal) => {
+        concat!(
+            "json_build_object('id', ",
+            $e,
+            ".id, 'type', ",
+            $e,
+            ".type, 'project_id', ",
+            $e,
+            ".project_id,
+        'object_id', ",
+            $e,
+            ".object_id, 'actor_id', ",
+            $e,
+            ".actor_id,
+        'created', to_char(",
+            $e,
+            ".created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+        'subject_id', ",
+            $e,
+            ".subject_id)"
+        )
+    };
+}
+
+/// The CTE `ev`: the event a write records, inserted from `$select`, a query of one row per
+/// change giving its type, project, object, actor, subject and time, in that order (so a write
+/// that changed nothing records nothing).
+macro_rules! record_event {
+    ($select:literal) => {
+        concat!(
+            "ev AS (
+    INSERT INTO events (type, project_id, object_id, actor_id, subject_id, created)
+    ",
+            $select,
+            "
+    RETURNING *
+)"
+        )
+    };
+}

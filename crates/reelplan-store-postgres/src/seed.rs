@@ -213,9 +213,12 @@ impl BulkLoad for PgStore {
         Ok(sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&self.pool).await?)
     }
 
+    /// Empties the seeded tables and the event log (whose rows would name the ids the load
+    /// gives again), its horizon back at 0.
     async fn clear(&self) -> StoreResult<()> {
-        let sql = format!("TRUNCATE {} RESTART IDENTITY CASCADE", TABLES.join(", "));
+        let sql = format!("TRUNCATE {}, events RESTART IDENTITY CASCADE", TABLES.join(", "));
         self.pool.execute(sql.as_str()).await?;
+        self.pool.execute("UPDATE event_horizon SET pruned_through = 0").await?;
         Ok(())
     }
 

@@ -35,6 +35,7 @@ sections!(
     threads,
     cascade,
     footprint,
+    events,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -75,7 +75,7 @@ async fn an_existing_video_becomes_version_1_with_the_comments() {
         .add_version(reelplan_domain::ProjectId(ids[0]), by, &next, &Default::default())
         .await
         .unwrap();
-    assert_eq!(v2.number, 2);
+    assert_eq!(v2.value.number, 2);
     db.drop_database().await;
 }
 
@@ -98,7 +98,7 @@ async fn a_file_recorded_during_the_project_delete_is_returned_by_it() {
         .await
         .unwrap();
     let new = NewProject::named(ProjectName::parse("Racing").unwrap());
-    let project = store.create_project(owner.id, &new).await.unwrap();
+    let project = store.create_project(owner.id, &new).await.unwrap().value;
     let insert = "INSERT INTO files (project_id, kind, name, content_type, size, storage_key,
                   created) VALUES ($1, 'file', $2, 'text/plain', 1, $2, now())";
     sqlx::query(insert).bind(project.0).bind("before").execute(store.pool()).await.unwrap();
@@ -107,14 +107,14 @@ async fn a_file_recorded_during_the_project_delete_is_returned_by_it() {
     sqlx::query(insert).bind(project.0).bind("racing").execute(&mut *upload).await.unwrap();
     let deleting = tokio::spawn({
         let store = store.clone();
-        async move { store.delete_project(project).await }
+        async move { store.delete_project(project, owner.id).await }
     });
     // The delete is now waiting on the upload's lock of the project row.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(!deleting.is_finished(), "the delete waits for the upload");
     upload.commit().await.unwrap();
 
-    let mut keys = deleting.await.unwrap().unwrap().expect("the project existed");
+    let mut keys = deleting.await.unwrap().unwrap().expect("the project existed").value;
     keys.sort();
     assert_eq!(keys, ["before", "racing"], "every file's key, the racing one included");
     let count = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM files");

@@ -202,3 +202,88 @@ macro_rules! takes_part {
           OR EXISTS (SELECT 1 FROM members m WHERE m.project_id = ?1 AND m.user_id = ?2))"
     };
 }
+
+/// A time of the store (integer microseconds, `$t` a SQL expression) as RFC 3339 text in UTC
+/// with microseconds, as [`Event`](reelplan_store::Event) reads its `created`.
+macro_rules! rfc3339 {
+    ($t:expr) => {
+        concat!(
+            "(strftime('%Y-%m-%dT%H:%M:%S', ",
+            $t,
+            " / 1000000, 'unixepoch') || printf('.%06dZ', ",
+            $t,
+            " % 1000000))"
+        )
+    };
+}
+
+/// An [`Event`](reelplan_store::Event) document of the events row aliased `$e`.
+macro_rules! event_doc {
+    ($e:literal) => {
+        concat!(
+            "json_object('id', ",
+            $e,
+            ".id, 'type', ",
+            $e,
+            ".type, 'project_id', ",
+            $e,
+            ".project_id,
+        'object_id', ",
+            $e,
+            ".object_id, 'actor_id', ",
+            $e,
+            ".actor_id,
+        'created', ",
+            rfc3339!(concat!($e, ".created")),
+            ",
+        'subject_id', ",
+            $e,
+            ".subject_id)"
+        )
+    };
+}
+
+/// The [`Event`](reelplan_store::Event) document of the event a write's trigger (migration 0011)
+/// is about to record, for its `RETURNING`: its type, project, object, actor, subject and time
+/// as the SQL expressions the trigger inserts, in that order, and the id the insert will take,
+/// the next of the events table's AUTOINCREMENT sequence (`RETURNING` runs before AFTER
+/// triggers, and SQLite runs one write at a time, so nobody takes that id in between).
+macro_rules! recorded_event {
+    ($type:literal, $project:literal, $object:literal, $actor:literal, $subject:literal,
+     $created:literal) => {
+        concat!(
+            "json_object(
+        'id', coalesce((SELECT s.seq FROM sqlite_sequence s WHERE s.name = 'events'), 0) + 1,
+        'type', ",
+            $type,
+            ", 'project_id', ",
+            $project,
+            ", 'object_id', ",
+            $object,
+            ", 'actor_id', ",
+            $actor,
+            ",
+        'created', ",
+            rfc3339!($created),
+            ", 'subject_id', ",
+            $subject,
+            ")"
+        )
+    };
+}
+
+/// The event of deleting the `files` row being changed, as trigger `files_deleted_event` records
+/// it: `file.deleted`, or `version.deleted` naming the version of a video.
+macro_rules! file_deleted_event {
+    () => {
+        recorded_event!(
+            "CASE kind WHEN 'video' THEN 'version.deleted' ELSE 'file.deleted' END",
+            "project_id",
+            "CASE kind WHEN 'video' THEN (SELECT v.id FROM versions v WHERE v.file_id = files.id)
+                       ELSE id END",
+            "deleted_by",
+            "NULL",
+            "changed_at"
+        )
+    };
+}

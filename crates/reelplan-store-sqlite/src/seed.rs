@@ -112,15 +112,17 @@ impl BulkLoad for SqliteStore {
     async fn clear(&self) -> StoreResult<()> {
         let mut tx = self.pool().begin().await?;
         // Children first: reviews name users and versions, which hold comments and are held
-        // by files (foreign keys are on).
+        // by files (foreign keys are on). The event log goes too, with its horizon, so that the
+        // id a write predicts for its event (from `sqlite_sequence`) stays the one it takes.
         let tables = [
-            "reviews", "comments", "versions", "files", "memos", "messages", "members", "projects",
-            "users",
+            "events", "reviews", "comments", "versions", "files", "memos", "messages", "members",
+            "projects", "users",
         ];
         for table in tables {
             (&mut *tx).execute(format!("DELETE FROM {table}").as_str()).await?;
         }
         (&mut *tx).execute("DELETE FROM sqlite_sequence").await?;
+        (&mut *tx).execute("UPDATE event_horizon SET pruned_through = 0").await?;
         tx.commit().await?;
         Ok(())
     }

@@ -32,6 +32,7 @@ sections!(
     threads,
     cascade,
     footprint,
+    events,
 );
 
 #[tokio::test]

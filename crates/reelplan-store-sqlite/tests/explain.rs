@@ -12,7 +12,7 @@ async fn hot_statements_never_scan_a_table() {
     store.migrate().await.unwrap();
     let tables = [
         "users", "projects", "members", "comments", "messages", "memos", "files", "versions",
-        "reviews",
+        "reviews", "events",
     ];
     for sql in [
         sql::projects::LIST,
@@ -29,6 +29,10 @@ async fn hot_statements_never_scan_a_table() {
         sql::members::ACCESS,
         sql::members::INVITE_CONTEXT,
         sql::users::FOOTPRINT,
+        sql::events::STREAM_START,
+        sql::events::AFTER,
+        sql::events::ACTIVITY_PAGE,
+        sql::events::PRUNE,
     ] {
         let plan: Vec<(i64, i64, i64, String)> =
             sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))

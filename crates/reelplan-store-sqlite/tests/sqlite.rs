@@ -86,9 +86,10 @@ async fn an_existing_video_becomes_version_1_with_the_comments() {
         storage_key: "key/v2".to_owned(),
     };
     let v2 = store.add_version(ProjectId(1), UserId(1), &next, &Default::default()).await.unwrap();
-    assert_eq!(v2.number, 2);
+    assert_eq!(v2.value.number, 2);
 
-    let keys = store.delete_project(ProjectId(1)).await.unwrap().expect("it existed");
+    let keys =
+        store.delete_project(ProjectId(1), UserId(1)).await.unwrap().expect("it existed").value;
     assert_eq!(keys.len(), 3, "the file and both videos: {keys:?}");
     for table in ["files", "versions", "comments"] {
         let sql = format!("SELECT count(*) FROM {table} WHERE project_id = 1");
@@ -118,6 +119,13 @@ async fn hot_reads_use_indexes() {
         ),
         ("SELECT id FROM memos WHERE project_id = 1 ORDER BY date, id", "memos_project_date"),
         ("SELECT id FROM files WHERE project_id = 1 ORDER BY id", "files_project"),
+        ("SELECT id FROM events WHERE project_id = 1 ORDER BY id DESC", "events_project"),
+        ("SELECT id FROM events WHERE subject_id = 1 AND id > 0 ORDER BY id", "events_subject"),
+        (
+            "SELECT id FROM events WHERE audience IS NOT NULL AND id > 0 ORDER BY id",
+            "events_audience",
+        ),
+        ("SELECT id FROM events WHERE created < 1", "events_created"),
     ] {
         let plan: Vec<(i64, i64, i64, String)> =
             sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}")).fetch_all(pool).await.unwrap();

@@ -1,6 +1,6 @@
 //! reelplan's storage seam. The [`Store`] trait speaks the domain, as the sum of capability
 //! traits by resource ([`Users`], [`Projects`], [`Members`], [`Feedback`], [`Versions`], [`Memos`], [`Files`],
-//! [`Admin`]); the PostgreSQL and SQLite crates implement them, each with its own SQL and
+//! [`Events`], [`Admin`]); the PostgreSQL and SQLite crates implement them, each with its own SQL and
 //! migrations. Every statement either backend runs goes through [`stats::run`], which counts it
 //! for the request, times it and maps its error into [`StoreError`].
 
@@ -9,6 +9,7 @@ pub mod bulk;
 pub mod conformance;
 pub mod documents;
 mod error;
+pub mod events;
 pub mod files;
 pub mod model;
 mod review;
@@ -16,6 +17,7 @@ pub mod stats;
 mod store;
 
 pub use error::StoreError;
+pub use events::{Event, Recorded, StreamStart};
 pub use files::{FileAccess, NewFile, StoredFile};
 pub use model::*;
 pub use review::{
@@ -23,7 +25,7 @@ pub use review::{
     ReviewSummaryStatus, Version, VersionAccess, VersionPatch,
 };
 pub use store::{
-    Admin, Feedback, Files, Members, Memos, PageRequest, ProjectFilter, Projects, Store,
+    Admin, Events, Feedback, Files, Members, Memos, PageRequest, ProjectFilter, Projects, Store,
     StoreResult, Users, Versions,
 };
 
@@ -35,7 +37,9 @@ pub use store::Inspect;
 pub mod prelude {
     #[cfg(feature = "testing")]
     pub use crate::store::Inspect;
-    pub use crate::store::{Admin, Feedback, Files, Members, Memos, Projects, Users, Versions};
+    pub use crate::store::{
+        Admin, Events, Feedback, Files, Members, Memos, Projects, Users, Versions,
+    };
 }
 
 /// Expands to its items when this crate's `testing` feature is on, and to nothing otherwise. The

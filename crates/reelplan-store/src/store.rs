@@ -7,6 +7,7 @@ use reelplan_domain::{
     PhaseDates, ProjectId, Role, Timestamp, UserId, VersionId,
 };
 
+use crate::events::{Event, Recorded, StreamStart};
 use crate::files::{FileAccess, NewFile};
 use crate::model::*;
 use crate::review::{ExportRows, NewReview, NewVersion, Version, VersionAccess, VersionPatch};
@@ -46,13 +47,14 @@ pub struct ProjectFilter {
 /// `use reelplan_store::prelude::*;`.
 #[cfg(not(feature = "testing"))]
 pub trait Store:
-    Users + Projects + Members + Feedback + Versions + Memos + Files + Admin + 'static
+    Users + Projects + Members + Feedback + Versions + Memos + Files + Events + Admin + 'static
 {
 }
 
 #[cfg(not(feature = "testing"))]
-impl<T: Users + Projects + Members + Feedback + Versions + Memos + Files + Admin + 'static> Store
-    for T
+impl<
+        T: Users + Projects + Members + Feedback + Versions + Memos + Files + Events + Admin + 'static,
+    > Store for T
 {
 }
 
@@ -69,13 +71,33 @@ impl<T: Users + Projects + Members + Feedback + Versions + Memos + Files + Admin
 /// With the `testing` feature, [`Inspect`] is one of them too.
 #[cfg(feature = "testing")]
 pub trait Store:
-    Users + Projects + Members + Feedback + Versions + Memos + Files + Admin + Inspect + 'static
+    Users
+    + Projects
+    + Members
+    + Feedback
+    + Versions
+    + Memos
+    + Files
+    + Events
+    + Admin
+    + Inspect
+    + 'static
 {
 }
 
 #[cfg(feature = "testing")]
 impl<T> Store for T where
-    T: Users + Projects + Members + Feedback + Versions + Memos + Files + Admin + Inspect + 'static
+    T: Users
+        + Projects
+        + Members
+        + Feedback
+        + Versions
+        + Memos
+        + Files
+        + Events
+        + Admin
+        + Inspect
+        + 'static
 {
 }
 
@@ -122,30 +144,41 @@ pub trait Projects: Send + Sync {
     async fn feedback_summary(&self, id: ProjectId) -> StoreResult<Option<FeedbackSummary>>;
     /// A project's whole detail (members, feedback summary, memos, files).
     async fn project_detail(&self, id: ProjectId) -> StoreResult<Option<ProjectDetail>>;
-    /// Inserts a project owned by `owner`.
-    async fn create_project(&self, owner: UserId, project: &NewProject) -> StoreResult<ProjectId>;
+    /// Inserts a project owned by `owner`, recording `project.updated` with the owner as its
+    /// subject.
+    async fn create_project(
+        &self,
+        owner: UserId,
+        project: &NewProject,
+    ) -> StoreResult<Recorded<ProjectId>>;
     /// Applies a patch if `by` is the project's owner or one of its managers (checked in the
-    /// same statement, so a demotion cannot slip in between); false otherwise, or when the
-    /// project does not exist.
+    /// same statement, so a demotion cannot slip in between); None otherwise, or when the
+    /// project does not exist. Records `project.updated`.
     async fn update_project(
         &self,
         id: ProjectId,
         patch: &ProjectPatch,
         by: UserId,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<Option<Event>>;
     /// Sets one phase's dates if `by` is the owner or an editor or manager (checked in the same
-    /// statement); false otherwise, or when the project does not exist.
+    /// statement); None otherwise, or when the project does not exist. Records `phase.updated`
+    /// (its object is the project).
     async fn set_phase(
         &self,
         id: ProjectId,
         phase: Phase,
         dates: PhaseDates,
         by: UserId,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<Option<Event>>;
     /// Deletes a project and everything hanging off it, returning the storage keys of the
     /// files whose rows went with it (taken in the delete itself, so none is missed); None
-    /// when it did not exist.
-    async fn delete_project(&self, id: ProjectId) -> StoreResult<Option<Vec<String>>>;
+    /// when it did not exist. Records `project.deleted` by `by`, kept for everyone who took
+    /// part in the project (see [`StreamStart::events`]).
+    async fn delete_project(
+        &self,
+        id: ProjectId,
+        by: UserId,
+    ) -> StoreResult<Option<Recorded<Vec<String>>>>;
 }
 
 /// Who takes part in a project, and the changes to its members.
@@ -161,33 +194,34 @@ pub trait Members: Send + Sync {
     ) -> StoreResult<Option<(ProjectAccess, Option<UserRef>)>>;
     /// Adds a member if `by` may grant `role` (the owner any role, a manager any but manager;
     /// checked in the same statement); None otherwise, or when the project does not exist;
-    /// `Conflict` when they already are one.
+    /// `Conflict` when they already are one. Records `member.added`, its subject the user.
     async fn add_member(
         &self,
         project: ProjectId,
         user: &UserRef,
         role: Role,
         by: UserId,
-    ) -> StoreResult<Option<Member>>;
+    ) -> StoreResult<Option<Recorded<Member>>>;
     /// Changes a member's role if `by` may: the owner, or a manager when neither the member's
     /// current role nor `role` is manager. None when refused or when there is no such member.
+    /// Records `member.updated`, its subject the member's user.
     async fn set_member_role(
         &self,
         project: ProjectId,
         member: MemberId,
         role: Role,
         by: UserId,
-    ) -> StoreResult<Option<Member>>;
+    ) -> StoreResult<Option<Recorded<Member>>>;
     /// Removes a member if `by` may: the member themself (leaving), the owner, or a manager
     /// removing someone who is not a manager (checked in the same statement). Returns the
     /// removed member's user; None when refused, or when there is no such member of this
-    /// project.
+    /// project. Records `member.removed`, its subject the removed user.
     async fn remove_member(
         &self,
         project: ProjectId,
         member: MemberId,
         by: UserId,
-    ) -> StoreResult<Option<UserId>>;
+    ) -> StoreResult<Option<Recorded<UserId>>>;
 }
 
 /// The feedback thread: timecoded comments and chat messages.
@@ -218,38 +252,47 @@ pub trait Feedback: Send + Sync {
     /// one of the project's, and its parent (when given) is a top-level comment of the project
     /// (of that version, when one is given too), all checked in the same statement. Its version
     /// defaults to the project's current one, a reply's to its parent's. None when refused, or
-    /// when the project does not exist.
+    /// when the project does not exist. Records `comment.created`.
     async fn add_comment(
         &self,
         project: ProjectId,
         author: UserId,
         comment: &NewComment,
-    ) -> StoreResult<Option<Comment>>;
-    /// Changes a comment's text or resolution; `by` is who resolves it. None when there is no
-    /// such comment on this project.
+    ) -> StoreResult<Option<Recorded<Comment>>>;
+    /// Changes a comment's text or resolution if `by` may (checked in the same statement): its
+    /// author while they take part in the project, or, for a resolution alone, the owner, an
+    /// editor or a manager. None when refused, or when there is no such comment on this
+    /// project. Records `comment.updated` by `by`.
     async fn update_comment(
         &self,
         project: ProjectId,
         id: CommentId,
         patch: &CommentPatch,
         by: UserId,
-    ) -> StoreResult<Option<Comment>>;
+    ) -> StoreResult<Option<Recorded<Comment>>>;
     /// A comment's author; None when there is no such comment on this project.
     async fn comment_author(
         &self,
         project: ProjectId,
         id: CommentId,
     ) -> StoreResult<Option<UserId>>;
-    /// Deletes a comment, and a top-level comment's replies with it; false when there was none.
-    async fn delete_comment(&self, project: ProjectId, id: CommentId) -> StoreResult<bool>;
+    /// Deletes a comment, and a top-level comment's replies with it; None when there was none.
+    /// Records one `comment.deleted` by `by`, for the comment named.
+    async fn delete_comment(
+        &self,
+        project: ProjectId,
+        id: CommentId,
+        by: UserId,
+    ) -> StoreResult<Option<Event>>;
     /// Posts a message if the author takes part in the project (checked in the same
-    /// statement); None otherwise, or when the project does not exist.
+    /// statement); None otherwise, or when the project does not exist. Records
+    /// `message.created`.
     async fn add_message(
         &self,
         project: ProjectId,
         author: UserId,
         text: &DiscussionText,
-    ) -> StoreResult<Option<Message>>;
+    ) -> StoreResult<Option<Recorded<Message>>>;
 }
 
 /// Review versions of a project's video and their members' reviews.
@@ -270,27 +313,31 @@ pub trait Versions: Send + Sync {
     ) -> StoreResult<Option<VersionAccess>>;
     /// Records a new version by `by` whose video object is complete, numbered one past the
     /// highest number the project ever gave; `NotFound` when the project does not exist.
+    /// Records `version.created`.
     async fn add_version(
         &self,
         project: ProjectId,
         by: UserId,
         video: &NewFile,
         version: &NewVersion,
-    ) -> StoreResult<Version>;
-    /// Changes a version's label, fps or duration; None when there is no such version.
+    ) -> StoreResult<Recorded<Version>>;
+    /// Changes a version's label, fps or duration; None when there is no such version. Records
+    /// `version.updated` by `by`.
     async fn update_version(
         &self,
         project: ProjectId,
         id: VersionId,
         patch: &VersionPatch,
-    ) -> StoreResult<Option<Version>>;
+        by: UserId,
+    ) -> StoreResult<Option<Recorded<Version>>>;
     /// Deletes a version with its video's row, reviews and comments, returning the video's
-    /// storage key; None when there was no such version.
+    /// storage key; None when there was no such version. Records `version.deleted` by `by`.
     async fn delete_version(
         &self,
         project: ProjectId,
         id: VersionId,
-    ) -> StoreResult<Option<String>>;
+        by: UserId,
+    ) -> StoreResult<Option<Recorded<String>>>;
     /// The access list, the project's name, a version and its comments (only resolved or only
     /// open ones when `resolved` says so), oldest first: a comment export; None when no such
     /// project.
@@ -300,21 +347,22 @@ pub trait Versions: Send + Sync {
         id: VersionId,
         resolved: Option<bool>,
     ) -> StoreResult<Option<ExportRows>>;
-    /// Records (or replaces) `by`'s review of a version; false when there is no such version.
+    /// Records (or replaces) `by`'s review of a version; None when there is no such version.
+    /// Records `review.updated` (its object is the version).
     async fn put_review(
         &self,
         project: ProjectId,
         id: VersionId,
         by: UserId,
         review: &NewReview,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<Option<Event>>;
 }
 
 /// Memos on a project's timeline.
 #[async_trait]
 pub trait Memos: Send + Sync {
     /// Adds a memo unless the project holds `cap` already (None then); `NotFound` when the
-    /// project does not exist.
+    /// project does not exist. Records `memo.created`.
     async fn add_memo(
         &self,
         project: ProjectId,
@@ -322,28 +370,68 @@ pub trait Memos: Send + Sync {
         date: Timestamp,
         text: &MemoText,
         cap: u32,
-    ) -> StoreResult<Option<Memo>>;
-    /// Deletes a memo; false when there was none on this project.
-    async fn delete_memo(&self, project: ProjectId, id: MemoId) -> StoreResult<bool>;
+    ) -> StoreResult<Option<Recorded<Memo>>>;
+    /// Deletes a memo; None when there was none on this project. Records `memo.deleted` by
+    /// `by`.
+    async fn delete_memo(
+        &self,
+        project: ProjectId,
+        id: MemoId,
+        by: UserId,
+    ) -> StoreResult<Option<Event>>;
 }
 
 /// Project files (and the videos of versions), recorded once their object is complete.
 #[async_trait]
 pub trait Files: Send + Sync {
     /// Records a project file (kind 'file') whose object is complete, unless the project holds
-    /// `cap` files already (None then); `NotFound` when the project does not exist.
+    /// `cap` files already (None then); `NotFound` when the project does not exist. Records
+    /// `file.created` by `by`.
     async fn add_file(
         &self,
         project: ProjectId,
         file: &NewFile,
         cap: u32,
-    ) -> StoreResult<Option<FileMeta>>;
+        by: UserId,
+    ) -> StoreResult<Option<Recorded<FileMeta>>>;
     /// The access list and one file (either kind) with its storage key; None when no such
     /// project.
     async fn file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<FileAccess>>;
     /// Deletes a file's row (either kind), returning its storage key; None when there was none
-    /// on this project.
-    async fn delete_file(&self, project: ProjectId, id: FileId) -> StoreResult<Option<String>>;
+    /// on this project. Records `file.deleted` by `by` for a project file, `version.deleted`
+    /// (its object the version) for a version's video, which takes its version with it.
+    async fn delete_file(
+        &self,
+        project: ProjectId,
+        id: FileId,
+        by: UserId,
+    ) -> StoreResult<Option<Recorded<String>>>;
+}
+
+/// The event log: what streams start and catch up from, a project's activity, and pruning.
+#[async_trait]
+pub trait Events: Send + Sync {
+    /// Where a stream of `user` starts: their projects, the log's horizon, and (when `after`
+    /// is given) their events after it, oldest first, at most `limit`.
+    async fn stream_start(
+        &self,
+        user: UserId,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<StreamStart>;
+    /// Every project's events after `after`, oldest first, at most `limit`: what an instance
+    /// delivers after its link to the other instances was broken.
+    async fn events_after(&self, after: i64, limit: u32) -> StoreResult<Vec<Event>>;
+    /// A page of a project's events, newest first (ids below `page.after`'s id), with the
+    /// access list; None when no such project.
+    async fn activity_page(
+        &self,
+        project: ProjectId,
+        page: PageRequest,
+    ) -> StoreResult<Option<ThreadPage<Event>>>;
+    /// Deletes the events created before `before`, moving the horizon to the highest id
+    /// deleted; returns how many went.
+    async fn prune_events(&self, before: Timestamp) -> StoreResult<u64>;
 }
 
 /// Operations: the backend's identity and pool, migrations, shutdown, and the storage sweep.

@@ -87,8 +87,8 @@ pub async fn seed_then_check(store: &dyn Store, bulk: &dyn BulkLoad) {
     let by = UserId(project.owner_id);
     let next =
         store.add_version(ProjectId(project.id), by, &video, &NewVersion::default()).await.unwrap();
-    assert_eq!(next.number, project.version_seq + 1);
-    assert_eq!(next.id, VersionId(all.versions.len() as i64 + 1));
+    assert_eq!(next.value.number, project.version_seq + 1);
+    assert_eq!(next.value.id, VersionId(all.versions.len() as i64 + 1));
 
     // A second seed refuses, unless forced; forced, it gives the same rows again.
     let refused = seed(store, bulk, &options).await;

@@ -13,10 +13,10 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::etag::{etag_of, matches};
+use crate::etag::{etag_of, matches, page_etag};
 
 /// The routes whose GET is cacheable (API.md's list).
-pub(crate) const CACHEABLE: [&str; 7] = [
+pub(crate) const CACHEABLE: [&str; 8] = [
     "/api/me",
     "/api/projects",
     "/api/projects/{id}",
@@ -24,16 +24,22 @@ pub(crate) const CACHEABLE: [&str; 7] = [
     "/api/projects/{id}/feedback/messages",
     "/api/projects/{id}/versions",
     "/api/projects/{id}/versions/{version_id}",
+    "/api/projects/{id}/activity",
 ];
+
+/// The comment list, whose pages are what a comment's `If-Match` holds (API.md).
+const COMMENT_PAGES: &str = "/api/projects/{id}/feedback/comments";
 
 /// Route layer: tags a cacheable GET's 200 with its ETag, and answers 304 when the request
 /// already holds it.
 pub(super) async fn etag(req: Request, next: Next) -> Response {
-    let cacheable = req.method() == Method::GET
-        && req.extensions().get::<MatchedPath>().is_some_and(|p| CACHEABLE.contains(&p.as_str()));
+    let route = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
+    let cacheable = req.method() == Method::GET && route.is_some_and(|p| CACHEABLE.contains(&p));
     if !cacheable {
         return next.run(req).await;
     }
+    // A comment page's tag names the page, so that a comment's `If-Match` can read it again.
+    let page = (route == Some(COMMENT_PAGES)).then(|| req.uri().query().unwrap_or("").to_owned());
     let held = req.headers().get(header::IF_NONE_MATCH).cloned();
     let response = next.run(req).await;
     if response.status() != StatusCode::OK {
@@ -44,7 +50,10 @@ pub(super) async fn etag(req: Request, next: Next) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         return Response::from_parts(parts, Body::empty());
     };
-    let tag = etag_of(&bytes);
+    let tag = match &page {
+        Some(query) => page_etag(&bytes, query),
+        None => etag_of(&bytes),
+    };
     set_validators(&mut parts.headers, &tag);
     if held.as_ref().is_some_and(|held| matches(held, &tag)) {
         parts.status = StatusCode::NOT_MODIFIED;

@@ -1,7 +1,7 @@
 //! `/api/projects/{id}/feedback/*`.
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use reelplan_domain::{
     validate, CommentId, DiscussionText, ProjectId, Timecode, ValidationErrors, VersionId,
 };
@@ -11,10 +11,10 @@ use serde::Deserialize;
 use super::checked;
 use super::ops::schemas as api_doc;
 use crate::error::ApiError;
+use crate::etag::page_of_tag;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
-use crate::response::ok;
-use crate::response::{created, JsonBytes};
-use crate::service::feedback::{self, PageQuery, Thread};
+use crate::response::{created, JsonBytes, Tagged};
+use crate::service::feedback::{self, HeldPage, IfMatch, PageQuery, Thread};
 use crate::state::AppState;
 
 #[utoipa::path(
@@ -139,11 +139,15 @@ pub(super) async fn delete_comment(
     path = "/api/projects/{id}/feedback/comments/{comment_id}",
     tag = "feedback",
     summary = "Edits a comment's text (its author) or resolves it (its author, or editor+).",
-    params(("id" = i64, Path, description = "The project's id."), ("comment_id" = i64, Path, description = "The comment's id.")),
+    params(
+        ("id" = i64, Path, description = "The project's id."),
+        ("comment_id" = i64, Path, description = "The comment's id."),
+        ("If-Match" = Option<String>, Header, description = "The ETag of the comment page that showed it: 412 and nothing written if that page changed since."),
+    ),
     request_body = PatchComment,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The comment.", body = api_doc::CommentResult),
+        (status = 200, description = "The comment; `ETag`: the new tag of the page `If-Match` named (or of the first page).", body = api_doc::CommentResult),
         (status = 403, description = "The caller's role does not allow this.", body = api_doc::ErrorBody),
         (status = 404, description = "No such project (or the caller is not a member), or no such object.", body = api_doc::ErrorBody),
         (status = 422, description = "A field breaks a rule (`fields` says which).", body = api_doc::ErrorBody),
@@ -153,9 +157,36 @@ pub(super) async fn patch_comment(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ApiPath((id, comment)): ApiPath<(ProjectId, CommentId)>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<PatchComment>,
-) -> Result<JsonBytes, ApiError> {
-    ok(&feedback::patch_comment(&state, caller, id, comment, body.parse()).await?)
+) -> Result<Tagged, ApiError> {
+    let held = headers.get(header::IF_MATCH).map(held_pages);
+    let (comment, tag) =
+        feedback::patch_comment(&state, caller, id, comment, body.parse(), held).await?;
+    Tagged::with(&comment, tag)
+}
+
+/// What an `If-Match` on a comment holds: `*`, or the pages its tags of ours name. A tag that
+/// names no page, or a page this server would refuse, can match nothing.
+fn held_pages(value: &HeaderValue) -> IfMatch {
+    let Ok(text) = value.to_str() else {
+        return IfMatch::Pages(Vec::new());
+    };
+    if text.trim() == "*" {
+        return IfMatch::Any;
+    }
+    let pages = text
+        .split(',')
+        .filter_map(|tag| {
+            let query = page_of_tag(tag)?;
+            let uri: Uri = format!("/?{query}").parse().ok()?;
+            let Query(parsed) = Query::<CommentQuery>::try_from_uri(&uri).ok()?;
+            let (page, filter) = parsed.split();
+            let tag = HeaderValue::from_str(tag.trim()).ok()?;
+            Some(HeldPage { tag, query, filter, page })
+        })
+        .collect();
+    IfMatch::Pages(pages)
 }
 
 #[utoipa::path(

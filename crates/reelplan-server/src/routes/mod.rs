@@ -2,6 +2,7 @@
 
 mod account;
 mod download;
+mod events;
 mod feedback;
 mod files;
 mod members;
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/projects/{id}/memos/{memo_id}", delete(memos::delete))
         .merge(files::routes())
         .merge(versions::routes())
+        .merge(events::routes())
         .merge(ops::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);

@@ -1,19 +1,23 @@
 //! The feedback thread: timecoded comments and chat messages.
 
+use axum::http::HeaderValue;
 use bytes::Bytes;
 use reelplan_cache::{Key, Kind, Scope, Want};
 use reelplan_domain::{
     Action, CommentId, Cursor, DiscussionText, ProjectId, Role, UserId, ValidationErrors,
 };
 use reelplan_store::{
-    Comment, CommentFilter, CommentPatch, Message, NewComment, PageRequest, StoreResult, ThreadPage,
+    Comment, CommentFilter, CommentPatch, Event, Message, NewComment, PageRequest, Recorded,
+    StoreResult, ThreadPage,
 };
 use serde::{Deserialize, Serialize};
 
 use super::project_docs::{feedback_doc, feedback_of};
-use super::{access, page, require, split_page, valid_for};
+use super::{access, page, require, settle, split_page, valid_for};
 use crate::cached::{Doc, Guarded};
 use crate::error::{ApiError, ResultExt};
+use crate::etag::{matches, page_etag};
+use crate::request_record::clear_cache_outcome;
 use crate::response::list_envelope;
 use crate::state::AppState;
 
@@ -117,8 +121,9 @@ pub async fn page_of(
 const FIRST_PAGE: u32 = 50;
 
 /// A thread changed: its pages and the detail's feedback block, nothing else of the project.
-async fn invalidate_thread(state: &AppState, project: ProjectId) {
-    state.cache.invalidate(&[Scope::Thread(project.0)]).await;
+async fn settle_thread(state: &AppState, event: Event) {
+    let thread = Scope::Thread(event.project_id.0);
+    settle(state, &[thread], event).await;
 }
 
 /// After a comment committed and its thread moved on: reads back the first page of comments
@@ -154,7 +159,7 @@ pub async fn comment(
 ) -> Result<Comment, ApiError> {
     let new = valid_for(state, project, caller, Action::Discuss, body).await?;
     let added = state.store.add_comment(project, caller, &new).await.gone_means_no_project()?;
-    let Some(comment) = added else {
+    let Some(Recorded { value: comment, event }) = added else {
         require(&access(state, project).await?, caller, Action::Discuss)?;
         return Err(match new.parent {
             Some(_) => ApiError::invalid(
@@ -164,13 +169,52 @@ pub async fn comment(
             None => ApiError::invalid("version_id", "must be a version of this project"),
         });
     };
-    invalidate_thread(state, project).await;
+    settle_thread(state, event).await;
     read_back_thread(state, project).await?;
     Ok(comment)
 }
 
-/// Changes a comment's text (its author) or resolves and reopens it (its author, or editor+).
-/// Three statements: access, author, update.
+/// A page of comments a write's `If-Match` holds the tag of (API.md: "for a comment, the
+/// comment list page that showed it").
+#[derive(Debug)]
+pub struct HeldPage {
+    /// The tag as the client sent it.
+    pub tag: HeaderValue,
+    /// The page's query, as its tag names it (see [`crate::etag::page_etag`]).
+    pub query: String,
+    /// Its filter.
+    pub filter: CommentFilter,
+    /// Its limit and cursor.
+    pub page: PageQuery,
+}
+
+/// What a comment change's `If-Match` holds.
+#[derive(Debug)]
+pub enum IfMatch {
+    /// `*`: any current page.
+    Any,
+    /// The pages its tags name (none when no tag is one this server issued: it matches
+    /// nothing).
+    Pages(Vec<HeldPage>),
+}
+
+/// The comment page `held` names, as `caller` reads it now (through the cache), and its tag.
+async fn page_now(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    held: &HeldPage,
+) -> Result<HeaderValue, ApiError> {
+    let page = PageQuery { limit: held.page.limit, cursor: held.page.cursor.clone() };
+    let body = page_of(state, caller, project, Thread::Comments(held.filter), page).await?;
+    Ok(page_etag(&body, &held.query))
+}
+
+/// Changes a comment's text (its author) or resolves and reopens it (its author, or editor+),
+/// if `If-Match` (when sent) still holds the tag of one of the pages it names; answers with
+/// the new tag of the first of them (or of the thread's first page). Two statements: the update, which checks who may, and the page read back (which
+/// fills it for the next reader); one more to check `If-Match` on a cold page. A refusal reads
+/// the access list and the author to say why.
 #[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn patch_comment(
     state: &AppState,
@@ -178,24 +222,76 @@ pub async fn patch_comment(
     project: ProjectId,
     id: CommentId,
     body: Result<CommentPatch, ValidationErrors>,
-) -> Result<Comment, ApiError> {
-    let role = require(&access(state, project).await?, caller, Action::Read)?;
-    let patch = body?;
-    let author = state
-        .store
-        .comment_author(project, id)
-        .await?
-        .ok_or(ApiError::NotFound("no such comment"))?;
-    let by_author = author == caller;
-    if (patch.text.is_some() && !by_author)
-        || (patch.resolved.is_some() && !by_author && role < Role::Editor)
-    {
-        return Err(ApiError::Forbidden);
+    if_match: Option<IfMatch>,
+) -> Result<(Comment, HeaderValue), ApiError> {
+    let patch = match body {
+        Ok(patch) => patch,
+        Err(errors) => {
+            // A non-member learns nothing from the body's validation.
+            require(&access(state, project).await?, caller, Action::Read)?;
+            return Err(errors.into());
+        }
+    };
+    let held: &[HeldPage] = match &if_match {
+        Some(IfMatch::Pages(pages)) => pages,
+        Some(IfMatch::Any) | None => &[],
+    };
+    if let Some(IfMatch::Pages(pages)) = &if_match {
+        let mut holds = false;
+        for page in pages {
+            holds |= matches(&page.tag, &page_now(state, caller, project, page).await?);
+        }
+        clear_cache_outcome();
+        if !holds {
+            return Err(ApiError::PreconditionFailed);
+        }
     }
-    let comment = state.store.update_comment(project, id, &patch, caller).await?;
-    let comment = comment.ok_or(ApiError::NotFound("no such comment"))?;
-    invalidate_thread(state, project).await;
-    Ok(comment)
+    let Some(Recorded { value: comment, event }) =
+        state.store.update_comment(project, id, &patch, caller).await?
+    else {
+        return Err(refused_comment_change(state, caller, project, id, &patch).await);
+    };
+    settle_thread(state, event).await;
+    let first_page = HeldPage {
+        tag: HeaderValue::from_static(""),
+        query: String::new(),
+        filter: CommentFilter::default(),
+        page: PageQuery { limit: None, cursor: None },
+    };
+    let answered = held.first().unwrap_or(&first_page);
+    let tag = page_now(state, caller, project, answered).await?;
+    clear_cache_outcome();
+    Ok((comment, tag))
+}
+
+/// Why a comment change was refused: 404 for a non-participant or a missing comment, else 403.
+async fn refused_comment_change(
+    state: &AppState,
+    caller: UserId,
+    project: ProjectId,
+    id: CommentId,
+    patch: &CommentPatch,
+) -> ApiError {
+    let role = match access(state, project).await {
+        Ok(access) => match require(&access, caller, Action::Read) {
+            Ok(role) => role,
+            Err(error) => return error,
+        },
+        Err(error) => return error,
+    };
+    match state.store.comment_author(project, id).await {
+        Ok(None) => ApiError::NotFound("no such comment"),
+        Ok(Some(author)) => {
+            let allowed = author == caller || (patch.text.is_none() && role >= Role::Editor);
+            // Allowed now but refused when the update ran: the caller's role changed between.
+            if allowed {
+                ApiError::Conflict("the comment or the caller's role changed; try again")
+            } else {
+                ApiError::Forbidden
+            }
+        }
+        Err(error) => error.into(),
+    }
 }
 
 /// Deletes a comment, a top-level one with its replies (its author, or manager+). Three
@@ -216,10 +312,8 @@ pub async fn delete_comment(
     if author != caller && role < Role::Manager {
         return Err(ApiError::Forbidden);
     }
-    if !state.store.delete_comment(project, id).await? {
-        return Err(ApiError::NotFound("no such comment"));
-    }
-    invalidate_thread(state, project).await;
+    let event = state.store.delete_comment(project, id, caller).await?;
+    settle_thread(state, event.ok_or(ApiError::NotFound("no such comment"))?).await;
     Ok(())
 }
 
@@ -239,6 +333,6 @@ pub async fn message(
         .await
         .gone_means_no_project()?
         .ok_or_else(ApiError::no_project)?;
-    invalidate_thread(state, project).await;
-    Ok(message)
+    settle_thread(state, message.event).await;
+    Ok(message.value)
 }

@@ -28,7 +28,7 @@ use reelplan_domain::{Action, FileId, FileName, MediaType, ProjectId, UserId};
 use reelplan_store::{FileMeta, NewFile, StoredFile};
 
 use super::project_docs::version_scopes;
-use super::{access, require};
+use super::{access, require, settle};
 use crate::error::ApiError;
 use crate::error::ResultExt;
 use crate::objects::{Download, Objects, UploadError};
@@ -66,8 +66,8 @@ where
     };
     let file = store_object(state, name, content_type, upload.content_length, upload.body).await?;
     let cap = state.content.files_per_project;
-    let meta = match state.store.add_file(project, &file, cap).await {
-        Ok(Some(meta)) => meta,
+    let recorded = match state.store.add_file(project, &file, cap, caller).await {
+        Ok(Some(recorded)) => recorded,
         Ok(None) => {
             state.objects.delete_or_log(&file.storage_key).await;
             return Err(ApiError::invalid("files", &format!("a project holds at most {cap}")));
@@ -77,8 +77,8 @@ where
             return Err(error).gone_means_no_project();
         }
     };
-    state.cache.invalidate(&[Scope::Attachments(project.0)]).await;
-    Ok(meta)
+    settle(state, &[Scope::Attachments(project.0)], recorded.event).await;
+    Ok(recorded.value)
 }
 
 /// What a download serves.
@@ -175,13 +175,13 @@ pub async fn delete(
 ) -> Result<(), ApiError> {
     let access = access(state, project).await?;
     require(&access, caller, Action::Edit)?;
-    let key = state.store.delete_file(project, id).await?;
-    let key = key.ok_or(ApiError::NotFound("no such file"))?;
+    let deleted = state.store.delete_file(project, id, caller).await?;
+    let deleted = deleted.ok_or(ApiError::NotFound("no such file"))?;
     // Either kind: a file shows in the detail; a video's row takes its version with it.
     let mut scopes = version_scopes(project, &access);
     scopes.push(Scope::Attachments(project.0));
-    state.cache.invalidate(&scopes).await;
-    state.objects.delete_or_log(&key).await;
+    settle(state, &scopes, deleted.event).await;
+    state.objects.delete_or_log(&deleted.value).await;
     Ok(())
 }
 

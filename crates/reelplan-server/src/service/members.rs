@@ -3,11 +3,11 @@
 use axum::http::HeaderValue;
 use reelplan_cache::Scope;
 use reelplan_domain::{Action, Email, MemberId, ProjectId, Role, UserId, ValidationErrors};
-use reelplan_store::{Member, ProjectAccess};
+use reelplan_store::{Event, Member, ProjectAccess, Recorded};
 
 use super::project_docs::read_back;
 use super::projects::detail;
-use super::{access, check_if_match, list_scopes, refused};
+use super::{access, check_if_match, list_scopes, refused, settle};
 use crate::error::{ApiError, ResultExt};
 use crate::etag::etag_of;
 use crate::state::AppState;
@@ -36,22 +36,24 @@ fn membership_scopes(project: ProjectId, member: UserId) -> Vec<Scope> {
 /// After a member joined or left: moves on [`membership_scopes`] and the filtered lists of
 /// every participant the write knew of (`member_count` shows in all of them), then reads the
 /// detail back to fill the project's documents, and moves on the filtered lists of any
-/// participant it did not know of. One statement.
+/// participant it did not know of; then publishes the write's event. One statement.
 async fn after_join_or_leave(
     state: &AppState,
     project: ProjectId,
     member: UserId,
     known: &ProjectAccess,
+    event: Event,
 ) -> Result<(), ApiError> {
     let mut scopes = membership_scopes(project, member);
     scopes.extend(list_scopes(known.participants()));
     state.cache.invalidate(&scopes).await;
-    if let Some((detail, _)) = read_back(state, project).await? {
-        let late: Vec<Scope> = list_scopes(detail.access().participants())
+    let late: Vec<Scope> = match read_back(state, project).await? {
+        Some((detail, _)) => list_scopes(detail.access().participants())
             .filter(|scope| !scopes.contains(scope))
-            .collect();
-        state.cache.invalidate(&late).await;
-    }
+            .collect(),
+        None => Vec::new(),
+    };
+    settle(state, &late, event).await;
     Ok(())
 }
 
@@ -87,10 +89,10 @@ pub async fn add(
         .conflict_means(ALREADY_A_MEMBER)
         .gone_means_no_project()?;
     // Refused by the insert's own check: the caller's role changed since the first read.
-    let Some(member) = added else {
+    let Some(Recorded { value: member, event }) = added else {
         return Err(refused(state, project, caller, Action::Manage).await);
     };
-    after_join_or_leave(state, project, user.id, &access).await?;
+    after_join_or_leave(state, project, user.id, &access, event).await?;
     Ok(member)
 }
 
@@ -116,14 +118,15 @@ pub async fn patch(
         }
     };
     check_if_match(if_match.as_ref(), || detail(state, caller, project)).await?;
-    let Some(member) = state.store.set_member_role(project, id, role, caller).await? else {
+    let changed = state.store.set_member_role(project, id, role, caller).await?;
+    let Some(Recorded { value: member, event }) = changed else {
         let access = access(state, project).await?;
         access.role_of(caller).ok_or_else(ApiError::no_project)?;
         // The member exists, so the update refused the caller (at the moment it ran).
         access.member(id).ok_or(ApiError::NotFound("no such member"))?;
         return Err(ApiError::Forbidden);
     };
-    state.cache.invalidate(&membership_scopes(project, member.user_id)).await;
+    settle(state, &membership_scopes(project, member.user_id), event).await;
     // The write answers with the detail's new ETag (the one a next `If-Match` sends), read
     // back and filled for the next reader.
     let (_, docs) = read_back(state, project).await?.ok_or_else(ApiError::no_project)?;
@@ -139,7 +142,9 @@ pub async fn remove(
     project: ProjectId,
     id: MemberId,
 ) -> Result<(), ApiError> {
-    let Some(removed) = state.store.remove_member(project, id, caller).await? else {
+    let Some(Recorded { value: removed, event }) =
+        state.store.remove_member(project, id, caller).await?
+    else {
         // Refused or absent: the access list (on this path only) says which.
         let access = access(state, project).await?;
         let caller_role = access.role_of(caller).ok_or_else(ApiError::no_project)?;
@@ -153,5 +158,5 @@ pub async fn remove(
         });
     };
     let nobody = ProjectAccess { owner_id: removed, members: Vec::new() };
-    after_join_or_leave(state, project, removed, &nobody).await
+    after_join_or_leave(state, project, removed, &nobody, event).await
 }

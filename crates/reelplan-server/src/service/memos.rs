@@ -4,7 +4,7 @@ use reelplan_cache::Scope;
 use reelplan_domain::{Action, MemoId, MemoText, ProjectId, Timestamp, UserId, ValidationErrors};
 use reelplan_store::Memo;
 
-use super::{access, require};
+use super::{access, require, settle};
 use crate::error::ApiError;
 use crate::error::ResultExt;
 use crate::state::AppState;
@@ -33,8 +33,8 @@ pub async fn add(
         .await
         .gone_means_no_project()?
         .ok_or_else(|| ApiError::invalid("memos", &format!("a project holds at most {cap}")))?;
-    state.cache.invalidate(&[Scope::Attachments(project.0)]).await;
-    Ok(memo)
+    settle(state, &[Scope::Attachments(project.0)], memo.event).await;
+    Ok(memo.value)
 }
 
 /// Deletes a memo (editor+). Two statements.
@@ -46,9 +46,8 @@ pub async fn delete(
     id: MemoId,
 ) -> Result<(), ApiError> {
     require(&access(state, project).await?, caller, Action::Edit)?;
-    if !state.store.delete_memo(project, id).await? {
-        return Err(ApiError::NotFound("no such memo"));
-    }
-    state.cache.invalidate(&[Scope::Attachments(project.0)]).await;
+    let event = state.store.delete_memo(project, id, caller).await?;
+    let event = event.ok_or(ApiError::NotFound("no such memo"))?;
+    settle(state, &[Scope::Attachments(project.0)], event).await;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! call these; these call the store and the cache. Each function's doc names its statement
 //! budget, which the query-budget tests hold it to.
 
+pub mod activity;
 pub mod export;
 pub mod feedback;
 pub mod files;
@@ -24,6 +25,17 @@ use serde::{Deserialize, Deserializer};
 use crate::cached::{docs, Doc, DocValue, Guarded};
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// Settles an acknowledged write: moves the cache on for `scopes` and for the project's
+/// activity, then publishes the write's event, so that nobody who hears of it reads older data
+/// (DESIGN.md invariant 6).
+pub(crate) async fn settle(state: &AppState, scopes: &[Scope], event: reelplan_store::Event) {
+    let mut all = Vec::with_capacity(scopes.len() + 1);
+    all.extend_from_slice(scopes);
+    all.push(Scope::Activity(event.project_id.0));
+    state.cache.invalidate(&all).await;
+    state.events.publish(event);
+}
 
 /// Reads one document through the cache ([`crate::cached::Docs::read`]) and records the
 /// outcome for the response headers.

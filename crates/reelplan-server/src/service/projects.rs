@@ -4,13 +4,13 @@ use axum::http::HeaderValue;
 use bytes::Bytes;
 use reelplan_cache::{record, Found, Kind, Outcome, Scope};
 use reelplan_domain::{validate, Action, Phase, PhaseDates, ProjectId, UserId, ValidationErrors};
-use reelplan_store::{NewProject, ProjectFilter, ProjectPatch};
+use reelplan_store::{Event, NewProject, ProjectFilter, ProjectPatch, Recorded};
 use serde::Deserialize;
 
 use super::project_docs::{
     core_of, detail_body, feedback_doc, feedback_of, read_back, ProjectDocs,
 };
-use super::{access, check_if_match, list_scopes, page, refused, require, valid_for};
+use super::{access, check_if_match, list_scopes, page, refused, require, settle, valid_for};
 use crate::cached::{docs, Body, Cached, Guarded};
 use crate::error::ApiError;
 use crate::request_record::set_cache_outcome;
@@ -158,20 +158,21 @@ pub async fn detail(state: &AppState, caller: UserId, id: ProjectId) -> Result<B
 
 /// After a write committed: moves `scopes` on, reads the detail back and fills the project's
 /// documents with it (see [`read_back`]), moves on the filtered lists of its participants
-/// (those `scopes` did not name already), and answers with the caller's view of it. One
-/// statement.
+/// (those `scopes` did not name already), publishes the write's event, and answers with the
+/// caller's view of it. One statement.
 async fn answer_after_write(
     state: &AppState,
     caller: UserId,
     id: ProjectId,
     scopes: Vec<Scope>,
+    event: Event,
 ) -> Result<Bytes, ApiError> {
     state.cache.invalidate(&scopes).await;
     let (detail, docs) = read_back(state, id).await?.ok_or_else(ApiError::no_project)?;
     let late: Vec<Scope> = list_scopes(detail.access().participants())
         .filter(|scope| !scopes.contains(scope))
         .collect();
-    state.cache.invalidate(&late).await;
+    settle(state, &late, event).await;
     docs.respond(caller)
 }
 
@@ -182,9 +183,9 @@ pub async fn create(
     caller: UserId,
     project: NewProject,
 ) -> Result<Bytes, ApiError> {
-    let id = state.store.create_project(caller, &project).await?;
+    let Recorded { value: id, event } = state.store.create_project(caller, &project).await?;
     let scopes = vec![Scope::Memberships(caller.0), Scope::Lists(caller.0)];
-    answer_after_write(state, caller, id, scopes).await
+    answer_after_write(state, caller, id, scopes, event).await
 }
 
 /// Changes a project's fields (manager+), if `If-Match` (when sent) still holds the caller's
@@ -200,10 +201,10 @@ pub async fn patch(
 ) -> Result<Bytes, ApiError> {
     let patch = valid_for(state, id, caller, Action::Manage, body).await?;
     check_if_match(if_match.as_ref(), || detail(state, caller, id)).await?;
-    if !state.store.update_project(id, &patch, caller).await? {
+    let Some(event) = state.store.update_project(id, &patch, caller).await? else {
         return Err(refused(state, id, caller, Action::Manage).await);
-    }
-    answer_after_write(state, caller, id, vec![Scope::Project(id.0)]).await
+    };
+    answer_after_write(state, caller, id, vec![Scope::Project(id.0)], event).await
 }
 
 /// Sets one phase's dates (editor+), if `If-Match` (when sent) still holds the caller's detail
@@ -220,10 +221,10 @@ pub async fn put_phase(
 ) -> Result<Bytes, ApiError> {
     let dates = valid_for(state, id, caller, Action::Edit, body).await?;
     check_if_match(if_match.as_ref(), || detail(state, caller, id)).await?;
-    if !state.store.set_phase(id, phase, dates, caller).await? {
+    let Some(event) = state.store.set_phase(id, phase, dates, caller).await? else {
         return Err(refused(state, id, caller, Action::Edit).await);
-    }
-    answer_after_write(state, caller, id, vec![Scope::Project(id.0)]).await
+    };
+    answer_after_write(state, caller, id, vec![Scope::Project(id.0)], event).await
 }
 
 /// Deletes a project (owner only), then the objects of the files the delete returned. Two
@@ -232,17 +233,20 @@ pub async fn put_phase(
 pub async fn delete(state: &AppState, caller: UserId, id: ProjectId) -> Result<(), ApiError> {
     let access = access(state, id).await?;
     require(&access, caller, Action::Delete)?;
-    let Some(keys) = state.store.delete_project(id).await? else {
+    let Some(Recorded { value: keys, event }) = state.store.delete_project(id, caller).await?
+    else {
         return Err(ApiError::no_project());
     };
     // The project's own scope is what refuses it everywhere, even in the memberships of a
     // participant this delete did not know of (they miss its summary and reload).
-    let mut scopes = vec![Scope::Project(id.0), Scope::Thread(id.0), Scope::Access(id.0)];
+    let mut scopes =
+        vec![Scope::Project(id.0), Scope::Thread(id.0), Scope::Access(id.0), Scope::Activity(id.0)];
     for user in access.participants() {
         scopes.extend([Scope::Memberships(user.0), Scope::Lists(user.0)]);
     }
     state.cache.invalidate(&scopes).await;
     state.cache.bury(&[id.0]).await;
+    state.events.publish(event);
     super::files::remove_project_objects(state, keys).await;
     Ok(())
 }

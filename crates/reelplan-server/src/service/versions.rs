@@ -23,7 +23,7 @@ use reelplan_store::{FileMeta, NewReview, NewVersion, PageRequest, Version, Vers
 use super::feedback::PageQuery;
 use super::files::{store_object, valid_name, Upload};
 use super::project_docs::version_scopes;
-use super::{access, check_if_match, page, read_guarded, require, split_page};
+use super::{access, check_if_match, page, read_guarded, require, settle, split_page};
 use crate::cached::{Doc, Guarded};
 use crate::error::{ApiError, ResultExt};
 use crate::response::{envelope, list_envelope};
@@ -72,15 +72,15 @@ where
         .filter(MediaType::is_video)
         .ok_or_else(|| ApiError::BadRequest("the video's Content-Type must be video/*".into()))?;
     let video = store_object(state, name, content_type, upload.content_length, upload.body).await?;
-    let version = match state.store.add_version(project, caller, &video, &version).await {
-        Ok(version) => version,
+    let recorded = match state.store.add_version(project, caller, &video, &version).await {
+        Ok(recorded) => recorded,
         Err(error) => {
             state.objects.delete_or_log(&video.storage_key).await;
             return Err(error).gone_means_no_project();
         }
     };
-    state.cache.invalidate(&version_scopes(project, &access)).await;
-    Ok(version)
+    settle(state, &version_scopes(project, &access), recorded.event).await;
+    Ok(recorded.value)
 }
 
 /// Uploads the review video (editor+): since API 1.1, a new version without a label, which
@@ -164,11 +164,11 @@ pub async fn patch(
     require(&access(state, project).await?, caller, Action::Edit)?;
     let patch = body?;
     check_if_match(if_match.as_ref(), || get(state, caller, project, id)).await?;
-    let version = state.store.update_version(project, id, &patch).await?;
+    let version = state.store.update_version(project, id, &patch, caller).await?;
     let version = version.ok_or(ApiError::NotFound("no such version"))?;
     // Label, fps and duration show in the version's documents and the feedback block only.
-    state.cache.invalidate(&[Scope::Thread(project.0)]).await;
-    Ok(version)
+    settle(state, &[Scope::Thread(project.0)], version.event).await;
+    Ok(version.value)
 }
 
 /// Deletes a version with its comments, reviews and video (manager+); the highest remaining
@@ -182,10 +182,10 @@ pub async fn delete(
 ) -> Result<(), ApiError> {
     let access = access(state, project).await?;
     require(&access, caller, Action::Manage)?;
-    let key = state.store.delete_version(project, id).await?;
-    let key = key.ok_or(ApiError::NotFound("no such version"))?;
-    state.cache.invalidate(&version_scopes(project, &access)).await;
-    state.objects.delete_or_log(&key).await;
+    let deleted = state.store.delete_version(project, id, caller).await?;
+    let deleted = deleted.ok_or(ApiError::NotFound("no such version"))?;
+    settle(state, &version_scopes(project, &access), deleted.event).await;
+    state.objects.delete_or_log(&deleted.value).await;
     Ok(())
 }
 
@@ -203,10 +203,9 @@ pub async fn review(
     let access = access(state, project).await?;
     require(&access, caller, Action::Discuss)?;
     let review = body?;
-    if !state.store.put_review(project, id, caller, &review).await? {
-        return Err(ApiError::NotFound("no such version"));
-    }
-    state.cache.invalidate(&version_scopes(project, &access)).await;
+    let event = state.store.put_review(project, id, caller, &review).await?;
+    let event = event.ok_or(ApiError::NotFound("no such version"))?;
+    settle(state, &version_scopes(project, &access), event).await;
     let doc = version_doc_of(project, id);
     let tags = state.cache.tags(std::slice::from_ref(&doc.want)).await;
     let found = state.store.version(project, id).await?.ok_or_else(ApiError::no_project)?;

@@ -151,7 +151,7 @@ async fn the_budget_does_not_grow_with_the_data() {
         // Half owned by Ann, half where she is one of the ten members.
         let owner = if n % 2 == 0 { ann.id } else { other.id };
         let project = NewProject::named(ProjectName::parse(&format!("P{n}")).unwrap());
-        let pid = store.create_project(UserId(owner), &project).await.unwrap();
+        let pid = store.create_project(UserId(owner), &project).await.unwrap().value;
         let members: Vec<&UserRef> = if owner == ann.id {
             crew.iter().collect()
         } else {

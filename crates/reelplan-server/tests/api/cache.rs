@@ -183,7 +183,8 @@ async fn a_deleted_project_never_shows_in_a_cached_list() {
     // Delete through the store, moving on only the project's own scope and burying it (what a
     // delete that missed Bob among its participants would do): Bob's memberships and lists
     // are untouched.
-    assert!(a.store().delete_project(reelplan_domain::ProjectId(id)).await.unwrap().is_some());
+    let by = reelplan_domain::UserId(ann.id);
+    assert!(a.store().delete_project(reelplan_domain::ProjectId(id), by).await.unwrap().is_some());
     a.state.cache.invalidate(&[reelplan_cache::Scope::Project(id)]).await;
     a.state.cache.bury(&[id]).await;
     pair.assert_everywhere("/api/projects", &bob, |r| r.ids().is_empty()).await;
@@ -394,7 +395,7 @@ async fn rename_behind_the_cache(a: &TestApp, owner: &TestUser, id: i64, name: &
     let name = reelplan_domain::ProjectName::parse(name).unwrap();
     let patch = reelplan_store::ProjectPatch { name: Some(name), ..Default::default() };
     let (id, owner) = (reelplan_domain::ProjectId(id), reelplan_domain::UserId(owner.id));
-    assert!(a.store().update_project(id, &patch, owner).await.unwrap());
+    assert!(a.store().update_project(id, &patch, owner).await.unwrap().is_some());
 }
 
 /// A phase change of one project leaves every member's list a hit on every instance: the list

@@ -39,6 +39,7 @@ async fn every_cacheable_get_answers_304_to_its_etag_without_sql() {
         format!("/api/projects/{id}/feedback/messages"),
         versions.clone(),
         format!("{versions}/{version}"),
+        format!("/api/projects/{id}/activity"),
     ];
     for path in &paths {
         // Warm: a cold list fills its memberships first and its summaries on the next read.
@@ -83,14 +84,16 @@ async fn every_write_moves_the_etags_it_changes_on_every_instance() {
     let detail = format!("/api/projects/{id}");
     let comments = format!("{detail}/feedback/comments");
     let versions = format!("{detail}/versions");
-    let watched = ["/api/projects".to_owned(), detail.clone(), comments.clone(), versions.clone()];
+    let activity = format!("{detail}/activity");
+    let watched =
+        ["/api/projects".to_owned(), detail.clone(), comments.clone(), versions.clone(), activity];
     let mut held: Vec<String> = Vec::new();
     for path in &watched {
         held.push(app.get(path, &vi).await.header("etag").to_owned());
     }
     // Each write, and the watched paths whose body it changes.
     let writes: Vec<(&str, MakeRequest, Vec<usize>)> = vec![
-        ("rename", Box::new(|| patch(&detail, &ann, json!({"name": "Renamed"}))), vec![0, 1]),
+        ("rename", Box::new(|| patch(&detail, &ann, json!({"name": "Renamed"}))), vec![0, 1, 4]),
         (
             "phase",
             Box::new(|| {
@@ -100,13 +103,13 @@ async fn every_write_moves_the_etags_it_changes_on_every_instance() {
                     json!({"start_date": "2026-03-01T00:00:00Z", "end_date": "2026-03-02T00:00:00Z"}),
                 )
             }),
-            vec![0, 1],
+            vec![0, 1, 4],
         ),
-        ("comment", Box::new(|| post(&comments, &vi, json!({"text": "note"}))), vec![1, 2]),
+        ("comment", Box::new(|| post(&comments, &vi, json!({"text": "note"}))), vec![1, 2, 4]),
         (
             "message",
             Box::new(|| post(&format!("{detail}/feedback/messages"), &vi, json!({"text": "chat"}))),
-            vec![1],
+            vec![1, 4],
         ),
         (
             "memo",
@@ -117,12 +120,12 @@ async fn every_write_moves_the_etags_it_changes_on_every_instance() {
                     json!({"date": "2026-03-01T00:00:00Z", "text": "memo"}),
                 )
             }),
-            vec![1],
+            vec![1, 4],
         ),
         (
             "version",
             Box::new(|| raw(Method::POST, &versions, &ann, Some("video/mp4"), Body::from("v"))),
-            vec![0, 1, 3],
+            vec![0, 1, 3, 4],
         ),
         (
             "nickname",
@@ -261,5 +264,73 @@ async fn a_stale_if_match_is_412_and_writes_nothing() {
         app.send(with_if_match(Method::PATCH, &one, &ed, &tag, json!({"label": "b"}))).await;
     stale.assert_error(412, "precondition_failed");
     assert_eq!(app.get(&one, &ed).await.result()["label"], "a", "nothing written");
+
+    // A comment: the ETag of the comment page that showed it, whichever page that was; the
+    // change answers with that page's new ETag.
+    let comments = format!("{detail}/feedback/comments");
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let posted = app.post(&comments, &ed, json!({"text": format!("c{n}")})).await;
+        ids.push(posted.result()["id"].as_i64().unwrap());
+    }
+    let second_page = app.get(&format!("{comments}?limit=2"), &ed).await;
+    let cursor = second_page.body["next_cursor"].as_str().unwrap().to_owned();
+    let page_path = format!("{comments}?limit=2&cursor={cursor}");
+    let page = app.get(&page_path, &ed).await;
+    assert_eq!(page.ids(), [ids[2]]);
+    let tag = page.header("etag").to_owned();
+    let comment = format!("{comments}/{}", ids[2]);
+    let edited =
+        app.send(with_if_match(Method::PATCH, &comment, &ed, &tag, json!({"text": "c2!"}))).await;
+    assert_eq!(edited.status, StatusCode::OK, "{:?}", edited.body);
+    assert_eq!(edited.result()["text"], "c2!");
+    let now = app.get(&page_path, &ed).await;
+    assert_eq!(edited.header("etag"), now.header("etag"), "the page's new ETag");
+    let stale =
+        app.send(with_if_match(Method::PATCH, &comment, &ed, &tag, json!({"text": "lost"}))).await;
+    stale.assert_error(412, "precondition_failed");
+    assert_eq!(app.get(&page_path, &ed).await.result()[0]["text"], "c2!", "nothing written");
+    // Someone else's change to a comment the page shows moves its ETag on too.
+    let resolve = json!({"resolved": true});
+    let first_tag = app.get(&comments, &ed).await.header("etag").to_owned();
+    let first = format!("{comments}/{}", ids[0]);
+    app.patch(&format!("{comments}/{}", ids[1]), &ann, resolve.clone()).await;
+    let stale = app.send(with_if_match(Method::PATCH, &first, &ed, &first_tag, resolve)).await;
+    stale.assert_error(412, "precondition_failed");
+    let kept = app.get(&comments, &ed).await;
+    assert_eq!(kept.result()[0]["resolved"], false, "nothing written");
+    let foreign = with_if_match(Method::PATCH, &first, &ed, "W/\"feedc0de\"", json!({"text": "x"}));
+    app.send(foreign).await.assert_error(412, "precondition_failed");
+    let any = with_if_match(Method::PATCH, &first, &ed, "*", json!({"text": "any"}));
+    assert_eq!(app.send(any).await.status, StatusCode::OK);
+    app.finish().await;
+}
+
+/// A comment change costs its update and the page read back, and one more for `If-Match` on a
+/// cold page; the role rules hold in the update itself.
+#[tokio::test]
+async fn a_comment_change_runs_at_most_three_statements_and_keeps_its_rules() {
+    let app = TestApp::spawn().await;
+    let (ann, vi, ed) = (app.user("ann").await, app.user("vi").await, app.user("ed").await);
+    let id = app.project(&ann, "Rules").await;
+    app.add_member(&ann, id, &vi, "viewer").await;
+    app.add_member(&ann, id, &ed, "editor").await;
+    let comments = format!("/api/projects/{id}/feedback/comments");
+    let posted = app.post(&comments, &vi, json!({"text": "mine"})).await;
+    let comment = format!("{comments}/{}", posted.result()["id"]);
+    let plain = app.patch(&comment, &vi, json!({"text": "mine, edited"})).await;
+    assert_eq!((plain.status, plain.queries()), (StatusCode::OK, 2), "{:?}", plain.body);
+    let tag = app.get(&comments, &vi).await.header("etag").to_owned();
+    app.chill(&vi, id).await;
+    let mut request = json_request(Method::PATCH, &comment, &vi, json!({"text": "again"}));
+    request.headers_mut().insert("if-match", tag.parse().unwrap());
+    let guarded = app.send(request).await;
+    assert_eq!((guarded.status, guarded.queries()), (StatusCode::OK, 3), "{:?}", guarded.body);
+    app.patch(&comment, &ed, json!({"text": "not yours"})).await.assert_error(403, "forbidden");
+    assert_eq!(app.patch(&comment, &ed, json!({"resolved": true})).await.status, StatusCode::OK);
+    let stranger = app.user("stranger").await;
+    app.patch(&comment, &stranger, json!({"resolved": false})).await.assert_error(404, "not_found");
+    let missing = format!("{comments}/999999");
+    app.patch(&missing, &vi, json!({"text": "x"})).await.assert_error(404, "not_found");
     app.finish().await;
 }

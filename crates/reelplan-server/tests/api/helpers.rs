@@ -115,6 +115,7 @@ impl Instance {
             Scope::Attachments(project),
             Scope::Thread(project),
             Scope::Access(project),
+            Scope::Activity(project),
         ];
         self.state.cache.invalidate(&scopes).await;
     }

@@ -245,10 +245,11 @@ async fn thread_routes_stay_within_the_statement_budget() {
         }
         let resp =
             app.patch(&format!("{}/{last}", comments(id)), &ann, json!({"resolved": true})).await;
-        assert_eq!((resp.status, resp.queries()), (StatusCode::OK, 3));
+        // The update (which checks who may) and the first page read back.
+        assert_eq!((resp.status, resp.queries()), (StatusCode::OK, 2));
         let resp =
             app.patch(&format!("{}/{last}", comments(id)), &vi, json!({"text": "note!"})).await;
-        assert_eq!((resp.status, resp.queries()), (StatusCode::OK, 3));
+        assert_eq!((resp.status, resp.queries()), (StatusCode::OK, 2));
         for query in ["", "?resolved=true", &*format!("?version_id={v1}&resolved=false&limit=100")]
         {
             let path = format!("{}{query}", comments(id));

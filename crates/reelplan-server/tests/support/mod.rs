@@ -89,3 +89,25 @@ pub fn via_proxy(url: &str, port: u16, database: Option<&str>) -> String {
     let user = if user.is_empty() { String::new() } else { format!("{user}@") };
     format!("{scheme}://{user}127.0.0.1:{port}{path}")
 }
+
+/// A fresh database for a test on TCP: a SQLite file, or an isolated PostgreSQL database when
+/// `DATABASE_URL` names one. Returns its URL and the guard that drops it.
+pub async fn fresh_database(tag: &str) -> (String, Option<reelplan_store_postgres::TestDatabase>) {
+    match std::env::var("DATABASE_URL") {
+        Ok(base) if base.starts_with("postgres") => {
+            let (_, guard) = reelplan_store_postgres::connect_isolated_for_tests(&base)
+                .await
+                .expect("PostgreSQL test database");
+            let prefix = base.rsplit_once('/').map_or(base.as_str(), |(p, _)| p);
+            (format!("{prefix}/{}", guard.name()), Some(guard))
+        }
+        _ => {
+            let path = std::env::temp_dir().join(format!(
+                "reelplan-{tag}-{}-{:08x}.db",
+                std::process::id(),
+                rand::random::<u32>()
+            ));
+            (format!("sqlite://{}", path.display()), None)
+        }
+    }
+}

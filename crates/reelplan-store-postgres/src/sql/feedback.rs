@@ -4,12 +4,12 @@ use async_trait::async_trait;
 use reelplan_domain::{CommentId, DiscussionText, ProjectId, Timecode, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{
-    Annotation, Comment, CommentFilter, CommentPatch, Feedback, FeedbackSummary, Message,
-    NewComment, PageRequest, ProjectAccess, StoreResult, ThreadPage,
+    Annotation, Comment, CommentFilter, CommentPatch, Event, Feedback, FeedbackSummary, Message,
+    NewComment, PageRequest, ProjectAccess, Recorded, StoreResult, ThreadPage,
 };
 use serde::de::DeserializeOwned;
 
-use super::{fetch_opt_doc, now};
+use super::{fetch_opt_doc, fetch_recorded, now};
 use crate::PgStore;
 
 /// The comments of the project row aliased `p` after cursor $2/$3 (created, id), oldest
@@ -78,8 +78,9 @@ pub const MESSAGES_PAGE: &str = concat!(
 FROM projects p WHERE p.id = $1::bigint"
 );
 
-/// Posts a comment on project $1 by $2: text $3, timecode $4 to $5, version $6, parent $7,
-/// annotation $8, at $9. Its version is its parent's, else $6, else the project's current one.
+/// `[comment, event]`: posts a comment on project $1 by $2: text $3, timecode $4 to $5, version
+/// $6, parent $7, annotation $8, at $9, recording `comment.created`. Its version is its
+/// parent's, else $6, else the project's current one.
 pub const ADD_COMMENT: &str = concat!(
     "WITH c AS (
     INSERT INTO comments (project_id, user_id, text, timecode, timecode_end, version_id,
@@ -101,40 +102,80 @@ pub const ADD_COMMENT: &str = concat!(
             WHERE pc.id = $7::bigint AND pc.project_id = $1::bigint AND pc.parent_id IS NULL
               AND ($6::bigint IS NULL OR pc.version_id IS NOT DISTINCT FROM $6::bigint)))
     RETURNING *
-)
-SELECT ",
+), ",
+    record_event!(
+        "SELECT 'comment.created', c.project_id, c.id, c.user_id, NULL::bigint, c.created FROM c"
+    ),
+    "
+SELECT json_build_array(",
     comment_doc!("c"),
-    "::text FROM c"
+    ", ",
+    event_doc!("ev"),
+    ")::text FROM c, ev"
 );
 
-/// Changes comment $2 of project $1: text $3 (when not null; `edited` at $6 when it differs),
-/// resolved $4 (when not null; by $5 at $6, kept from the first resolution while it stays
-/// resolved).
+/// `[comment, event]`: changes comment $2 of project $1: text $3 (when not null; `edited` at
+/// $6 when it differs), resolved $4 (when not null; by $5 at $6, kept from the first
+/// resolution while it stays resolved), recording `comment.updated` by $5, if $5 may: its
+/// author while they take part, or (for a resolution alone) an editor or above.
 pub const UPDATE_COMMENT: &str = concat!(
-    "UPDATE comments c SET
-    text = COALESCE($3::text, c.text),
-    edited = CASE WHEN $3::text IS NOT NULL AND $3::text <> c.text THEN $6::timestamptz
-                  ELSE c.edited END,
-    resolved = COALESCE($4::boolean, c.resolved),
-    resolved_by = CASE WHEN $4::boolean IS NULL OR ($4::boolean AND c.resolved) THEN c.resolved_by
-                       WHEN $4::boolean THEN $5::bigint END,
-    resolved_at = CASE WHEN $4::boolean IS NULL OR ($4::boolean AND c.resolved) THEN c.resolved_at
-                       WHEN $4::boolean THEN $6::timestamptz END
-WHERE c.id = $2::bigint AND c.project_id = $1::bigint
-RETURNING ",
+    "WITH c AS (
+    UPDATE comments c SET
+        text = COALESCE($3::text, c.text),
+        edited = CASE WHEN $3::text IS NOT NULL AND $3::text <> c.text THEN $6::timestamptz
+                      ELSE c.edited END,
+        resolved = COALESCE($4::boolean, c.resolved),
+        resolved_by = CASE WHEN $4::boolean IS NULL OR ($4::boolean AND c.resolved)
+                               THEN c.resolved_by
+                           WHEN $4::boolean THEN $5::bigint END,
+        resolved_at = CASE WHEN $4::boolean IS NULL OR ($4::boolean AND c.resolved)
+                               THEN c.resolved_at
+                           WHEN $4::boolean THEN $6::timestamptz END
+    WHERE c.id = $2::bigint AND c.project_id = $1::bigint
+      AND EXISTS (SELECT 1 FROM projects WHERE projects.id = $1::bigint AND (
+          (c.user_id = $5::bigint AND ",
+    changed_by!("$5", "'viewer', 'editor', 'manager'"),
+    ")
+          OR ($3::text IS NULL AND ",
+    changed_by!("$5", "'editor', 'manager'"),
+    ")))
+    RETURNING c.*
+), ",
+    record_event!(
+        "SELECT 'comment.updated', c.project_id, c.id, $5::bigint, NULL::bigint, $6::timestamptz
+    FROM c"
+    ),
+    "
+SELECT json_build_array(",
     comment_doc!("c"),
-    "::text"
+    ", ",
+    event_doc!("ev"),
+    ")::text FROM c, ev"
 );
 
 /// The author of comment $2 on project $1.
 pub const COMMENT_AUTHOR: &str =
     "SELECT user_id FROM comments WHERE id = $2::bigint AND project_id = $1::bigint";
 
-/// Deletes comment $2 of project $1.
-pub const DELETE_COMMENT: &str =
-    "DELETE FROM comments WHERE id = $2::bigint AND project_id = $1::bigint";
+/// The event of deleting comment $2 of project $1 by $3 at $4 (its replies go by cascade,
+/// without one).
+pub const DELETE_COMMENT: &str = concat!(
+    "WITH c AS (
+    DELETE FROM comments WHERE id = $2::bigint AND project_id = $1::bigint
+    RETURNING id, project_id
+), ",
+    record_event!(
+        "SELECT 'comment.deleted', c.project_id, c.id, $3::bigint, NULL::bigint, $4::timestamptz
+    FROM c"
+    ),
+    "
+SELECT ",
+    event_doc!("ev"),
+    "::text FROM ev"
+);
 
-/// Posts a message on project $1 by $2: text $3, at $4.
+/// `[message, event]`: posts a message on project $1 by $2: text $3, at $4, recording
+/// `message.created`.
 pub const ADD_MESSAGE: &str = concat!(
     "WITH ms AS (
     INSERT INTO messages (project_id, user_id, text, created)
@@ -142,11 +183,18 @@ pub const ADD_MESSAGE: &str = concat!(
     WHERE ",
     takes_part!("$1", "$2"),
     "
-    RETURNING id, user_id, text, created
-)
-SELECT ",
+    RETURNING id, project_id, user_id, text, created
+), ",
+    record_event!(
+        "SELECT 'message.created', ms.project_id, ms.id, ms.user_id, NULL::bigint, ms.created
+    FROM ms"
+    ),
+    "
+SELECT json_build_array(",
     thread_item!("ms", "mu", ""),
-    "::text FROM ms JOIN users mu ON mu.id = ms.user_id"
+    ", ",
+    event_doc!("ev"),
+    ")::text FROM ms JOIN users mu ON mu.id = ms.user_id, ev"
 );
 
 /// A page of [`MESSAGES_PAGE`].
@@ -218,8 +266,8 @@ impl Feedback for PgStore {
         project: ProjectId,
         author: UserId,
         comment: &NewComment,
-    ) -> StoreResult<Option<Comment>> {
-        fetch_opt_doc(&self.pool, ADD_COMMENT, |q| {
+    ) -> StoreResult<Option<Recorded<Comment>>> {
+        fetch_recorded(&self.pool, ADD_COMMENT, |q| {
             q.bind(project.0)
                 .bind(author.0)
                 .bind(comment.text.as_str())
@@ -239,8 +287,8 @@ impl Feedback for PgStore {
         id: CommentId,
         patch: &CommentPatch,
         by: UserId,
-    ) -> StoreResult<Option<Comment>> {
-        fetch_opt_doc(&self.pool, UPDATE_COMMENT, |q| {
+    ) -> StoreResult<Option<Recorded<Comment>>> {
+        fetch_recorded(&self.pool, UPDATE_COMMENT, |q| {
             q.bind(project.0)
                 .bind(id.0)
                 .bind(patch.text.as_ref().map(DiscussionText::as_str))
@@ -260,9 +308,16 @@ impl Feedback for PgStore {
         Ok(run(COMMENT_AUTHOR, query.fetch_optional(&self.pool)).await?.map(UserId))
     }
 
-    async fn delete_comment(&self, project: ProjectId, id: CommentId) -> StoreResult<bool> {
-        let query = sqlx::query(DELETE_COMMENT).bind(project.0).bind(id.0);
-        Ok(run(DELETE_COMMENT, query.execute(&self.pool)).await?.rows_affected() > 0)
+    async fn delete_comment(
+        &self,
+        project: ProjectId,
+        id: CommentId,
+        by: UserId,
+    ) -> StoreResult<Option<Event>> {
+        fetch_opt_doc(&self.pool, DELETE_COMMENT, |q| {
+            q.bind(project.0).bind(id.0).bind(by.0).bind(now())
+        })
+        .await
     }
 
     async fn add_message(
@@ -270,8 +325,8 @@ impl Feedback for PgStore {
         project: ProjectId,
         author: UserId,
         text: &DiscussionText,
-    ) -> StoreResult<Option<Message>> {
-        fetch_opt_doc(&self.pool, ADD_MESSAGE, |q| {
+    ) -> StoreResult<Option<Recorded<Message>>> {
+        fetch_recorded(&self.pool, ADD_MESSAGE, |q| {
             q.bind(project.0).bind(author.0).bind(text.as_str()).bind(now())
         })
         .await

@@ -1,12 +1,12 @@
 //! Members and access: who takes part in a project, with which role; add, change role, remove.
-//! `projects.member_count` follows by trigger.
+//! `projects.member_count` follows by trigger. Each write records its event, its subject the
+//! member's user.
 
 use async_trait::async_trait;
 use reelplan_domain::{MemberId, ProjectId, Role, UserId};
-use reelplan_store::stats::run;
-use reelplan_store::{Member, Members, ProjectAccess, StoreResult, UserRef};
+use reelplan_store::{Member, Members, ProjectAccess, Recorded, StoreResult, UserRef};
 
-use super::{fetch_opt_doc, now};
+use super::{fetch_opt_doc, fetch_recorded, now};
 use crate::PgStore;
 
 /// The access list of project $1.
@@ -23,41 +23,73 @@ pub const INVITE_CONTEXT: &str = concat!(
 FROM projects p WHERE p.id = $1::bigint"
 );
 
-/// Adds user $2 to project $1 with role $3 at $4, if user $5 is the owner, or a manager and
-/// the role is not manager.
-pub const ADD: &str = "
-INSERT INTO members (project_id, user_id, role, created)
-SELECT $1::bigint, $2::bigint, $3::text, $4::timestamptz
-WHERE EXISTS (SELECT 1 FROM projects p WHERE p.id = $1::bigint AND p.owner_id = $5::bigint)
-   OR ($3::text <> 'manager' AND EXISTS (
-        SELECT 1 FROM members c
-        WHERE c.project_id = $1::bigint AND c.user_id = $5::bigint AND c.role = 'manager'))
-RETURNING id";
+/// `[id, event]`: adds user $2 to project $1 with role $3 at $4, if user $5 is the owner, or a
+/// manager and the role is not manager, recording `member.added`.
+pub const ADD: &str = concat!(
+    "WITH m AS (
+    INSERT INTO members (project_id, user_id, role, created)
+    SELECT $1::bigint, $2::bigint, $3::text, $4::timestamptz
+    WHERE EXISTS (SELECT 1 FROM projects p WHERE p.id = $1::bigint AND p.owner_id = $5::bigint)
+       OR ($3::text <> 'manager' AND EXISTS (
+            SELECT 1 FROM members c
+            WHERE c.project_id = $1::bigint AND c.user_id = $5::bigint AND c.role = 'manager'))
+    RETURNING id, project_id, user_id, created
+), ",
+    record_event!(
+        "SELECT 'member.added', m.project_id, m.id, $5::bigint, m.user_id, m.created FROM m"
+    ),
+    "
+SELECT json_build_array(m.id, ",
+    event_doc!("ev"),
+    ")::text FROM m, ev"
+);
 
-/// Gives membership $2 of project $1 the role $3 if user $4 may: the owner, or a manager when
-/// neither the member's current role nor the new one is manager.
-pub const SET_ROLE: &str = "
-UPDATE members m SET role = $3::text
-FROM users u
-WHERE m.id = $2::bigint AND m.project_id = $1::bigint AND u.id = m.user_id AND (
-    EXISTS (SELECT 1 FROM projects p WHERE p.id = $1::bigint AND p.owner_id = $4::bigint)
-    OR ($3::text <> 'manager' AND m.role <> 'manager' AND EXISTS (
-        SELECT 1 FROM members c
-        WHERE c.project_id = $1::bigint AND c.user_id = $4::bigint AND c.role = 'manager')))
-RETURNING json_build_object('id', m.id, 'user_id', m.user_id, 'email', u.email,
-    'nickname', u.nickname, 'role', m.role, 'created', rp_us(m.created))::text";
+/// `[member, event]`: gives membership $2 of project $1 the role $3 at $5 if user $4 may: the
+/// owner, or a manager when neither the member's current role nor the new one is manager.
+pub const SET_ROLE: &str = concat!(
+    "WITH m AS (
+    UPDATE members m SET role = $3::text
+    FROM users u
+    WHERE m.id = $2::bigint AND m.project_id = $1::bigint AND u.id = m.user_id AND (
+        EXISTS (SELECT 1 FROM projects p WHERE p.id = $1::bigint AND p.owner_id = $4::bigint)
+        OR ($3::text <> 'manager' AND m.role <> 'manager' AND EXISTS (
+            SELECT 1 FROM members c
+            WHERE c.project_id = $1::bigint AND c.user_id = $4::bigint AND c.role = 'manager')))
+    RETURNING m.id, m.project_id, m.user_id, u.email, u.nickname, m.role, m.created
+), ",
+    record_event!(
+        "SELECT 'member.updated', m.project_id, m.id, $4::bigint, m.user_id, $5::timestamptz
+    FROM m"
+    ),
+    "
+SELECT json_build_array(json_build_object('id', m.id, 'user_id', m.user_id, 'email', m.email,
+    'nickname', m.nickname, 'role', m.role, 'created', rp_us(m.created)), ",
+    event_doc!("ev"),
+    ")::text FROM m, ev"
+);
 
-/// Removes membership $2 of project $1 if user $3 may: the member themself, the owner, or a
-/// manager removing someone who is not a manager.
-pub const REMOVE: &str = "
-DELETE FROM members m
-WHERE m.id = $2::bigint AND m.project_id = $1::bigint AND (
-    m.user_id = $3::bigint
-    OR EXISTS (SELECT 1 FROM projects p WHERE p.id = $1::bigint AND p.owner_id = $3::bigint)
-    OR (m.role <> 'manager' AND EXISTS (
-        SELECT 1 FROM members c
-        WHERE c.project_id = $1::bigint AND c.user_id = $3::bigint AND c.role = 'manager')))
-RETURNING m.user_id";
+/// `[user, event]`: removes membership $2 of project $1 at $4 if user $3 may: the member
+/// themself, the owner, or a manager removing someone who is not a manager.
+pub const REMOVE: &str = concat!(
+    "WITH m AS (
+    DELETE FROM members m
+    WHERE m.id = $2::bigint AND m.project_id = $1::bigint AND (
+        m.user_id = $3::bigint
+        OR EXISTS (SELECT 1 FROM projects p WHERE p.id = $1::bigint AND p.owner_id = $3::bigint)
+        OR (m.role <> 'manager' AND EXISTS (
+            SELECT 1 FROM members c
+            WHERE c.project_id = $1::bigint AND c.user_id = $3::bigint AND c.role = 'manager')))
+    RETURNING m.id, m.project_id, m.user_id
+), ",
+    record_event!(
+        "SELECT 'member.removed', m.project_id, m.id, $3::bigint, m.user_id, $4::timestamptz
+    FROM m"
+    ),
+    "
+SELECT json_build_array(m.user_id, ",
+    event_doc!("ev"),
+    ")::text FROM m, ev"
+);
 
 #[async_trait]
 impl Members for PgStore {
@@ -79,24 +111,22 @@ impl Members for PgStore {
         user: &UserRef,
         role: Role,
         by: UserId,
-    ) -> StoreResult<Option<Member>> {
+    ) -> StoreResult<Option<Recorded<Member>>> {
         let created = now();
-        let query = sqlx::query_scalar::<_, i64>(ADD)
-            .bind(project.0)
-            .bind(user.id.0)
-            .bind(role.as_str())
-            .bind(created)
-            .bind(by.0);
-        let Some(id) = run(ADD, query.fetch_optional(&self.pool)).await? else {
-            return Ok(None);
-        };
-        Ok(Some(Member {
-            id: MemberId(id),
-            user_id: user.id,
-            email: user.email.clone(),
-            nickname: user.nickname.clone(),
-            role,
-            created,
+        let added: Option<Recorded<i64>> = fetch_recorded(&self.pool, ADD, |q| {
+            q.bind(project.0).bind(user.id.0).bind(role.as_str()).bind(created).bind(by.0)
+        })
+        .await?;
+        Ok(added.map(|Recorded { value: id, event }| Recorded {
+            value: Member {
+                id: MemberId(id),
+                user_id: user.id,
+                email: user.email.clone(),
+                nickname: user.nickname.clone(),
+                role,
+                created,
+            },
+            event,
         }))
     }
 
@@ -106,9 +136,9 @@ impl Members for PgStore {
         member: MemberId,
         role: Role,
         by: UserId,
-    ) -> StoreResult<Option<Member>> {
-        fetch_opt_doc(&self.pool, SET_ROLE, |q| {
-            q.bind(project.0).bind(member.0).bind(role.as_str()).bind(by.0)
+    ) -> StoreResult<Option<Recorded<Member>>> {
+        fetch_recorded(&self.pool, SET_ROLE, |q| {
+            q.bind(project.0).bind(member.0).bind(role.as_str()).bind(by.0).bind(now())
         })
         .await
     }
@@ -118,8 +148,10 @@ impl Members for PgStore {
         project: ProjectId,
         member: MemberId,
         by: UserId,
-    ) -> StoreResult<Option<UserId>> {
-        let query = sqlx::query_scalar::<_, i64>(REMOVE).bind(project.0).bind(member.0).bind(by.0);
-        Ok(run(REMOVE, query.fetch_optional(&self.pool)).await?.map(UserId))
+    ) -> StoreResult<Option<Recorded<UserId>>> {
+        fetch_recorded(&self.pool, REMOVE, |q| {
+            q.bind(project.0).bind(member.0).bind(by.0).bind(now())
+        })
+        .await
     }
 }

@@ -4,9 +4,12 @@
 //! the statement log can key on.
 //!
 //! Conventions: every time is emitted as integer microseconds (`rp_us`), documents are
-//! fetched as `::text` and parsed with serde_json, and every value is a bound parameter.
+//! fetched as `::text` and parsed with serde_json, and every value is a bound parameter. A
+//! write records its event in a data-modifying CTE `ev` (`record_event!`) and returns it with
+//! its own result as `[value, event]` ([`fetch_recorded`]), or the event alone.
 
 pub mod admin;
+pub mod events;
 pub mod feedback;
 pub mod files;
 pub mod members;
@@ -16,7 +19,9 @@ pub mod users;
 pub mod versions;
 
 use reelplan_domain::Timestamp;
-use sqlx::Postgres;
+use reelplan_store::{Event, Recorded, StoreResult};
+use serde::de::DeserializeOwned;
+use sqlx::{PgPool, Postgres};
 
 /// "Now" as the store writes it: UTC, truncated to microseconds like the column.
 pub(crate) fn now() -> Timestamp {
@@ -28,3 +33,14 @@ pub(crate) fn now() -> Timestamp {
 pub(crate) type DocQuery<'q> = reelplan_store::documents::DocQuery<'q, Postgres>;
 
 pub(crate) use reelplan_store::documents::{fetch_doc, fetch_docs, fetch_opt_doc};
+
+/// Runs a write whose document is `[value, event]`: what it wrote and the event it recorded;
+/// None when it wrote nothing.
+pub(crate) async fn fetch_recorded<'q, T: DeserializeOwned>(
+    pool: &PgPool,
+    sql: &'static str,
+    bind: impl FnOnce(DocQuery<'q>) -> DocQuery<'q>,
+) -> StoreResult<Option<Recorded<T>>> {
+    let doc: Option<(T, Event)> = fetch_opt_doc(pool, sql, bind).await?;
+    Ok(doc.map(|(value, event)| Recorded { value, event }))
+}

@@ -1,14 +1,14 @@
-//! Projects: the caller's list, the detail document, and the project's own writes.
+//! Projects: the caller's list, the detail document, and the project's own writes, each
+//! recording its event.
 
 use async_trait::async_trait;
 use reelplan_domain::{Phase, PhaseDates, ProjectId, UserId};
-use reelplan_store::stats::run;
 use reelplan_store::{
-    FeedbackSummary, MembershipPage, NewProject, PageRequest, ProjectCore, ProjectDetail,
-    ProjectFilter, ProjectPatch, ProjectSummary, Projects, StoreError, StoreResult,
+    Event, FeedbackSummary, MembershipPage, NewProject, PageRequest, ProjectCore, ProjectDetail,
+    ProjectFilter, ProjectPatch, ProjectSummary, Projects, Recorded, StoreError, StoreResult,
 };
 
-use super::{fetch_doc, fetch_docs, fetch_opt_doc, now};
+use super::{fetch_doc, fetch_docs, fetch_opt_doc, fetch_recorded, now};
 use crate::PgStore;
 
 /// The list of user $1's projects (owned or member of), newest first. Filters: $2 an ILIKE
@@ -106,47 +106,77 @@ FROM projects p JOIN users u ON u.id = p.owner_id
 WHERE p.id = ANY($1::bigint[])"
 );
 
-/// Inserts a project: $1 owner, $2-$6 fields, $7 now, $8-$23 the phase dates in phase order.
-pub const CREATE: &str = "
-INSERT INTO projects (owner_id, name, manager, consumer, description, color, created, updated,
-    basic_plan_start, basic_plan_end, story_board_start, story_board_end,
-    filming_start, filming_end, video_edit_start, video_edit_end,
-    post_work_start, post_work_end, video_preview_start, video_preview_end,
-    confirmation_start, confirmation_end, video_delivery_start, video_delivery_end)
-VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text, $6::text,
-    $7::timestamptz, $7::timestamptz,
-    $8::timestamptz, $9::timestamptz, $10::timestamptz, $11::timestamptz,
-    $12::timestamptz, $13::timestamptz, $14::timestamptz, $15::timestamptz,
-    $16::timestamptz, $17::timestamptz, $18::timestamptz, $19::timestamptz,
-    $20::timestamptz, $21::timestamptz, $22::timestamptz, $23::timestamptz)
-RETURNING id";
-
-/// Patches project $1 at $8 if user $9 is its owner or a manager: a null $2-$5 keeps the
-/// field; $6 says whether $7 replaces the color.
-pub const UPDATE: &str = concat!(
+/// `[id, event]`: inserts a project: $1 owner, $2-$6 fields, $7 now, $8-$23 the phase dates
+/// in phase order, recording `project.updated` with the owner as actor and subject.
+pub const CREATE: &str = concat!(
+    "WITH p AS (
+    INSERT INTO projects (owner_id, name, manager, consumer, description, color, created,
+        updated, basic_plan_start, basic_plan_end, story_board_start, story_board_end,
+        filming_start, filming_end, video_edit_start, video_edit_end,
+        post_work_start, post_work_end, video_preview_start, video_preview_end,
+        confirmation_start, confirmation_end, video_delivery_start, video_delivery_end)
+    VALUES ($1::bigint, $2::text, $3::text, $4::text, $5::text, $6::text,
+        $7::timestamptz, $7::timestamptz,
+        $8::timestamptz, $9::timestamptz, $10::timestamptz, $11::timestamptz,
+        $12::timestamptz, $13::timestamptz, $14::timestamptz, $15::timestamptz,
+        $16::timestamptz, $17::timestamptz, $18::timestamptz, $19::timestamptz,
+        $20::timestamptz, $21::timestamptz, $22::timestamptz, $23::timestamptz)
+    RETURNING id, owner_id, created
+), ",
+    record_event!("SELECT 'project.updated', p.id, p.id, p.owner_id, p.owner_id, p.created FROM p"),
     "
-UPDATE projects SET
-    name = COALESCE($2::text, name),
-    manager = COALESCE($3::text, manager),
-    consumer = COALESCE($4::text, consumer),
-    description = COALESCE($5::text, description),
-    color = CASE WHEN $6::boolean THEN $7::text ELSE color END,
-    updated = $8::timestamptz
-WHERE id = $1::bigint AND ",
-    changed_by!("$9", "'manager'")
+SELECT json_build_array(p.id, ",
+    event_doc!("ev"),
+    ")::text FROM p, ev"
 );
 
-/// Sets one phase of project $1 to ($2, $3) at $4, if user $5 is its owner, an editor or a
-/// manager.
+/// The event of a patch of project $1 at $8 if user $9 is its owner or a manager: a null
+/// $2-$5 keeps the field; $6 says whether $7 replaces the color.
+pub const UPDATE: &str = concat!(
+    "WITH p AS (
+    UPDATE projects SET
+        name = COALESCE($2::text, name),
+        manager = COALESCE($3::text, manager),
+        consumer = COALESCE($4::text, consumer),
+        description = COALESCE($5::text, description),
+        color = CASE WHEN $6::boolean THEN $7::text ELSE color END,
+        updated = $8::timestamptz
+    WHERE id = $1::bigint AND ",
+    changed_by!("$9", "'manager'"),
+    "
+    RETURNING id, updated
+), ",
+    record_event!(
+        "SELECT 'project.updated', p.id, p.id, $9::bigint, NULL::bigint, p.updated FROM p"
+    ),
+    "
+SELECT ",
+    event_doc!("ev"),
+    "::text FROM ev"
+);
+
+/// The event of setting one phase of project $1 to ($2, $3) at $4, if user $5 is its owner,
+/// an editor or a manager.
 macro_rules! set_phase {
     ($phase:literal) => {
         concat!(
-            "UPDATE projects SET ",
+            "WITH p AS (
+    UPDATE projects SET ",
             $phase,
             "_start = $2::timestamptz, ",
             $phase,
             "_end = $3::timestamptz, updated = $4::timestamptz WHERE id = $1::bigint AND ",
-            changed_by!("$5", "'editor', 'manager'")
+            changed_by!("$5", "'editor', 'manager'"),
+            "
+    RETURNING id, updated
+), ",
+            record_event!(
+                "SELECT 'phase.updated', p.id, p.id, $5::bigint, NULL::bigint, p.updated FROM p"
+            ),
+            "
+SELECT ",
+            event_doc!("ev"),
+            "::text FROM ev"
         )
     };
 }
@@ -163,15 +193,30 @@ pub const SET_PHASE: [&str; 8] = [
     set_phase!("video_delivery"),
 ];
 
-/// Deletes project $1 and returns the storage keys of its files (NULL when it had none) and
-/// whether it existed. The files' rows go in the same statement, their keys taken as they go;
-/// members, feedback and memos by cascade. Files do not cascade: a file row committed while
-/// this ran (so invisible to it) fails it with a foreign-key violation rather than vanish
-/// without its key; see [`Projects::delete_project`].
-pub const DELETE: &str = "\
-WITH gone AS (DELETE FROM projects WHERE id = $1::bigint RETURNING id),
-objects AS (DELETE FROM files f USING gone WHERE f.project_id = gone.id RETURNING f.storage_key)
-SELECT (SELECT array_agg(storage_key) FROM objects), EXISTS (SELECT 1 FROM gone)";
+/// `[keys, event]`: deletes project $1 by $2 at $3, returning the storage keys of its files and
+/// the `project.deleted` it records, whose audience is the owner and the members. The files'
+/// and the members' rows go in the same statement, taken as they go; feedback, memos and
+/// versions by cascade. Files and members do not cascade: such a row committed while this ran
+/// (so invisible to it) fails it with a foreign-key violation rather than vanish without its
+/// key or unnamed; see [`Projects::delete_project`].
+pub const DELETE: &str = concat!(
+    "WITH gone AS (DELETE FROM projects WHERE id = $1::bigint RETURNING id, owner_id),
+objects AS (DELETE FROM files f USING gone WHERE f.project_id = gone.id RETURNING f.storage_key),
+members_gone AS (
+    DELETE FROM members m USING gone WHERE m.project_id = gone.id RETURNING m.id, m.user_id
+),
+ev AS (
+    INSERT INTO events (type, project_id, object_id, actor_id, audience, created)
+    SELECT 'project.deleted', gone.id, gone.id, $2::bigint,
+           ARRAY[gone.owner_id] || ARRAY(SELECT user_id FROM members_gone ORDER BY id),
+           $3::timestamptz
+    FROM gone
+    RETURNING *
+)
+SELECT json_build_array(COALESCE((SELECT json_agg(storage_key) FROM objects), '[]'::json), ",
+    event_doc!("ev"),
+    ")::text FROM ev"
+);
 
 /// `%q%` for ILIKE, with the pattern characters of `q` escaped.
 pub fn contains_pattern(q: &str) -> String {
@@ -187,7 +232,7 @@ pub fn contains_pattern(q: &str) -> String {
     pattern
 }
 
-/// Rounds of [`DELETE`] while uploads keep recording files into the project.
+/// Rounds of [`DELETE`] while uploads and invitations keep recording rows into the project.
 const DELETE_ATTEMPTS: u32 = 8;
 
 #[async_trait]
@@ -237,19 +282,27 @@ impl Projects for PgStore {
         fetch_opt_doc(&self.pool, DETAIL, |q| q.bind(id.0)).await
     }
 
-    async fn create_project(&self, owner: UserId, project: &NewProject) -> StoreResult<ProjectId> {
-        let mut query = sqlx::query_scalar::<_, i64>(CREATE)
-            .bind(owner.0)
-            .bind(project.name.as_str())
-            .bind(project.manager.as_str())
-            .bind(project.consumer.as_str())
-            .bind(project.description.as_str())
-            .bind(project.color.as_deref())
-            .bind(now());
-        for dates in &project.phases {
-            query = query.bind(dates.start_date).bind(dates.end_date);
-        }
-        Ok(ProjectId(run(CREATE, query.fetch_one(&self.pool)).await?))
+    async fn create_project(
+        &self,
+        owner: UserId,
+        project: &NewProject,
+    ) -> StoreResult<Recorded<ProjectId>> {
+        let (id, event): (i64, Event) = fetch_doc(&self.pool, CREATE, |q| {
+            let mut q = q
+                .bind(owner.0)
+                .bind(project.name.as_str())
+                .bind(project.manager.as_str())
+                .bind(project.consumer.as_str())
+                .bind(project.description.as_str())
+                .bind(project.color.as_deref())
+                .bind(now());
+            for dates in &project.phases {
+                q = q.bind(dates.start_date).bind(dates.end_date);
+            }
+            q
+        })
+        .await?;
+        Ok(Recorded { value: ProjectId(id), event })
     }
 
     async fn update_project(
@@ -257,18 +310,19 @@ impl Projects for PgStore {
         id: ProjectId,
         patch: &ProjectPatch,
         by: UserId,
-    ) -> StoreResult<bool> {
-        let query = sqlx::query(UPDATE)
-            .bind(id.0)
-            .bind(patch.name.as_deref())
-            .bind(patch.manager.as_deref())
-            .bind(patch.consumer.as_deref())
-            .bind(patch.description.as_deref())
-            .bind(patch.color.is_some())
-            .bind(patch.color.as_ref().and_then(|c| c.as_deref()))
-            .bind(now())
-            .bind(by.0);
-        Ok(run(UPDATE, query.execute(&self.pool)).await?.rows_affected() > 0)
+    ) -> StoreResult<Option<Event>> {
+        fetch_opt_doc(&self.pool, UPDATE, |q| {
+            q.bind(id.0)
+                .bind(patch.name.as_deref())
+                .bind(patch.manager.as_deref())
+                .bind(patch.consumer.as_deref())
+                .bind(patch.description.as_deref())
+                .bind(patch.color.is_some())
+                .bind(patch.color.as_ref().and_then(|c| c.as_deref()))
+                .bind(now())
+                .bind(by.0)
+        })
+        .await
     }
 
     async fn set_phase(
@@ -277,36 +331,36 @@ impl Projects for PgStore {
         phase: Phase,
         dates: PhaseDates,
         by: UserId,
-    ) -> StoreResult<bool> {
-        let sql = SET_PHASE[phase.index()];
-        let query = sqlx::query(sql)
-            .bind(id.0)
-            .bind(dates.start_date)
-            .bind(dates.end_date)
-            .bind(now())
-            .bind(by.0);
-        Ok(run(sql, query.execute(&self.pool)).await?.rows_affected() > 0)
+    ) -> StoreResult<Option<Event>> {
+        fetch_opt_doc(&self.pool, SET_PHASE[phase.index()], |q| {
+            q.bind(id.0).bind(dates.start_date).bind(dates.end_date).bind(now()).bind(by.0)
+        })
+        .await
     }
 
-    /// Runs [`DELETE`], again when a file was recorded while it ran (the statement sees it the
-    /// next time): one statement unless an upload races the delete.
-    async fn delete_project(&self, id: ProjectId) -> StoreResult<Option<Vec<String>>> {
+    /// Runs [`DELETE`], again when a file or a member was recorded while it ran (the statement
+    /// sees it the next time): one statement unless an upload or an invitation races the delete.
+    async fn delete_project(
+        &self,
+        id: ProjectId,
+        by: UserId,
+    ) -> StoreResult<Option<Recorded<Vec<String>>>> {
         let mut attempt = 1;
         loop {
-            let query = sqlx::query_as::<_, (Option<Vec<String>>, bool)>(DELETE).bind(id.0);
-            match run(DELETE, query.fetch_one(&self.pool)).await {
-                // The statement always answers one row: NotFound is the files' foreign key.
+            let outcome =
+                fetch_recorded(&self.pool, DELETE, |q| q.bind(id.0).bind(by.0).bind(now())).await;
+            match outcome {
+                // NotFound is the foreign key of files or members: a missing project is None.
                 Err(StoreError::NotFound) if attempt < DELETE_ATTEMPTS => {
                     attempt += 1;
-                    tracing::debug!(attempt, "a file was recorded during a project delete; again");
+                    tracing::debug!(attempt, "a row was recorded during a project delete; again");
                 }
                 Err(StoreError::NotFound) => {
-                    return Err(StoreError::Conflict { constraint: "files_project_id_fkey".into() })
+                    return Err(StoreError::Conflict {
+                        constraint: "files_project_id_fkey or members_project_id_fkey".into(),
+                    })
                 }
-                outcome => {
-                    let (keys, existed) = outcome?;
-                    return Ok(existed.then(|| keys.unwrap_or_default()));
-                }
+                outcome => return outcome,
             }
         }
     }

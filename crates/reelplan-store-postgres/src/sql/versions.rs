@@ -4,14 +4,13 @@
 use async_trait::async_trait;
 use reelplan_domain::export::FrameRate;
 use reelplan_domain::{ProjectId, UserId, VersionId};
-use reelplan_store::stats::run;
 use reelplan_store::{
-    ExportRows, NewFile, NewReview, NewVersion, PageRequest, ProjectAccess, StoreError,
-    StoreResult, ThreadPage, Version, VersionAccess, VersionPatch, Versions,
+    Event, ExportRows, NewFile, NewReview, NewVersion, PageRequest, ProjectAccess, Recorded,
+    StoreError, StoreResult, ThreadPage, Version, VersionAccess, VersionPatch, Versions,
 };
 use serde::Deserialize;
 
-use super::{fetch_opt_doc, now};
+use super::{fetch_opt_doc, fetch_recorded, now};
 use crate::PgStore;
 
 /// `{access, items}` of project $1: versions numbered below $2 (all when null), highest first,
@@ -60,8 +59,9 @@ pub const EXPORT: &str = concat!(
 FROM projects p WHERE p.id = $1::bigint"
 );
 
-/// Records a new version of project $1 with its video (name $2, content type $3, size $4, key
-/// $5, at $6) by $7: label $8, fps $9, duration $10, numbered one past `version_seq`. Moving
+/// `[version, event]`: records a new version of project $1 with its video (name $2, content
+/// type $3, size $4, key $5, at $6) by $7: label $8, fps $9, duration $10, numbered one past
+/// `version_seq`, and its `version.created`. Moving
 /// `version_seq` on takes the project row's lock, so concurrent uploads are numbered one at a
 /// time; nothing is written when there is no such project.
 pub const ADD: &str = concat!(
@@ -78,39 +78,86 @@ pub const ADD: &str = concat!(
            $9::double precision, $10::double precision
     FROM seq, vf
     RETURNING *
-)
-SELECT json_build_object('id', v.id, 'number', v.number, 'label', v.label, 'fps', v.fps,
-    'duration', v.duration, 'file', ",
+), ",
+    record_event!(
+        "SELECT 'version.created', v.project_id, v.id, v.created_by, NULL::bigint, v.created
+    FROM v"
+    ),
+    "
+SELECT json_build_array(json_build_object('id', v.id, 'number', v.number, 'label', v.label,
+    'fps', v.fps, 'duration', v.duration, 'file', ",
     file_doc!("vf"),
     ", 'created_by', ",
     user_ref!("vu"),
-    ", 'created', rp_us(v.created), 'comment_count', 0, 'reviews', '[]'::json)::text
-FROM v, vf, users vu WHERE vu.id = v.created_by"
+    ", 'created', rp_us(v.created), 'comment_count', 0, 'reviews', '[]'::json), ",
+    event_doc!("ev"),
+    ")::text
+FROM v, vf, users vu, ev WHERE vu.id = v.created_by"
 );
 
-/// Changes version $2 of project $1: label $4 when $3, fps $6 when $5, duration $8 when $7.
+/// `[version, event]`: changes version $2 of project $1: label $4 when $3, fps $6 when $5,
+/// duration $8 when $7, recording `version.updated` by $9 at $10.
 pub const UPDATE: &str = concat!(
-    "UPDATE versions v SET
-    label = CASE WHEN $3::boolean THEN $4::text ELSE v.label END,
-    fps = CASE WHEN $5::boolean THEN $6::double precision ELSE v.fps END,
-    duration = CASE WHEN $7::boolean THEN $8::double precision ELSE v.duration END
-WHERE v.id = $2::bigint AND v.project_id = $1::bigint
-RETURNING ",
+    "WITH v AS (
+    UPDATE versions v SET
+        label = CASE WHEN $3::boolean THEN $4::text ELSE v.label END,
+        fps = CASE WHEN $5::boolean THEN $6::double precision ELSE v.fps END,
+        duration = CASE WHEN $7::boolean THEN $8::double precision ELSE v.duration END
+    WHERE v.id = $2::bigint AND v.project_id = $1::bigint
+    RETURNING v.*
+), ",
+    record_event!(
+        "SELECT 'version.updated', v.project_id, v.id, $9::bigint, NULL::bigint, $10::timestamptz
+    FROM v"
+    ),
+    "
+SELECT json_build_array(",
     version_doc!("v"),
-    "::text"
+    ", ",
+    event_doc!("ev"),
+    ")::text FROM v, ev"
 );
 
-/// Deletes version $2 of project $1 by deleting its video's row, returning the video's key.
-pub const DELETE: &str = "DELETE FROM files f USING versions v
-WHERE v.id = $2::bigint AND v.project_id = $1::bigint AND f.id = v.file_id
-RETURNING f.storage_key";
+/// `[key, event]`: deletes version $2 of project $1 by deleting its video's row (the version,
+/// its reviews and comments go by cascade), returning the video's key and the
+/// `version.deleted` recorded by $3 at $4.
+pub const DELETE: &str = concat!(
+    "WITH f AS (
+    DELETE FROM files f USING versions v
+    WHERE v.id = $2::bigint AND v.project_id = $1::bigint AND f.id = v.file_id
+    RETURNING f.storage_key, v.id AS version_id, v.project_id
+), ",
+    record_event!(
+        "SELECT 'version.deleted', f.project_id, f.version_id, $3::bigint, NULL::bigint,
+           $4::timestamptz
+    FROM f"
+    ),
+    "
+SELECT json_build_array(f.storage_key, ",
+    event_doc!("ev"),
+    ")::text FROM f, ev"
+);
 
-/// Records user $3's review of version $2 of project $1: status $4, note $5, at $6.
-pub const PUT_REVIEW: &str = "INSERT INTO reviews (version_id, user_id, status, note, updated)
-SELECT v.id, $3::bigint, $4::text, $5::text, $6::timestamptz
-FROM versions v WHERE v.id = $2::bigint AND v.project_id = $1::bigint
-ON CONFLICT (version_id, user_id)
-DO UPDATE SET status = EXCLUDED.status, note = EXCLUDED.note, updated = EXCLUDED.updated";
+/// The event of recording user $3's review of version $2 of project $1: status $4, note $5,
+/// at $6 (`review.updated`, its object the version).
+pub const PUT_REVIEW: &str = concat!(
+    "WITH r AS (
+    INSERT INTO reviews (version_id, user_id, status, note, updated)
+    SELECT v.id, $3::bigint, $4::text, $5::text, $6::timestamptz
+    FROM versions v WHERE v.id = $2::bigint AND v.project_id = $1::bigint
+    ON CONFLICT (version_id, user_id)
+    DO UPDATE SET status = EXCLUDED.status, note = EXCLUDED.note, updated = EXCLUDED.updated
+    RETURNING version_id, user_id, updated
+), ",
+    record_event!(
+        "SELECT 'review.updated', $1::bigint, r.version_id, r.user_id, NULL::bigint, r.updated
+    FROM r"
+    ),
+    "
+SELECT ",
+    event_doc!("ev"),
+    "::text FROM ev"
+);
 
 #[derive(Deserialize)]
 struct PageDoc {
@@ -146,8 +193,8 @@ impl Versions for PgStore {
         by: UserId,
         video: &NewFile,
         version: &NewVersion,
-    ) -> StoreResult<Version> {
-        let added: Option<Version> = fetch_opt_doc(&self.pool, ADD, |q| {
+    ) -> StoreResult<Recorded<Version>> {
+        let added: Option<Recorded<Version>> = fetch_recorded(&self.pool, ADD, |q| {
             q.bind(project.0)
                 .bind(video.name.as_str())
                 .bind(video.content_type.as_str())
@@ -168,8 +215,9 @@ impl Versions for PgStore {
         project: ProjectId,
         id: VersionId,
         patch: &VersionPatch,
-    ) -> StoreResult<Option<Version>> {
-        fetch_opt_doc(&self.pool, UPDATE, |q| {
+        by: UserId,
+    ) -> StoreResult<Option<Recorded<Version>>> {
+        fetch_recorded(&self.pool, UPDATE, |q| {
             q.bind(project.0)
                 .bind(id.0)
                 .bind(patch.label.is_some())
@@ -178,6 +226,8 @@ impl Versions for PgStore {
                 .bind(patch.fps.flatten().map(FrameRate::listed))
                 .bind(patch.duration.is_some())
                 .bind(patch.duration.flatten().map(|duration| duration.seconds()))
+                .bind(by.0)
+                .bind(now())
         })
         .await
     }
@@ -186,9 +236,10 @@ impl Versions for PgStore {
         &self,
         project: ProjectId,
         id: VersionId,
-    ) -> StoreResult<Option<String>> {
-        let query = sqlx::query_scalar::<_, String>(DELETE).bind(project.0).bind(id.0);
-        run(DELETE, query.fetch_optional(&self.pool)).await
+        by: UserId,
+    ) -> StoreResult<Option<Recorded<String>>> {
+        fetch_recorded(&self.pool, DELETE, |q| q.bind(project.0).bind(id.0).bind(by.0).bind(now()))
+            .await
     }
 
     async fn export_rows(
@@ -206,14 +257,15 @@ impl Versions for PgStore {
         id: VersionId,
         by: UserId,
         review: &NewReview,
-    ) -> StoreResult<bool> {
-        let query = sqlx::query(PUT_REVIEW)
-            .bind(project.0)
-            .bind(id.0)
-            .bind(by.0)
-            .bind(review.status.as_str())
-            .bind(review.note.as_ref().map(|note| note.as_str()))
-            .bind(now());
-        Ok(run(PUT_REVIEW, query.execute(&self.pool)).await?.rows_affected() > 0)
+    ) -> StoreResult<Option<Event>> {
+        fetch_opt_doc(&self.pool, PUT_REVIEW, |q| {
+            q.bind(project.0)
+                .bind(id.0)
+                .bind(by.0)
+                .bind(review.status.as_str())
+                .bind(review.note.as_ref().map(|note| note.as_str()))
+                .bind(now())
+        })
+        .await
     }
 }

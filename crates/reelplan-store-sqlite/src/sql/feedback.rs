@@ -4,13 +4,13 @@ use async_trait::async_trait;
 use reelplan_domain::{CommentId, DiscussionText, ProjectId, Timecode, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{
-    Annotation, Comment, CommentFilter, CommentPatch, Feedback, FeedbackSummary, Message,
-    NewComment, PageRequest, ProjectAccess, StoreResult, ThreadPage,
+    Annotation, Comment, CommentFilter, CommentPatch, Event, Feedback, FeedbackSummary, Message,
+    NewComment, PageRequest, ProjectAccess, Recorded, StoreResult, ThreadPage,
 };
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use super::{fetch_opt_doc, micros, now};
+use super::{fetch_opt_doc, fetch_recorded, micros, now};
 use crate::SqliteStore;
 
 /// The comments of project ?1 after `(?2, ?3)`, oldest first, at most ?4, of version ?5 (any
@@ -104,18 +104,20 @@ struct HeadDoc {
     feedback: FeedbackSummary,
 }
 
-/// Posts a comment on project ?1 by ?2: text ?3, timecode ?4 to ?5, version ?6, parent ?7,
-/// annotation ?8, at ?9. Its version is its parent's, else ?6, else the project's current one.
+/// `[comment, event]`: posts a comment on project ?1 by ?2: text ?3, timecode ?4 to ?5,
+/// version ?6, parent ?7, annotation ?8, at ?9, recording `comment.created` (trigger
+/// `comments_created_event`). Its version is its parent's, else ?6, else the project's current
+/// one.
 pub const ADD_COMMENT: &str = concat!(
     "
     INSERT INTO comments (project_id, user_id, text, timecode, timecode_end, version_id,
-                          parent_id, annotation, created)
+                          parent_id, annotation, created, changed_by)
     SELECT ?1, ?2, ?3, ?4, ?5,
            CASE WHEN ?7 IS NOT NULL THEN (SELECT pc.version_id FROM comments pc WHERE pc.id = ?7)
                 WHEN ?6 IS NOT NULL THEN ?6
                 ELSE (SELECT v.id FROM versions v WHERE v.project_id = ?1
                       ORDER BY v.number DESC LIMIT 1) END,
-           ?7, ?8, ?9
+           ?7, ?8, ?9, ?2
     WHERE ",
     takes_part!(),
     "
@@ -124,13 +126,18 @@ pub const ADD_COMMENT: &str = concat!(
             SELECT 1 FROM comments pc
             WHERE pc.id = ?7 AND pc.project_id = ?1 AND pc.parent_id IS NULL
               AND (?6 IS NULL OR pc.version_id IS ?6)))
-    RETURNING ",
-    comment_doc!("comments")
+    RETURNING json_array(",
+    comment_doc!("comments"),
+    ", ",
+    recorded_event!("'comment.created'", "project_id", "id", "changed_by", "NULL", "created"),
+    ")"
 );
 
-/// Changes comment ?2 of project ?1: text ?3 (when not null; `edited` at ?6 when it differs),
-/// resolved ?4 (when not null; by ?5 at ?6, kept from the first resolution while it stays
-/// resolved).
+/// `[comment, event]`: changes comment ?2 of project ?1 by ?5 at ?6: text ?3 (when not null;
+/// `edited` at ?6 when it differs), resolved ?4 (when not null; by ?5 at ?6, kept from the
+/// first resolution while it stays resolved), recording `comment.updated` (trigger
+/// `comments_updated_event`), if ?5 may: its author while they take part, or (for a
+/// resolution alone) an editor or above.
 pub const UPDATE_COMMENT: &str = concat!(
     "
     UPDATE comments SET
@@ -140,30 +147,50 @@ pub const UPDATE_COMMENT: &str = concat!(
         resolved_by = CASE WHEN ?4 IS NULL OR (?4 AND resolved) THEN resolved_by
                            WHEN ?4 THEN ?5 END,
         resolved_at = CASE WHEN ?4 IS NULL OR (?4 AND resolved) THEN resolved_at
-                           WHEN ?4 THEN ?6 END
+                           WHEN ?4 THEN ?6 END,
+        changed_by = ?5, changed_at = ?6
     WHERE id = ?2 AND project_id = ?1
-    RETURNING ",
-    comment_doc!("comments")
+      AND EXISTS (SELECT 1 FROM projects WHERE projects.id = ?1 AND (
+          (comments.user_id = ?5 AND ",
+    changed_by!("?5", "'viewer', 'editor', 'manager'"),
+    ")
+          OR (?3 IS NULL AND ",
+    changed_by!("?5", "'editor', 'manager'"),
+    ")))
+    RETURNING json_array(",
+    comment_doc!("comments"),
+    ", ",
+    recorded_event!("'comment.updated'", "project_id", "id", "changed_by", "NULL", "changed_at"),
+    ")"
 );
 
 /// The author of comment ?2 on project ?1.
 pub const COMMENT_AUTHOR: &str = "SELECT user_id FROM comments WHERE id = ?2 AND project_id = ?1";
 
-/// Deletes comment ?2 of project ?1.
-pub const DELETE_COMMENT: &str = "DELETE FROM comments WHERE id = ?2 AND project_id = ?1";
+/// The event of deleting comment ?2 of project ?1 by ?3 at ?4: trigger
+/// `comments_deleted_event` records `comment.deleted` and deletes the row, its replies
+/// following by cascade.
+pub const DELETE_COMMENT: &str = concat!(
+    "UPDATE comments SET deleted_by = ?3, changed_at = ?4 WHERE id = ?2 AND project_id = ?1
+    RETURNING ",
+    recorded_event!("'comment.deleted'", "project_id", "id", "deleted_by", "NULL", "changed_at")
+);
 
-/// Posts a message on project ?1 by ?2: text ?3, at ?4.
+/// `[message, event]`: posts a message on project ?1 by ?2: text ?3, at ?4, recording
+/// `message.created` (trigger `messages_created_event`).
 pub const ADD_MESSAGE: &str = concat!(
     "
-    INSERT INTO messages (project_id, user_id, text, created)
-    SELECT ?1, ?2, ?3, ?4 WHERE ",
+    INSERT INTO messages (project_id, user_id, text, created, changed_by)
+    SELECT ?1, ?2, ?3, ?4, ?2 WHERE ",
     takes_part!(),
     "
-    RETURNING json_object(
+    RETURNING json_array(json_object(
         'id', id,
         'user', json((SELECT json_object('id', u.id, 'email', u.email, 'nickname', u.nickname)
                       FROM users u WHERE u.id = messages.user_id)),
-        'text', text, 'created', created)"
+        'text', text, 'created', created), ",
+    recorded_event!("'message.created'", "project_id", "id", "changed_by", "NULL", "created"),
+    ")"
 );
 
 #[async_trait]
@@ -216,8 +243,8 @@ impl Feedback for SqliteStore {
         project: ProjectId,
         author: UserId,
         comment: &NewComment,
-    ) -> StoreResult<Option<Comment>> {
-        fetch_opt_doc(&self.pool, ADD_COMMENT, |q| {
+    ) -> StoreResult<Option<Recorded<Comment>>> {
+        fetch_recorded(&self.pool, ADD_COMMENT, |q| {
             q.bind(project.0)
                 .bind(author.0)
                 .bind(comment.text.as_str())
@@ -237,8 +264,8 @@ impl Feedback for SqliteStore {
         id: CommentId,
         patch: &CommentPatch,
         by: UserId,
-    ) -> StoreResult<Option<Comment>> {
-        fetch_opt_doc(&self.pool, UPDATE_COMMENT, |q| {
+    ) -> StoreResult<Option<Recorded<Comment>>> {
+        fetch_recorded(&self.pool, UPDATE_COMMENT, |q| {
             q.bind(project.0)
                 .bind(id.0)
                 .bind(patch.text.as_ref().map(DiscussionText::as_str))
@@ -258,9 +285,16 @@ impl Feedback for SqliteStore {
         Ok(run(COMMENT_AUTHOR, query.fetch_optional(&self.pool)).await?.map(UserId))
     }
 
-    async fn delete_comment(&self, project: ProjectId, id: CommentId) -> StoreResult<bool> {
-        let query = sqlx::query(DELETE_COMMENT).bind(project.0).bind(id.0);
-        Ok(run(DELETE_COMMENT, query.execute(&self.pool)).await?.rows_affected() > 0)
+    async fn delete_comment(
+        &self,
+        project: ProjectId,
+        id: CommentId,
+        by: UserId,
+    ) -> StoreResult<Option<Event>> {
+        fetch_opt_doc(&self.pool, DELETE_COMMENT, |q| {
+            q.bind(project.0).bind(id.0).bind(by.0).bind(now())
+        })
+        .await
     }
 
     async fn add_message(
@@ -268,8 +302,8 @@ impl Feedback for SqliteStore {
         project: ProjectId,
         author: UserId,
         text: &DiscussionText,
-    ) -> StoreResult<Option<Message>> {
-        fetch_opt_doc(&self.pool, ADD_MESSAGE, |q| {
+    ) -> StoreResult<Option<Recorded<Message>>> {
+        fetch_recorded(&self.pool, ADD_MESSAGE, |q| {
             q.bind(project.0).bind(author.0).bind(text.as_str()).bind(now())
         })
         .await

@@ -1,13 +1,13 @@
 //! Members and access: who takes part in a project, with which role; add, change role, remove.
-//! `projects.member_count` follows by trigger.
+//! `projects.member_count` follows by trigger. Each write records its event, its subject the
+//! member's user.
 
 use async_trait::async_trait;
 use reelplan_domain::{MemberId, ProjectId, Role, UserId};
-use reelplan_store::stats::run;
-use reelplan_store::{Member, Members, ProjectAccess, StoreResult, UserRef};
+use reelplan_store::{Member, Members, ProjectAccess, Recorded, StoreResult, UserRef};
 use serde::Deserialize;
 
-use super::{fetch_opt_doc, now, time};
+use super::{fetch_opt_doc, fetch_recorded, now, time};
 use crate::SqliteStore;
 
 /// The access list of project ?1.
@@ -29,42 +29,57 @@ struct InviteDoc {
     user: Option<UserRef>,
 }
 
-/// Adds user ?2 to project ?1 with role ?3 at ?4, if user ?5 is the owner, or a manager and
-/// the role is not manager.
-pub const ADD: &str = "
-    INSERT INTO members (project_id, user_id, role, created)
-    SELECT ?1, ?2, ?3, ?4
+/// `[id, event]`: adds user ?2 to project ?1 with role ?3 at ?4, if user ?5 is the owner, or a
+/// manager and the role is not manager, recording `member.added` (trigger
+/// `members_added_event`).
+pub const ADD: &str = concat!(
+    "
+    INSERT INTO members (project_id, user_id, role, created, changed_by)
+    SELECT ?1, ?2, ?3, ?4, ?5
     WHERE EXISTS (SELECT 1 FROM projects p WHERE p.id = ?1 AND p.owner_id = ?5)
        OR (?3 <> 'manager' AND EXISTS (
             SELECT 1 FROM members c WHERE c.project_id = ?1 AND c.user_id = ?5 AND c.role = 'manager'))
-    RETURNING id, created";
+    RETURNING json_array(id, ",
+    recorded_event!("'member.added'", "project_id", "id", "changed_by", "user_id", "created"),
+    ")"
+);
 
-/// Gives membership ?2 of project ?1 the role ?3 if user ?4 may: the owner, or a manager when
-/// neither the member's current role nor the new one is manager.
-pub const SET_ROLE: &str = "
-    UPDATE members SET role = ?3
+/// `[member, event]`: gives membership ?2 of project ?1 the role ?3 at ?5 if user ?4 may: the
+/// owner, or a manager when neither the member's current role nor the new one is manager,
+/// recording `member.updated` (trigger `members_updated_event`).
+pub const SET_ROLE: &str = concat!(
+    "
+    UPDATE members SET role = ?3, changed_by = ?4, changed_at = ?5
     WHERE id = ?2 AND project_id = ?1 AND (
         EXISTS (SELECT 1 FROM projects p WHERE p.id = ?1 AND p.owner_id = ?4)
         OR (?3 <> 'manager' AND role <> 'manager' AND EXISTS (
             SELECT 1 FROM members c
             WHERE c.project_id = ?1 AND c.user_id = ?4 AND c.role = 'manager')))
-    RETURNING json_object(
+    RETURNING json_array(json_object(
         'id', id, 'user_id', user_id,
         'email', (SELECT email FROM users WHERE users.id = members.user_id),
         'nickname', (SELECT nickname FROM users WHERE users.id = members.user_id),
-        'role', role, 'created', created)";
+        'role', role, 'created', created), ",
+    recorded_event!("'member.updated'", "project_id", "id", "changed_by", "user_id", "changed_at"),
+    ")"
+);
 
-/// Removes membership ?2 of project ?1 if user ?3 may: the member themself, the owner, or a
-/// manager removing someone who is not a manager.
-pub const REMOVE: &str = "
-    DELETE FROM members
+/// `[user, event]`: removes membership ?2 of project ?1 at ?4 if user ?3 may: the member
+/// themself, the owner, or a manager removing someone who is not a manager. Trigger
+/// `members_removed_event` records `member.removed` and deletes the row.
+pub const REMOVE: &str = concat!(
+    "
+    UPDATE members SET deleted_by = ?3, changed_at = ?4
     WHERE id = ?2 AND project_id = ?1 AND (
         user_id = ?3
         OR EXISTS (SELECT 1 FROM projects p WHERE p.id = ?1 AND p.owner_id = ?3)
         OR (role <> 'manager' AND EXISTS (
             SELECT 1 FROM members c
             WHERE c.project_id = ?1 AND c.user_id = ?3 AND c.role = 'manager')))
-    RETURNING user_id";
+    RETURNING json_array(user_id, ",
+    recorded_event!("'member.removed'", "project_id", "id", "deleted_by", "user_id", "changed_at"),
+    ")"
+);
 
 #[async_trait]
 impl Members for SqliteStore {
@@ -88,24 +103,27 @@ impl Members for SqliteStore {
         user: &UserRef,
         role: Role,
         by: UserId,
-    ) -> StoreResult<Option<Member>> {
-        let query = sqlx::query_as::<_, (i64, i64)>(ADD)
-            .bind(project.0)
-            .bind(user.id.0)
-            .bind(role.as_str())
-            .bind(now())
-            .bind(by.0);
-        let Some((id, created)) = run(ADD, query.fetch_optional(&self.pool)).await? else {
-            return Ok(None);
-        };
-        Ok(Some(Member {
-            id: MemberId(id),
-            user_id: user.id,
-            email: user.email.clone(),
-            nickname: user.nickname.clone(),
-            role,
-            created: time(created)?,
-        }))
+    ) -> StoreResult<Option<Recorded<Member>>> {
+        let created = now();
+        let added: Option<Recorded<i64>> = fetch_recorded(&self.pool, ADD, |q| {
+            q.bind(project.0).bind(user.id.0).bind(role.as_str()).bind(created).bind(by.0)
+        })
+        .await?;
+        added
+            .map(|Recorded { value: id, event }| {
+                Ok(Recorded {
+                    value: Member {
+                        id: MemberId(id),
+                        user_id: user.id,
+                        email: user.email.clone(),
+                        nickname: user.nickname.clone(),
+                        role,
+                        created: time(created)?,
+                    },
+                    event,
+                })
+            })
+            .transpose()
     }
 
     async fn set_member_role(
@@ -114,9 +132,9 @@ impl Members for SqliteStore {
         member: MemberId,
         role: Role,
         by: UserId,
-    ) -> StoreResult<Option<Member>> {
-        fetch_opt_doc(&self.pool, SET_ROLE, |q| {
-            q.bind(project.0).bind(member.0).bind(role.as_str()).bind(by.0)
+    ) -> StoreResult<Option<Recorded<Member>>> {
+        fetch_recorded(&self.pool, SET_ROLE, |q| {
+            q.bind(project.0).bind(member.0).bind(role.as_str()).bind(by.0).bind(now())
         })
         .await
     }
@@ -126,8 +144,10 @@ impl Members for SqliteStore {
         project: ProjectId,
         member: MemberId,
         by: UserId,
-    ) -> StoreResult<Option<UserId>> {
-        let query = sqlx::query_scalar::<_, i64>(REMOVE).bind(project.0).bind(member.0).bind(by.0);
-        Ok(run(REMOVE, query.fetch_optional(&self.pool)).await?.map(UserId))
+    ) -> StoreResult<Option<Recorded<UserId>>> {
+        fetch_recorded(&self.pool, REMOVE, |q| {
+            q.bind(project.0).bind(member.0).bind(by.0).bind(now())
+        })
+        .await
     }
 }

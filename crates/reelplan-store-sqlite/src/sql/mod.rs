@@ -5,9 +5,12 @@
 //!
 //! Conventions: every time is stored and emitted as integer microseconds, documents are built
 //! with SQLite's JSON functions and parsed with serde_json, and every value is a bound
-//! parameter.
+//! parameter. A write records its event by a trigger of migration 0011, on the row it changes,
+//! and returns it with its own result as `[value, event]` ([`fetch_recorded`]), or the event
+//! alone, built by its `RETURNING` with the id the trigger's insert takes (`recorded_event!`).
 
 pub mod admin;
+pub mod events;
 pub mod feedback;
 pub mod files;
 pub mod members;
@@ -17,7 +20,9 @@ pub mod users;
 pub mod versions;
 
 use reelplan_domain::Timestamp;
-use reelplan_store::{StoreError, StoreResult};
+use reelplan_store::{Event, Recorded, StoreError, StoreResult};
+use serde::de::DeserializeOwned;
+use sqlx::{Sqlite, SqlitePool};
 
 /// "Now" as the store writes it: microseconds since the epoch.
 pub(crate) fn now() -> i64 {
@@ -35,4 +40,18 @@ pub(crate) fn time(micros: i64) -> StoreResult<Timestamp> {
         .ok_or_else(|| StoreError::Other(format!("stored time out of range: {micros}")))
 }
 
+/// A statement whose one column is a JSON document.
+pub(crate) type DocQuery<'q> = reelplan_store::documents::DocQuery<'q, Sqlite>;
+
 pub(crate) use reelplan_store::documents::{fetch_doc, fetch_docs, fetch_opt_doc};
+
+/// Runs a write whose document is `[value, event]`: what it wrote and the event it recorded;
+/// None when it wrote nothing.
+pub(crate) async fn fetch_recorded<'q, T: DeserializeOwned>(
+    pool: &SqlitePool,
+    sql: &'static str,
+    bind: impl FnOnce(DocQuery<'q>) -> DocQuery<'q>,
+) -> StoreResult<Option<Recorded<T>>> {
+    let doc: Option<(T, Event)> = fetch_opt_doc(pool, sql, bind).await?;
+    Ok(doc.map(|(value, event)| Recorded { value, event }))
+}

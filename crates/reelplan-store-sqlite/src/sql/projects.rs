@@ -1,11 +1,12 @@
-//! Projects: the caller's list, the detail document, and the project's own writes.
+//! Projects: the caller's list, the detail document, and the project's own writes, each
+//! recording its event.
 
 use async_trait::async_trait;
 use reelplan_domain::{Phase, PhaseDates, ProjectId, UserId};
 use reelplan_store::stats::run;
 use reelplan_store::{
-    FeedbackSummary, MembershipPage, NewProject, PageRequest, ProjectCore, ProjectDetail,
-    ProjectFilter, ProjectPatch, ProjectSummary, Projects, StoreResult,
+    Event, FeedbackSummary, MembershipPage, NewProject, PageRequest, ProjectCore, ProjectDetail,
+    ProjectFilter, ProjectPatch, ProjectSummary, Projects, Recorded, StoreResult,
 };
 
 use super::{fetch_doc, fetch_docs, fetch_opt_doc, micros, now};
@@ -106,22 +107,30 @@ pub const SUMMARIES: &str = concat!(
     WHERE p.id IN (SELECT value FROM json_each(?1))"
 );
 
-/// Inserts a project: ?1 owner, ?2-?6 fields, ?7 now, ?8-?23 the phase dates in phase order.
-/// An unknown owner is a foreign-key violation, hence `NotFound`.
-pub const CREATE: &str = "
+/// `[id, event]`: inserts a project: ?1 owner, ?2-?6 fields, ?7 now, ?8-?23 the phase dates
+/// in phase order, recording `project.updated` with the owner as actor and subject (trigger
+/// `projects_created_event`). An unknown owner is a foreign-key violation, hence `NotFound`.
+pub const CREATE: &str = concat!(
+    "
     INSERT INTO projects (
         owner_id, name, manager, consumer, description, color, created, updated,
         basic_plan_start, basic_plan_end, story_board_start, story_board_end,
         filming_start, filming_end, video_edit_start, video_edit_end,
         post_work_start, post_work_end, video_preview_start, video_preview_end,
-        confirmation_start, confirmation_end, video_delivery_start, video_delivery_end)
+        confirmation_start, confirmation_end, video_delivery_start, video_delivery_end,
+        changed_by)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7,
             ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-            ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)
-    RETURNING id";
+            ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,
+            ?1)
+    RETURNING json_array(id, ",
+    recorded_event!("'project.updated'", "id", "id", "changed_by", "owner_id", "created"),
+    ")"
+);
 
-/// Patches project ?1 at ?8 if user ?9 is its owner or a manager: a null ?2-?5 keeps the
-/// field; ?6 says whether ?7 replaces the color (a null ?7 clears it).
+/// The event of a patch of project ?1 at ?8 if user ?9 is its owner or a manager: a null
+/// ?2-?5 keeps the field; ?6 says whether ?7 replaces the color (a null ?7 clears it). Trigger
+/// `projects_changed_event` records it.
 pub const UPDATE: &str = concat!(
     "
     UPDATE projects SET
@@ -130,13 +139,17 @@ pub const UPDATE: &str = concat!(
         consumer = coalesce(?4, consumer),
         description = coalesce(?5, description),
         color = CASE WHEN ?6 THEN ?7 ELSE color END,
-        updated = ?8
+        updated = ?8,
+        change = 'project.updated', changed_by = ?9
     WHERE id = ?1 AND ",
-    changed_by!("?9", "'manager'")
+    changed_by!("?9", "'manager'"),
+    "
+    RETURNING ",
+    recorded_event!("change", "id", "id", "changed_by", "NULL", "updated")
 );
 
-/// Sets one phase of project ?1 to (?2, ?3) at ?4, if user ?5 is its owner, an editor or a
-/// manager.
+/// The event of setting one phase of project ?1 to (?2, ?3) at ?4, if user ?5 is its owner,
+/// an editor or a manager. Trigger `projects_changed_event` records it.
 macro_rules! set_phase {
     ($phase:literal) => {
         concat!(
@@ -144,8 +157,12 @@ macro_rules! set_phase {
             $phase,
             "_start = ?2, ",
             $phase,
-            "_end = ?3, updated = ?4 WHERE id = ?1 AND ",
-            changed_by!("?5", "'editor', 'manager'")
+            "_end = ?3, updated = ?4, change = 'phase.updated', changed_by = ?5
+    WHERE id = ?1 AND ",
+            changed_by!("?5", "'editor', 'manager'"),
+            "
+    RETURNING ",
+            recorded_event!("change", "id", "id", "changed_by", "NULL", "updated")
         )
     };
 }
@@ -166,8 +183,14 @@ pub const SET_PHASE: [&str; 8] = [
 /// project's delete (see [`Projects::delete_project`]).
 pub const DELETE_FILES: &str = "DELETE FROM files WHERE project_id = ?1 RETURNING storage_key";
 
-/// Deletes project ?1; members, feedback and memos follow by cascade.
-pub const DELETE: &str = "DELETE FROM projects WHERE id = ?1";
+/// The `project.deleted` of project ?1 by ?2 at ?3, the second statement of its delete:
+/// trigger `projects_deleted_event` records it, naming the owner and the members in its
+/// audience, then deletes the project; members, feedback, memos and versions follow by cascade.
+pub const DELETE: &str = concat!(
+    "UPDATE projects SET deleted_by = ?2, updated = ?3 WHERE id = ?1
+    RETURNING ",
+    recorded_event!("'project.deleted'", "id", "id", "deleted_by", "NULL", "updated")
+);
 
 #[async_trait]
 impl Projects for SqliteStore {
@@ -216,19 +239,27 @@ impl Projects for SqliteStore {
         fetch_opt_doc(&self.pool, DETAIL, |q| q.bind(id.0)).await
     }
 
-    async fn create_project(&self, owner: UserId, project: &NewProject) -> StoreResult<ProjectId> {
-        let mut query = sqlx::query_scalar::<_, i64>(CREATE)
-            .bind(owner.0)
-            .bind(project.name.as_str())
-            .bind(project.manager.as_str())
-            .bind(project.consumer.as_str())
-            .bind(project.description.as_str())
-            .bind(project.color.as_deref())
-            .bind(now());
-        for dates in &project.phases {
-            query = query.bind(dates.start_date.map(micros)).bind(dates.end_date.map(micros));
-        }
-        run(CREATE, query.fetch_one(&self.pool)).await.map(ProjectId)
+    async fn create_project(
+        &self,
+        owner: UserId,
+        project: &NewProject,
+    ) -> StoreResult<Recorded<ProjectId>> {
+        let (id, event): (i64, Event) = fetch_doc(&self.pool, CREATE, |q| {
+            let mut q = q
+                .bind(owner.0)
+                .bind(project.name.as_str())
+                .bind(project.manager.as_str())
+                .bind(project.consumer.as_str())
+                .bind(project.description.as_str())
+                .bind(project.color.as_deref())
+                .bind(now());
+            for dates in &project.phases {
+                q = q.bind(dates.start_date.map(micros)).bind(dates.end_date.map(micros));
+            }
+            q
+        })
+        .await?;
+        Ok(Recorded { value: ProjectId(id), event })
     }
 
     async fn update_project(
@@ -236,18 +267,19 @@ impl Projects for SqliteStore {
         id: ProjectId,
         patch: &ProjectPatch,
         by: UserId,
-    ) -> StoreResult<bool> {
-        let query = sqlx::query(UPDATE)
-            .bind(id.0)
-            .bind(patch.name.as_deref())
-            .bind(patch.manager.as_deref())
-            .bind(patch.consumer.as_deref())
-            .bind(patch.description.as_deref())
-            .bind(patch.color.is_some())
-            .bind(patch.color.as_ref().and_then(|c| c.as_deref()))
-            .bind(now())
-            .bind(by.0);
-        Ok(run(UPDATE, query.execute(&self.pool)).await?.rows_affected() > 0)
+    ) -> StoreResult<Option<Event>> {
+        fetch_opt_doc(&self.pool, UPDATE, |q| {
+            q.bind(id.0)
+                .bind(patch.name.as_deref())
+                .bind(patch.manager.as_deref())
+                .bind(patch.consumer.as_deref())
+                .bind(patch.description.as_deref())
+                .bind(patch.color.is_some())
+                .bind(patch.color.as_ref().and_then(|c| c.as_deref()))
+                .bind(now())
+                .bind(by.0)
+        })
+        .await
     }
 
     async fn set_phase(
@@ -256,29 +288,35 @@ impl Projects for SqliteStore {
         phase: Phase,
         dates: PhaseDates,
         by: UserId,
-    ) -> StoreResult<bool> {
-        let sql = SET_PHASE[phase.index()];
-        let query = sqlx::query(sql)
-            .bind(id.0)
-            .bind(dates.start_date.map(micros))
-            .bind(dates.end_date.map(micros))
-            .bind(now())
-            .bind(by.0);
-        Ok(run(sql, query.execute(&self.pool)).await?.rows_affected() > 0)
+    ) -> StoreResult<Option<Event>> {
+        fetch_opt_doc(&self.pool, SET_PHASE[phase.index()], |q| {
+            q.bind(id.0)
+                .bind(dates.start_date.map(micros))
+                .bind(dates.end_date.map(micros))
+                .bind(now())
+                .bind(by.0)
+        })
+        .await
     }
 
     /// The one write of this store that takes two statements: SQLite's `RETURNING` sees only the
-    /// table it deletes from (and runs after the cascade), so the files go first, with their keys,
-    /// then the project, whose members, feedback and memos follow by `ON DELETE CASCADE`. One
-    /// transaction holds SQLite's single write lock over both, so no file can be recorded in
-    /// between and be left without its object removed.
-    async fn delete_project(&self, id: ProjectId) -> StoreResult<Option<Vec<String>>> {
+    /// table it changes, so the files go first, with their keys, then the project, by
+    /// [`DELETE`], whose trigger records `project.deleted` and deletes the row; members,
+    /// feedback and memos follow by `ON DELETE CASCADE`. One transaction holds SQLite's single
+    /// write lock over both, so no file can be recorded in between and be left without its
+    /// object removed.
+    async fn delete_project(
+        &self,
+        id: ProjectId,
+        by: UserId,
+    ) -> StoreResult<Option<Recorded<Vec<String>>>> {
         let mut transaction = self.pool.begin().await?;
         let files = sqlx::query_scalar::<_, String>(DELETE_FILES).bind(id.0);
         let keys = run(DELETE_FILES, files.fetch_all(&mut *transaction)).await?;
-        let project = sqlx::query(DELETE).bind(id.0);
-        let existed = run(DELETE, project.execute(&mut *transaction)).await?.rows_affected() > 0;
+        let project = sqlx::query_scalar::<_, String>(DELETE).bind(id.0).bind(by.0).bind(now());
+        let event = run(DELETE, project.fetch_optional(&mut *transaction)).await?;
         transaction.commit().await?;
-        Ok(existed.then_some(keys))
+        let Some(event) = event else { return Ok(None) };
+        Ok(Some(Recorded { value: keys, event: serde_json::from_str(&event)? }))
     }
 }

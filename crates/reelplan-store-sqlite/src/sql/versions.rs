@@ -4,14 +4,13 @@
 use async_trait::async_trait;
 use reelplan_domain::export::FrameRate;
 use reelplan_domain::{ProjectId, UserId, VersionId};
-use reelplan_store::stats::run;
 use reelplan_store::{
-    ExportRows, NewFile, NewReview, NewVersion, PageRequest, ProjectAccess, StoreError,
-    StoreResult, ThreadPage, Version, VersionAccess, VersionPatch, Versions,
+    Event, ExportRows, NewFile, NewReview, NewVersion, PageRequest, ProjectAccess, Recorded,
+    StoreError, StoreResult, ThreadPage, Version, VersionAccess, VersionPatch, Versions,
 };
 use serde::Deserialize;
 
-use super::{fetch_opt_doc, now};
+use super::{fetch_opt_doc, fetch_recorded, now};
 use crate::SqliteStore;
 
 /// `{access, items}` of project ?1: versions numbered below ?2 (all when null), highest first,
@@ -59,51 +58,82 @@ pub const EXPORT: &str = concat!(
     FROM projects p WHERE p.id = ?1"
 );
 
-/// Records version `version_seq + 1` of project ?1 by ?2 at ?3 (label ?4, fps ?5, duration
-/// ?6) and its video's row (name ?7, content type ?8, size ?9, key ?10) in one statement: the
+/// `[version, event]`: records version `version_seq + 1` of project ?1 by ?2 at ?3 (label ?4,
+/// fps ?5, duration ?6) and its video's row (name ?7, content type ?8, size ?9, key ?10) in one
+/// statement, recording `version.created` (trigger `versions_created_event`): the
 /// `versions_video` trigger (migration 0010) writes the row under the id named here, the next
 /// of the files sequence, and `versions_number` moves `version_seq` on. `RETURNING` sees the
 /// row as inserted, so the video's document is built from the carried columns. Nothing is
 /// written when there is no such project.
-pub const ADD: &str = "
+pub const ADD: &str = concat!(
+    "
     INSERT INTO versions (project_id, number, file_id, created_by, created, label, fps, duration,
-                          video_name, video_type, video_size, video_key)
+                          video_name, video_type, video_size, video_key, changed_by)
     SELECT p.id, p.version_seq + 1,
            coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'files'), 0) + 1,
-           ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+           ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?2
     FROM projects p WHERE p.id = ?1
-    RETURNING json_object('id', id, 'number', number, 'label', label, 'fps', fps,
+    RETURNING json_array(json_object('id', id, 'number', number, 'label', label, 'fps', fps,
         'duration', duration,
         'file', json_object('id', file_id, 'name', video_name, 'content_type', video_type,
                             'size', video_size, 'project_id', project_id, 'created', created),
         'created_by', json((SELECT json_object('id', u.id, 'email', u.email, 'nickname', u.nickname)
                             FROM users u WHERE u.id = versions.created_by)),
-        'created', created, 'comment_count', 0, 'reviews', json('[]'))";
+        'created', created, 'comment_count', 0, 'reviews', json('[]')), ",
+    recorded_event!("'version.created'", "project_id", "id", "changed_by", "NULL", "created"),
+    ")"
+);
 
-/// Changes version ?2 of project ?1: label ?4 when ?3, fps ?6 when ?5, duration ?8 when ?7.
+/// `[version, event]`: changes version ?2 of project ?1 by ?9 at ?10: label ?4 when ?3, fps ?6
+/// when ?5, duration ?8 when ?7, recording `version.updated` (trigger
+/// `versions_updated_event`).
 pub const UPDATE: &str = concat!(
     "
     UPDATE versions SET
         label = CASE WHEN ?3 THEN ?4 ELSE label END,
         fps = CASE WHEN ?5 THEN ?6 ELSE fps END,
-        duration = CASE WHEN ?7 THEN ?8 ELSE duration END
+        duration = CASE WHEN ?7 THEN ?8 ELSE duration END,
+        changed_by = ?9, changed_at = ?10
     WHERE id = ?2 AND project_id = ?1
-    RETURNING ",
-    version_doc!("versions")
+    RETURNING json_array(",
+    version_doc!("versions"),
+    ", ",
+    recorded_event!("'version.updated'", "project_id", "id", "changed_by", "NULL", "changed_at"),
+    ")"
 );
 
-/// Deletes version ?2 of project ?1 by deleting its video's row, returning the video's key.
-pub const DELETE: &str = "
-    DELETE FROM files
+/// `[key, event]`: deletes version ?2 of project ?1 by ?3 at ?4 by deleting its video's row,
+/// returning the video's key: trigger `files_deleted_event` records `version.deleted` and
+/// deletes the row, the version, its reviews and comments following by cascade.
+pub const DELETE: &str = concat!(
+    "
+    UPDATE files SET deleted_by = ?3, changed_at = ?4
     WHERE id = (SELECT file_id FROM versions WHERE id = ?2 AND project_id = ?1)
-    RETURNING storage_key";
+    RETURNING json_array(storage_key, ",
+    file_deleted_event!(),
+    ")"
+);
 
-/// Records user ?3's review of version ?2 of project ?1: status ?4, note ?5, at ?6.
-pub const PUT_REVIEW: &str = "
-    INSERT INTO reviews (version_id, user_id, status, note, updated)
-    SELECT v.id, ?3, ?4, ?5, ?6 FROM versions v WHERE v.id = ?2 AND v.project_id = ?1
+/// The event of recording user ?3's review of version ?2 of project ?1: status ?4, note ?5, at
+/// ?6; the insert or the update records `review.updated` (triggers `reviews_created_event`,
+/// `reviews_updated_event`).
+pub const PUT_REVIEW: &str = concat!(
+    "
+    INSERT INTO reviews (version_id, user_id, status, note, updated, changed_by)
+    SELECT v.id, ?3, ?4, ?5, ?6, ?3 FROM versions v WHERE v.id = ?2 AND v.project_id = ?1
     ON CONFLICT (version_id, user_id)
-    DO UPDATE SET status = excluded.status, note = excluded.note, updated = excluded.updated";
+    DO UPDATE SET status = excluded.status, note = excluded.note, updated = excluded.updated,
+                  changed_by = excluded.changed_by
+    RETURNING ",
+    recorded_event!(
+        "'review.updated'",
+        "(SELECT v.project_id FROM versions v WHERE v.id = reviews.version_id)",
+        "version_id",
+        "changed_by",
+        "NULL",
+        "updated"
+    )
+);
 
 #[derive(Deserialize)]
 struct PageDoc {
@@ -139,8 +169,8 @@ impl Versions for SqliteStore {
         by: UserId,
         video: &NewFile,
         version: &NewVersion,
-    ) -> StoreResult<Version> {
-        let added: Option<Version> = fetch_opt_doc(&self.pool, ADD, |q| {
+    ) -> StoreResult<Recorded<Version>> {
+        let added: Option<Recorded<Version>> = fetch_recorded(&self.pool, ADD, |q| {
             q.bind(project.0)
                 .bind(by.0)
                 .bind(now())
@@ -161,8 +191,9 @@ impl Versions for SqliteStore {
         project: ProjectId,
         id: VersionId,
         patch: &VersionPatch,
-    ) -> StoreResult<Option<Version>> {
-        fetch_opt_doc(&self.pool, UPDATE, |q| {
+        by: UserId,
+    ) -> StoreResult<Option<Recorded<Version>>> {
+        fetch_recorded(&self.pool, UPDATE, |q| {
             q.bind(project.0)
                 .bind(id.0)
                 .bind(patch.label.is_some())
@@ -171,6 +202,8 @@ impl Versions for SqliteStore {
                 .bind(patch.fps.flatten().map(FrameRate::listed))
                 .bind(patch.duration.is_some())
                 .bind(patch.duration.flatten().map(|duration| duration.seconds()))
+                .bind(by.0)
+                .bind(now())
         })
         .await
     }
@@ -179,9 +212,10 @@ impl Versions for SqliteStore {
         &self,
         project: ProjectId,
         id: VersionId,
-    ) -> StoreResult<Option<String>> {
-        let query = sqlx::query_scalar::<_, String>(DELETE).bind(project.0).bind(id.0);
-        run(DELETE, query.fetch_optional(&self.pool)).await
+        by: UserId,
+    ) -> StoreResult<Option<Recorded<String>>> {
+        fetch_recorded(&self.pool, DELETE, |q| q.bind(project.0).bind(id.0).bind(by.0).bind(now()))
+            .await
     }
 
     async fn export_rows(
@@ -199,14 +233,15 @@ impl Versions for SqliteStore {
         id: VersionId,
         by: UserId,
         review: &NewReview,
-    ) -> StoreResult<bool> {
-        let query = sqlx::query(PUT_REVIEW)
-            .bind(project.0)
-            .bind(id.0)
-            .bind(by.0)
-            .bind(review.status.as_str())
-            .bind(review.note.as_ref().map(|note| note.as_str()))
-            .bind(now());
-        Ok(run(PUT_REVIEW, query.execute(&self.pool)).await?.rows_affected() > 0)
+    ) -> StoreResult<Option<Event>> {
+        fetch_opt_doc(&self.pool, PUT_REVIEW, |q| {
+            q.bind(project.0)
+                .bind(id.0)
+                .bind(by.0)
+                .bind(review.status.as_str())
+                .bind(review.note.as_ref().map(|note| note.as_str()))
+                .bind(now())
+        })
+        .await
     }
 }

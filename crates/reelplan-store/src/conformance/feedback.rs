@@ -36,7 +36,8 @@ pub async fn feedback(store: &dyn Store) {
         let c = one(store.add_comment(id, author.id, &plain(&body, timecode)))
             .await
             .expect("comment")
-            .expect("the author takes part");
+            .expect("the author takes part")
+            .value;
         assert_eq!(
             (&c.user, c.text.as_str(), c.timecode),
             (&user_ref(author), body.as_str(), timecode)
@@ -85,7 +86,8 @@ pub async fn feedback(store: &dyn Store) {
         let m = one(store.add_message(id, author.id, &DiscussionText::parse(&body).unwrap()))
             .await
             .expect("message")
-            .expect("the author takes part");
+            .expect("the author takes part")
+            .value;
         assert_eq!((&m.user, m.text.as_str()), (&user_ref(author), body.as_str()));
         assert_recent(m.created, "message.created");
         messages.push(m);
@@ -122,9 +124,15 @@ pub async fn feedback(store: &dyn Store) {
     assert_eq!(one(store.comment_author(id, target.id)).await.unwrap(), Some(ann.id));
     assert_eq!(one(store.comment_author(other, target.id)).await.unwrap(), None);
     assert_eq!(one(store.comment_author(id, CommentId(MISSING))).await.unwrap(), None);
-    assert!(!one(store.delete_comment(other, target.id)).await.unwrap(), "wrong project");
-    assert!(one(store.delete_comment(id, target.id)).await.unwrap());
-    assert!(!one(store.delete_comment(id, target.id)).await.unwrap(), "already gone");
+    assert!(
+        one(store.delete_comment(other, target.id, owner.id)).await.unwrap().is_none(),
+        "wrong project"
+    );
+    assert!(one(store.delete_comment(id, target.id, owner.id)).await.unwrap().is_some());
+    assert!(
+        one(store.delete_comment(id, target.id, owner.id)).await.unwrap().is_none(),
+        "already gone"
+    );
     assert_eq!(one(store.comment_author(id, target.id)).await.unwrap(), None);
     let left = one(store.comments_page(id, CommentFilter::default(), page(100, None)))
         .await

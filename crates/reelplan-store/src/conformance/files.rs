@@ -28,14 +28,22 @@ pub async fn files(store: &dyn Store) {
 
     let b = new_file("b \"quoted\" — 日本語.pdf", "application/pdf", 10);
     let a = new_file("a.txt", "text/plain; charset=utf-8", 0);
-    let fb = one(store.add_file(id, &b, CAP)).await.expect("add_file").expect("under the cap");
+    let fb = one(store.add_file(id, &b, CAP, owner.id))
+        .await
+        .expect("add_file")
+        .expect("under the cap")
+        .value;
     check(&fb, &b);
-    let fa = one(store.add_file(id, &a, CAP)).await.expect("add_file").expect("under the cap");
+    let fa = one(store.add_file(id, &a, CAP, ann.id))
+        .await
+        .expect("add_file")
+        .expect("under the cap")
+        .value;
     check(&fa, &a);
     assert!(fa.id > fb.id);
-    let ghost = one(store.add_file(ProjectId(MISSING), &a, CAP)).await;
+    let ghost = one(store.add_file(ProjectId(MISSING), &a, CAP, owner.id)).await;
     assert!(matches!(ghost, Err(StoreError::NotFound)), "unknown project: {ghost:?}");
-    let full = one(store.add_file(id, &a, 2)).await.unwrap();
+    let full = one(store.add_file(id, &a, 2, owner.id)).await.unwrap();
     assert_eq!(full, None, "a project holding its cap of files takes no more");
     let d = detail(store, id).await;
     assert_eq!(d.files, vec![fb.clone(), fa.clone()], "files by id");
@@ -74,12 +82,17 @@ pub async fn files(store: &dyn Store) {
     assert!(one(store.project_file_keys(ProjectId(MISSING))).await.unwrap().is_empty());
 
     // Deletion hands back the key, once, and only on the file's own project.
-    assert_eq!(one(store.delete_file(other, fb.id)).await.unwrap(), None, "wrong project");
-    assert_eq!(one(store.delete_file(id, fb.id)).await.unwrap(), Some(b.storage_key.clone()));
-    assert_eq!(one(store.delete_file(id, fb.id)).await.unwrap(), None, "already gone");
-    assert_eq!(one(store.delete_file(id, FileId(MISSING))).await.unwrap(), None);
-    let removed = one(store.delete_file(id, second.file.id)).await.unwrap();
-    assert_eq!(removed, Some(v2.storage_key.clone()), "the video is a file too");
+    assert_eq!(
+        one(store.delete_file(other, fb.id, owner.id)).await.unwrap(),
+        None,
+        "wrong project"
+    );
+    let removed = one(store.delete_file(id, fb.id, owner.id)).await.unwrap();
+    assert_eq!(removed.map(|r| r.value), Some(b.storage_key.clone()));
+    assert_eq!(one(store.delete_file(id, fb.id, owner.id)).await.unwrap(), None, "already gone");
+    assert_eq!(one(store.delete_file(id, FileId(MISSING), owner.id)).await.unwrap(), None);
+    let removed = one(store.delete_file(id, second.file.id, owner.id)).await.unwrap();
+    assert_eq!(removed.map(|r| r.value), Some(v2.storage_key.clone()), "the video is a file too");
     let d = detail(store, id).await;
     assert_eq!((d.files, d.feedback.video), (vec![fa.clone()], None));
     assert_eq!(d.feedback.current_version, None, "its version went with its video");
@@ -91,11 +104,11 @@ pub async fn files(store: &dyn Store) {
     let found = one(store.named_storage_keys(&named)).await.unwrap();
     assert_eq!(sorted(found), sorted(vec![a.storage_key.clone(), v1.storage_key.clone()]));
     assert!(one(store.named_storage_keys(&[])).await.unwrap().is_empty());
-    let keys = delete_project(store, id).await.expect("it existed");
+    let keys = delete_project(store, id, owner.id).await.expect("it existed").value;
     assert_eq!(sorted(keys), sorted(vec![a.storage_key.clone(), v1.storage_key.clone()]));
     let named = one(store.named_storage_keys(&named)).await.unwrap();
     assert!(named.is_empty(), "the rows went with the project: {named:?}");
     assert!(one(store.project_file_keys(id)).await.unwrap().is_empty());
     assert_eq!(one(store.file(id, fa.id)).await.unwrap(), None);
-    assert_eq!(one(store.delete_file(id, fa.id)).await.unwrap(), None);
+    assert_eq!(one(store.delete_file(id, fa.id, owner.id)).await.unwrap(), None);
 }

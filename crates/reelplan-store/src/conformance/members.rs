@@ -60,12 +60,12 @@ pub async fn members(store: &dyn Store) {
     // Role changes, each checking in its own statement who may make it.
     let stranger = new_user(store, "m-stranger").await;
     let set_role = |member: MemberId, role: Role, by: UserId| async move {
-        one(store.set_member_role(id, member, role, by)).await.unwrap().map(|m| m.role)
+        one(store.set_member_role(id, member, role, by)).await.unwrap().map(|m| m.value.role)
     };
     assert_eq!(set_role(m_bob.id, Role::Editor, stranger.id).await, None, "not a member");
     assert_eq!(set_role(m_bob.id, Role::Editor, ann.id).await, None, "an editor");
     let changed = one(store.set_member_role(id, m_ann.id, Role::Manager, owner.id)).await.unwrap();
-    assert_eq!(changed, Some(Member { role: Role::Manager, ..m_ann.clone() }));
+    assert_eq!(changed.map(|r| r.value), Some(Member { role: Role::Manager, ..m_ann.clone() }));
     assert_eq!(set_role(m_bob.id, Role::Editor, ann.id).await, Some(Role::Editor), "a manager");
     assert_eq!(set_role(m_bob.id, Role::Manager, ann.id).await, None, "only the owner promotes");
     assert_eq!(set_role(m_ann.id, Role::Viewer, ann.id).await, None, "nor demotes a manager");
@@ -86,7 +86,8 @@ pub async fn members(store: &dyn Store) {
     assert_eq!(wrong, None, "wrong project");
     let refused = one(store.remove_member(id, m_bob.id, stranger.id)).await.unwrap();
     assert_eq!(refused, None, "neither the owner, a manager nor the member themself");
-    assert_eq!(one(store.remove_member(id, m_bob.id, owner.id)).await.unwrap(), Some(bob.id));
+    let removed = one(store.remove_member(id, m_bob.id, owner.id)).await.unwrap();
+    assert_eq!(removed.map(|r| r.value), Some(bob.id));
     let again = one(store.remove_member(id, m_bob.id, owner.id)).await.unwrap();
     assert_eq!(again, None, "already gone");
     let d = detail(store, id).await;

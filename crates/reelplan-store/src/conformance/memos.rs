@@ -17,7 +17,7 @@ pub async fn memos(store: &dyn Store) {
             one(store.add_memo(id, author.id, day(d), &MemoText::parse(&text).unwrap(), CAP))
                 .await
                 .expect("add_memo");
-        let memo = memo.expect("under the cap");
+        let memo = memo.expect("under the cap").value;
         assert_eq!(
             (memo.user_id, memo.date, memo.text.as_str()),
             (author.id, day(d), text.as_str())
@@ -48,10 +48,16 @@ pub async fn memos(store: &dyn Store) {
         assert_eq!(Some(memo), added.iter().find(|m| m.id == memo.id));
     }
 
-    assert!(!one(store.delete_memo(other, added[0].id)).await.unwrap(), "wrong project");
-    assert!(!one(store.delete_memo(id, MemoId(MISSING))).await.unwrap());
-    assert!(one(store.delete_memo(id, added[0].id)).await.unwrap());
-    assert!(!one(store.delete_memo(id, added[0].id)).await.unwrap(), "already gone");
+    assert!(
+        one(store.delete_memo(other, added[0].id, owner.id)).await.unwrap().is_none(),
+        "wrong project"
+    );
+    assert!(one(store.delete_memo(id, MemoId(MISSING), owner.id)).await.unwrap().is_none());
+    assert!(one(store.delete_memo(id, added[0].id, owner.id)).await.unwrap().is_some());
+    assert!(
+        one(store.delete_memo(id, added[0].id, owner.id)).await.unwrap().is_none(),
+        "already gone"
+    );
     let d = detail(store, id).await;
     assert_eq!(order(&d.memos), vec![added[1].id, added[3].id, added[2].id]);
     assert!(detail(store, other).await.memos.is_empty());

@@ -30,9 +30,10 @@ use crate::{
     Comment, Member, MemberAccess, Memo, Message, NewProject, PageRequest, ProjectAccess,
     ProjectDetail, ProjectFilter, ProjectPatch, ProjectSummary, Store, StoreError, User, UserRef,
 };
-use crate::{CommentFilter, FileMeta, NewFile};
+use crate::{CommentFilter, Event, FileMeta, NewFile, Recorded};
 
 mod admin;
+mod events;
 mod feedback;
 mod files;
 mod members;
@@ -43,6 +44,7 @@ mod users;
 mod versions;
 
 pub use admin::basics;
+pub use events::events;
 pub use feedback::feedback;
 pub use files::files;
 pub use members::members;
@@ -68,6 +70,7 @@ pub async fn run_all(store: &dyn Store) {
     threads(store).await;
     cascade(store).await;
     footprint(store).await;
+    events(store).await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -89,9 +92,13 @@ async fn statements<F: Future>(count: u32, call: F) -> F::Output {
 
 /// Deletes a project, asserting its statement count: one on PostgreSQL (a CTE), two in one
 /// transaction on SQLite, whose `RETURNING` cannot see the file rows a cascade removes.
-async fn delete_project(store: &dyn Store, id: ProjectId) -> Option<Vec<String>> {
+async fn delete_project(
+    store: &dyn Store,
+    id: ProjectId,
+    by: UserId,
+) -> Option<Recorded<Vec<String>>> {
     let count = if store.backend() == "sqlite" { 2 } else { 1 };
-    statements(count, store.delete_project(id)).await.unwrap()
+    statements(count, store.delete_project(id, by)).await.unwrap()
 }
 
 /// Records a version, asserting that it is one statement (PostgreSQL: a CTE; SQLite: an insert
@@ -103,7 +110,7 @@ async fn add_version(
     video: &NewFile,
     version: &crate::NewVersion,
 ) -> crate::Version {
-    one(store.add_version(project, by.id, video, version)).await.expect("add_version")
+    one(store.add_version(project, by.id, video, version)).await.expect("add_version").value
 }
 
 /// A top-level comment with this text and timecode (seconds), on the current version.
@@ -181,7 +188,7 @@ async fn new_user(store: &dyn Store, label: &str) -> User {
 
 async fn new_project(store: &dyn Store, owner: &User, name: &str) -> ProjectId {
     let project = NewProject::named(ProjectName::parse(name).unwrap());
-    one(store.create_project(owner.id, &project)).await.expect("create_project")
+    one(store.create_project(owner.id, &project)).await.expect("create_project").value
 }
 
 async fn detail(store: &dyn Store, id: ProjectId) -> ProjectDetail {
@@ -192,7 +199,7 @@ async fn detail(store: &dyn Store, id: ProjectId) -> ProjectDetail {
 async fn add_member(store: &dyn Store, project: ProjectId, user: &User, role: Role) -> Member {
     let owner = one(store.access(project)).await.expect("access").expect("a project").owner_id;
     let added = one(store.add_member(project, &user_ref(user), role, owner)).await;
-    added.expect("add_member").expect("the owner may add anyone")
+    added.expect("add_member").expect("the owner may add anyone").value
 }
 
 async fn list_all(store: &dyn Store, viewer: &User, filter: &ProjectFilter) -> Vec<ProjectSummary> {

@@ -14,7 +14,7 @@ pub async fn projects(store: &dyn Store) {
         color: None,
         phases: [PhaseDates::default(); 8],
     };
-    let id = one(store.create_project(owner.id, &new)).await.expect("create_project");
+    let id = one(store.create_project(owner.id, &new)).await.expect("create_project").value;
     let d = detail(store, id).await;
     assert_eq!(d.core.id, id);
     assert_eq!(d.core.name, name);
@@ -43,7 +43,7 @@ pub async fn projects(store: &dyn Store) {
         name: Some(ProjectName::parse("Renamed").unwrap()),
         ..ProjectPatch::default()
     };
-    assert!(one(store.update_project(id, &patch, owner.id)).await.unwrap());
+    assert!(one(store.update_project(id, &patch, owner.id)).await.unwrap().is_some());
     let after = detail(store, id).await;
     assert_eq!(after.core.name, "Renamed");
     assert_eq!(after.core.manager, "Mia Manager");
@@ -59,7 +59,7 @@ pub async fn projects(store: &dyn Store) {
         color: Some(Some(Color::parse("#A0B1C2").unwrap())),
         ..ProjectPatch::default()
     };
-    assert!(one(store.update_project(id, &patch, owner.id)).await.unwrap());
+    assert!(one(store.update_project(id, &patch, owner.id)).await.unwrap().is_some());
     let after = detail(store, id).await;
     assert_eq!(after.core.name, "Renamed");
     assert_eq!((after.core.manager.as_str(), after.core.consumer.as_str()), ("", "Client"));
@@ -70,19 +70,22 @@ pub async fn projects(store: &dyn Store) {
         name: Some(ProjectName::parse("Kept color").unwrap()),
         ..ProjectPatch::default()
     };
-    assert!(one(store.update_project(id, &keep, owner.id)).await.unwrap());
+    assert!(one(store.update_project(id, &keep, owner.id)).await.unwrap().is_some());
     assert_eq!(detail(store, id).await.core.color.as_deref(), Some("#A0B1C2"));
     let clear = ProjectPatch { color: Some(None), ..ProjectPatch::default() };
-    assert!(one(store.update_project(id, &clear, owner.id)).await.unwrap());
+    assert!(one(store.update_project(id, &clear, owner.id)).await.unwrap().is_some());
     let after = detail(store, id).await;
     assert_eq!((after.core.color, after.core.name.as_str()), (None, "Kept color"));
 
-    assert!(!one(store.update_project(ProjectId(MISSING), &keep, owner.id)).await.unwrap());
+    assert!(one(store.update_project(ProjectId(MISSING), &keep, owner.id))
+        .await
+        .unwrap()
+        .is_none());
     let stranger = new_user(store, "stranger").await;
     let refused = one(store.update_project(id, &keep, stranger.id)).await.unwrap();
-    assert!(!refused, "only the owner or a manager may patch");
+    assert!(refused.is_none(), "only the owner or a manager may patch");
     let refused = one(store.set_phase(id, Phase::Filming, dates(1, 2), stranger.id)).await;
-    assert!(!refused.unwrap(), "only the owner, an editor or a manager may set a phase");
+    assert!(refused.unwrap().is_none(), "only the owner, an editor or a manager may set a phase");
 
     // A project created with a color and phases reads them back.
     let mut phases = [PhaseDates::default(); 8];
@@ -92,7 +95,7 @@ pub async fn projects(store: &dyn Store) {
         phases,
         ..NewProject::named(ProjectName::parse("Colored").unwrap())
     };
-    let id = one(store.create_project(owner.id, &colored)).await.unwrap();
+    let id = one(store.create_project(owner.id, &colored)).await.unwrap().value;
     let d = detail(store, id).await;
     assert_eq!(d.core.color.as_deref(), Some("#00FF7F"));
     assert_eq!(d.core.phases.0, phases);
@@ -109,7 +112,10 @@ pub async fn phases(store: &dyn Store) {
     for phase in Phase::ALL {
         let i = phase.index() as i64;
         let set = dates(10 * i, 10 * i + 3);
-        assert!(one(store.set_phase(id, phase, set, owner.id)).await.unwrap(), "{phase:?}");
+        assert!(
+            one(store.set_phase(id, phase, set, owner.id)).await.unwrap().is_some(),
+            "{phase:?}"
+        );
         let d = detail(store, id).await;
         let mut expected = [PhaseDates::default(); 8];
         expected[phase.index()] = set;
@@ -118,7 +124,7 @@ pub async fn phases(store: &dyn Store) {
         assert_eq!(d.core.latest_end_date, set.end_date, "{phase:?}");
         let cleared =
             one(store.set_phase(id, phase, PhaseDates::default(), owner.id)).await.unwrap();
-        assert!(cleared, "{phase:?}");
+        assert!(cleared.is_some(), "{phase:?}");
     }
     let d = detail(store, id).await;
     assert_eq!(d.core.phases.0, [PhaseDates::default(); 8]);
@@ -132,24 +138,33 @@ pub async fn phases(store: &dyn Store) {
     phases[Phase::PostWork.index()] = dates(5, 15);
     let project =
         NewProject { phases, ..NewProject::named(ProjectName::parse("Fallbacks").unwrap()) };
-    let id = one(store.create_project(owner.id, &project)).await.unwrap();
+    let id = one(store.create_project(owner.id, &project)).await.unwrap().value;
     let d = detail(store, id).await;
     assert_eq!(d.core.phases.0, phases);
     assert_eq!(d.core.earliest_start_date, Some(day(10)), "first start in phase order");
     assert_eq!(d.core.latest_end_date, Some(day(15)), "first end in reverse phase order");
 
     let before = d.core.updated;
-    assert!(one(store.set_phase(id, Phase::BasicPlan, dates(30, 31), owner.id)).await.unwrap());
+    assert!(one(store.set_phase(id, Phase::BasicPlan, dates(30, 31), owner.id))
+        .await
+        .unwrap()
+        .is_some());
     let d = detail(store, id).await;
     assert_eq!(d.core.earliest_start_date, Some(day(30)));
     assert_eq!(d.core.latest_end_date, Some(day(15)));
     assert!(d.core.updated >= before);
 
-    assert!(one(store.set_phase(id, Phase::VideoDelivery, dates(0, 2), owner.id)).await.unwrap());
+    assert!(one(store.set_phase(id, Phase::VideoDelivery, dates(0, 2), owner.id))
+        .await
+        .unwrap()
+        .is_some());
     assert_eq!(detail(store, id).await.core.latest_end_date, Some(day(2)));
     let cleared = PhaseDates::default();
-    assert!(one(store.set_phase(id, Phase::VideoDelivery, cleared, owner.id)).await.unwrap());
-    assert!(one(store.set_phase(id, Phase::BasicPlan, cleared, owner.id)).await.unwrap());
+    assert!(one(store.set_phase(id, Phase::VideoDelivery, cleared, owner.id))
+        .await
+        .unwrap()
+        .is_some());
+    assert!(one(store.set_phase(id, Phase::BasicPlan, cleared, owner.id)).await.unwrap().is_some());
     let d = detail(store, id).await;
     assert_eq!(d.core.phases.0, phases);
     assert_eq!(d.core.earliest_start_date, Some(day(10)));
@@ -157,7 +172,7 @@ pub async fn phases(store: &dyn Store) {
 
     let missing =
         one(store.set_phase(ProjectId(MISSING), Phase::Filming, dates(1, 2), owner.id)).await;
-    assert!(!missing.unwrap());
+    assert!(missing.unwrap().is_none());
 }
 
 /// Which projects a viewer sees, with which role, in which order, page by page.
@@ -271,9 +286,9 @@ pub async fn list_filters(store: &dyn Store) {
         phases: c_phases,
         ..NewProject::named(ProjectName::parse("Window C").unwrap())
     };
-    let a = one(store.create_project(viewer.id, &a)).await.unwrap();
+    let a = one(store.create_project(viewer.id, &a)).await.unwrap().value;
     let b = new_project(store, &viewer, "Window B").await;
-    let c = one(store.create_project(viewer.id, &c)).await.unwrap();
+    let c = one(store.create_project(viewer.id, &c)).await.unwrap().value;
 
     let window = |from: Option<i64>, to: Option<i64>| ProjectFilter {
         q: Some("window".into()),
@@ -311,7 +326,7 @@ pub async fn cascade(store: &dyn Store) {
     let member = add_member(store, id, &ann, Role::Editor).await;
     let kept_member = add_member(store, kept, &ann, Role::Viewer).await;
     let comment =
-        one(store.add_comment(id, ann.id, &plain("bye", Some(1.0)))).await.unwrap().unwrap();
+        one(store.add_comment(id, ann.id, &plain("bye", Some(1.0)))).await.unwrap().unwrap().value;
     one(store.add_message(id, ann.id, &DiscussionText::parse("bye").unwrap()))
         .await
         .unwrap()
@@ -319,7 +334,8 @@ pub async fn cascade(store: &dyn Store) {
     let memo = one(store.add_memo(id, owner.id, day(1), &MemoText::parse("bye").unwrap(), CAP))
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .value;
     one(store.add_comment(kept, ann.id, &plain("stay", None))).await.unwrap().unwrap();
     one(store.add_message(kept, ann.id, &DiscussionText::parse("stay").unwrap()))
         .await
@@ -330,8 +346,12 @@ pub async fn cascade(store: &dyn Store) {
         .unwrap()
         .unwrap();
 
-    assert_eq!(delete_project(store, id).await, Some(vec![]), "no files");
-    assert_eq!(delete_project(store, id).await, None, "already gone");
+    assert_eq!(
+        delete_project(store, id, owner.id).await.map(|r| r.value),
+        Some(vec![]),
+        "no files"
+    );
+    assert_eq!(delete_project(store, id, owner.id).await, None, "already gone");
     assert_eq!(one(store.project_detail(id)).await.unwrap(), None);
     assert_eq!(one(store.access(id)).await.unwrap(), None);
     assert_eq!(one(store.invite_context(id, &ann.email)).await.unwrap(), None);
@@ -341,15 +361,21 @@ pub async fn cascade(store: &dyn Store) {
     );
     assert_eq!(one(store.messages_page(id, page(10, None))).await.unwrap(), None);
     assert_eq!(one(store.comment_author(id, comment.id)).await.unwrap(), None);
-    assert!(!one(store.delete_comment(id, comment.id)).await.unwrap());
-    assert!(!one(store.delete_memo(id, memo.id)).await.unwrap());
+    assert!(one(store.delete_comment(id, comment.id, owner.id)).await.unwrap().is_none());
+    assert!(one(store.delete_memo(id, memo.id, owner.id)).await.unwrap().is_none());
     assert_eq!(
         one(store.set_member_role(id, member.id, Role::Viewer, owner.id)).await.unwrap(),
         None
     );
     assert_eq!(one(store.remove_member(id, member.id, owner.id)).await.unwrap(), None);
-    assert!(!one(store.update_project(id, &ProjectPatch::default(), owner.id)).await.unwrap());
-    assert!(!one(store.set_phase(id, Phase::Filming, dates(1, 2), owner.id)).await.unwrap());
+    assert!(one(store.update_project(id, &ProjectPatch::default(), owner.id))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(one(store.set_phase(id, Phase::Filming, dates(1, 2), owner.id))
+        .await
+        .unwrap()
+        .is_none());
     let late = one(store.add_comment(id, ann.id, &plain("too late", None))).await;
     assert!(matches!(late, Ok(None)), "{late:?}");
 

@@ -15,12 +15,16 @@ fn video() -> NewFile {
 }
 
 async fn post(store: &dyn Store, id: ProjectId, by: &User, c: NewComment) -> Option<Comment> {
-    one(store.add_comment(id, by.id, &c)).await.expect("add_comment")
+    one(store.add_comment(id, by.id, &c)).await.expect("add_comment").map(|r| r.value)
 }
 
 async fn filtered(store: &dyn Store, id: ProjectId, filter: CommentFilter) -> Vec<CommentId> {
     let page = one(store.comments_page(id, filter, page(100, None))).await.unwrap().unwrap();
     page.items.iter().map(|c| c.id).collect()
+}
+
+fn text_of(text: &str) -> DiscussionText {
+    DiscussionText::parse(text).unwrap()
 }
 
 /// Versions, ranges, replies and annotations on post; resolution and edits; filters; counts
@@ -99,13 +103,15 @@ pub async fn threads(store: &dyn Store) {
 
     // Resolution and edits.
     let resolve = CommentPatch { text: None, resolved: Some(true) };
-    let done = one(store.update_comment(id, first.id, &resolve, ann.id)).await.unwrap().unwrap();
+    let done =
+        one(store.update_comment(id, first.id, &resolve, ann.id)).await.unwrap().unwrap().value;
     assert!(done.resolved);
     assert_eq!(done.resolved_by, Some(user_ref(&ann)));
     let resolved_at = done.resolved_at.expect("resolved_at");
     assert_recent(resolved_at, "resolved_at");
     assert_eq!((done.edited, done.text.as_str()), (None, "on the first cut"));
-    let again = one(store.update_comment(id, first.id, &resolve, owner.id)).await.unwrap().unwrap();
+    let again =
+        one(store.update_comment(id, first.id, &resolve, owner.id)).await.unwrap().unwrap().value;
     assert_eq!(
         (again.resolved_by, again.resolved_at),
         (Some(user_ref(&ann)), Some(resolved_at)),
@@ -116,7 +122,8 @@ pub async fn threads(store: &dyn Store) {
     let open = CommentFilter { version: Some(v1.id), resolved: Some(false) };
     assert_eq!(filtered(store, id, open).await, ids(&[&reply, &second_reply]));
     let reopen = CommentPatch { text: None, resolved: Some(false) };
-    let reopened = one(store.update_comment(id, first.id, &reopen, ann.id)).await.unwrap().unwrap();
+    let reopened =
+        one(store.update_comment(id, first.id, &reopen, ann.id)).await.unwrap().unwrap().value;
     assert_eq!(
         (reopened.resolved, reopened.resolved_by, reopened.resolved_at),
         (false, None, None)
@@ -125,23 +132,49 @@ pub async fn threads(store: &dyn Store) {
         text: Some(DiscussionText::parse("on the first cut").unwrap()),
         resolved: None,
     };
-    let unchanged = one(store.update_comment(id, first.id, &same, ann.id)).await.unwrap().unwrap();
+    let unchanged =
+        one(store.update_comment(id, first.id, &same, ann.id)).await.unwrap().unwrap().value;
     assert_eq!(unchanged.edited, None, "the same text is no edit");
     let new_text =
         CommentPatch { text: Some(DiscussionText::parse("on cut one").unwrap()), resolved: None };
-    let edited = one(store.update_comment(id, first.id, &new_text, ann.id)).await.unwrap().unwrap();
+    let edited =
+        one(store.update_comment(id, first.id, &new_text, ann.id)).await.unwrap().unwrap().value;
     assert_eq!(edited.text, "on cut one");
     assert_recent(edited.edited.expect("edited"), "edited");
     assert_eq!(one(store.update_comment(other, first.id, &new_text, ann.id)).await.unwrap(), None);
+
+    // Who may: the author edits; the author or an editor and above resolves; nobody else,
+    // and not an author who no longer takes part.
+    let refused = |text: &str| format!("{text} is refused in the update itself");
+    let viewer_resolves = one(store.update_comment(id, top.id, &resolve, ann.id)).await.unwrap();
+    assert_eq!(viewer_resolves, None, "{}", refused("a viewer resolving another's comment"));
+    let not_author = one(store.update_comment(id, top.id, &new_text, ann.id)).await.unwrap();
+    assert_eq!(not_author, None, "{}", refused("a viewer editing another's comment"));
+    let owner_edits = one(store.update_comment(id, first.id, &new_text, owner.id)).await.unwrap();
+    assert_eq!(owner_edits, None, "{}", refused("the owner editing another's text"));
+    let ed = new_user(store, "t-ed").await;
+    add_member(store, id, &ed, Role::Editor).await;
+    let ed_resolves = one(store.update_comment(id, top.id, &resolve, ed.id)).await.unwrap();
+    assert!(ed_resolves.is_some(), "an editor resolves another's comment");
+    let both = CommentPatch { text: Some(text_of("edited and resolved")), resolved: Some(true) };
+    let ed_edits = one(store.update_comment(id, top.id, &both, ed.id)).await.unwrap();
+    assert_eq!(ed_edits, None, "{}", refused("an editor changing another's text"));
+    let gone = new_user(store, "t-gone").await;
+    let membership = add_member(store, id, &gone, Role::Viewer).await;
+    let theirs = post(store, id, &gone, plain("soon gone", None)).await.unwrap();
+    one(store.remove_member(id, membership.id, owner.id)).await.unwrap().expect("removed");
+    let late_edit = one(store.update_comment(id, theirs.id, &new_text, gone.id)).await.unwrap();
+    assert_eq!(late_edit, None, "{}", refused("an author who left editing"));
+    assert!(one(store.delete_comment(id, theirs.id, owner.id)).await.unwrap().is_some());
     assert_eq!(
         one(store.update_comment(id, CommentId(MISSING), &new_text, ann.id)).await.unwrap(),
         None
     );
 
     // A top-level comment's delete takes its replies; a version's, its comments.
-    assert!(one(store.delete_comment(id, first.id)).await.unwrap());
+    assert!(one(store.delete_comment(id, first.id, owner.id)).await.unwrap().is_some());
     assert_eq!(filtered(store, id, v1_only).await, Vec::<CommentId>::new());
     assert_eq!(detail(store, id).await.feedback.comment_count, 2);
-    assert!(one(store.delete_version(id, v2.id)).await.unwrap().is_some());
+    assert!(one(store.delete_version(id, v2.id, owner.id)).await.unwrap().is_some());
     assert_eq!(filtered(store, id, all).await, vec![early.id], "v2's comment went with it");
 }

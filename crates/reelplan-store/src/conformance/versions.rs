@@ -96,15 +96,22 @@ pub async fn versions(store: &dyn Store) {
         fps: Some(Some(FrameRate::parse(24.0).unwrap())),
         duration: None,
     };
-    let edited = one(store.update_version(id, v1.id, &patch)).await.unwrap().expect("a version");
+    let edited = one(store.update_version(id, v1.id, &patch, ann.id))
+        .await
+        .unwrap()
+        .expect("a version")
+        .value;
     assert_eq!((edited.label, edited.fps, edited.duration), (None, Some(24.0), Some(61.5)));
     assert_eq!(edited.number, 1);
-    assert_eq!(one(store.update_version(other, v1.id, &patch)).await.unwrap(), None);
+    assert_eq!(one(store.update_version(other, v1.id, &patch, ann.id)).await.unwrap(), None);
 
     // Reviews: one per member per version, replaced on each put; the approval follows them.
     let put = |version: VersionId, user: &User, r: NewReview| {
         let user = user.id;
-        async move { one(store.put_review(id, version, user, &r)).await.expect("put_review") }
+        async move {
+            let recorded = one(store.put_review(id, version, user, &r)).await.expect("put_review");
+            recorded.is_some()
+        }
     };
     assert!(put(v2.id, &ann, review(ReviewStatus::Approved, Some("lovely"))).await);
     let v = version(store, id, v2.id).await.unwrap();
@@ -133,15 +140,15 @@ pub async fn versions(store: &dyn Store) {
     assert!(!put(VersionId(MISSING), &ann, review(ReviewStatus::Approved, None)).await);
     let approve = review(ReviewStatus::Approved, None);
     let elsewhere = one(store.put_review(other, v1.id, ann.id, &approve)).await.unwrap();
-    assert!(!elsewhere, "another project's version");
+    assert!(elsewhere.is_none(), "another project's version");
 
     // Deletes: the key comes back once; the highest remaining version is current; numbers are
     // never handed out again.
-    assert_eq!(one(store.delete_version(other, v2.id)).await.unwrap(), None);
-    let key = one(store.delete_version(id, v2.id)).await.unwrap().expect("deleted");
+    assert_eq!(one(store.delete_version(other, v2.id, owner.id)).await.unwrap(), None);
+    let key = one(store.delete_version(id, v2.id, owner.id)).await.unwrap().expect("deleted").value;
     let named = one(store.named_storage_keys(std::slice::from_ref(&key))).await.unwrap();
     assert!(named.is_empty(), "the video's row went with the version");
-    assert_eq!(one(store.delete_version(id, v2.id)).await.unwrap(), None, "already gone");
+    assert_eq!(one(store.delete_version(id, v2.id, owner.id)).await.unwrap(), None, "already gone");
     assert_eq!(version(store, id, v2.id).await, None);
     let d = detail(store, id).await;
     assert_eq!(d.feedback.current_version.as_ref().map(|v| v.number), Some(1));
@@ -149,6 +156,6 @@ pub async fn versions(store: &dyn Store) {
     assert_eq!(summary_review(store, &owner, id).await, on_v1);
     let v3 = add_version(store, id, &owner, &video("cut 3.mp4"), &NewVersion::default()).await;
     assert_eq!(v3.number, 3, "number 2 is never reused");
-    let keys = delete_project(store, id).await.expect("it existed");
+    let keys = delete_project(store, id, owner.id).await.expect("it existed").value;
     assert_eq!(keys.len(), 2, "both videos' keys: {keys:?}");
 }

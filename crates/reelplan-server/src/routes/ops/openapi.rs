@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::schemas::ErrorBody;
 use crate::middleware::CACHEABLE;
-use crate::routes::{account, feedback, files, members, memos, projects, versions};
+use crate::routes::{account, events, feedback, files, members, memos, projects, versions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,6 +35,7 @@ use crate::routes::{account, feedback, files, members, memos, projects, versions
         files::upload, files::download, files::delete, files::put_video,
         versions::add, versions::list, versions::one, versions::patch, versions::delete,
         versions::review, versions::export,
+        events::stream, events::ticket, events::activity_page,
         super::healthz, super::readyz, super::metrics, super::dashboard::page,
         super::dashboard::stats, openapi_json,
     ),
@@ -46,6 +47,7 @@ use crate::routes::{account, feedback, files, members, memos, projects, versions
         (name = "members", description = "Who takes part in a project, with which role."),
         (name = "feedback", description = "Timecoded comments, chat and the review video."),
         (name = "versions", description = "Numbered cuts of the review video and their approvals."),
+        (name = "events", description = "Live updates (Server-Sent Events) and each project's activity."),
         (name = "memos", description = "Dated notes on a project."),
         (name = "files", description = "Files stored with a project."),
         (name = "operations", description = "Health, readiness, metrics and the dashboard."),

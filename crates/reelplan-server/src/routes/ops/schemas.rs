@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use reelplan_domain::Role;
 use reelplan_store::{
-    Comment, FileMeta, Member, Memo, Message, ProjectDetail, ProjectSummary, User, Version,
+    Comment, Event, FileMeta, Member, Memo, Message, ProjectDetail, ProjectSummary, User, Version,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -59,6 +59,8 @@ envelopes! {
     FileResult as file_result: FileMeta;
     /// One `version`.
     VersionResult as version_result: Version;
+    /// A stream ticket.
+    TicketResult as ticket_result: crate::routes::events::Ticket;
 }
 
 list_envelopes! {
@@ -70,6 +72,8 @@ list_envelopes! {
     MessageList as message_list: Message;
     /// A page of `version`.
     VersionList as version_list: Version;
+    /// A page of `event`, newest first.
+    ActivityList as activity_list: Event;
 }
 
 /// `project_detail`: the summary fields with the caller's role, plus members, feedback,
