@@ -87,6 +87,24 @@ async fn every_write_moves_the_etags_it_changes_on_every_instance() {
     let activity = format!("{detail}/activity");
     let watched =
         ["/api/projects".to_owned(), detail.clone(), comments.clone(), versions.clone(), activity];
+    // What the later writes act on.
+    let ed = app.user("ed").await;
+    let posted = app.post(&comments, &vi, json!({"text": "to resolve"})).await;
+    let comment = format!("{comments}/{}", posted.result()["id"]);
+    let upload = raw(Method::POST, &versions, &ann, Some("video/mp4"), Body::from("v0"));
+    let version = format!("{versions}/{}", app.send(upload).await.result()["id"]);
+    let review = format!("{version}/review");
+    let memo_body = json!({"date": "2026-03-01T00:00:00Z", "text": "to delete"});
+    let memo = app.post(&format!("{detail}/memos"), &ann, memo_body).await;
+    let memo = format!("{detail}/memos/{}", memo.result()["id"]);
+    let pdf = raw(
+        Method::POST,
+        &format!("{detail}/files?name=b.pdf"),
+        &ann,
+        Some("application/pdf"),
+        Body::from("b"),
+    );
+    let file = format!("{detail}/files/{}", app.send(pdf).await.result()["id"]);
     let mut held: Vec<String> = Vec::new();
     for path in &watched {
         held.push(app.get(path, &vi).await.header("etag").to_owned());
@@ -105,7 +123,7 @@ async fn every_write_moves_the_etags_it_changes_on_every_instance() {
             }),
             vec![0, 1, 4],
         ),
-        ("comment", Box::new(|| post(&comments, &vi, json!({"text": "note"}))), vec![1, 2, 4]),
+        ("comment", Box::new(|| post(&comments, &vi, json!({"text": "note"}))), vec![1, 2, 3, 4]),
         (
             "message",
             Box::new(|| post(&format!("{detail}/feedback/messages"), &vi, json!({"text": "chat"}))),
@@ -132,6 +150,36 @@ async fn every_write_moves_the_etags_it_changes_on_every_instance() {
             Box::new(|| patch("/api/me", &ann, json!({"nickname": "Annie"}))),
             vec![0, 1, 3],
         ),
+        // Version 0 is no longer the current one: neither the list nor the detail show it (its
+        // review, label or delete).
+        ("review", Box::new(|| put(&review, &vi, json!({"status": "approved"}))), vec![3, 4]),
+        ("resolve", Box::new(|| patch(&comment, &ann, json!({"resolved": true}))), vec![2, 4]),
+        ("label", Box::new(|| patch(&version, &ann, json!({"label": "Cut"}))), vec![3, 4]),
+        ("memo delete", Box::new(|| delete(&memo, &ann)), vec![1, 4]),
+        (
+            "file",
+            Box::new(|| {
+                let path = format!("{detail}/files?name=a.pdf");
+                raw(Method::POST, &path, &ann, Some("application/pdf"), Body::from("pdf"))
+            }),
+            vec![1, 4],
+        ),
+        ("file delete", Box::new(|| delete(&file, &ann)), vec![1, 4]),
+        (
+            "member",
+            Box::new(|| {
+                post(
+                    &format!("{detail}/members"),
+                    &ann,
+                    json!({"email": ed.email, "role": "viewer"}),
+                )
+            }),
+            vec![0, 1, 4],
+        ),
+        // On no version: it was posted before the first.
+        ("comment delete", Box::new(|| delete(&comment, &ann)), vec![1, 2, 4]),
+        // It takes the comment posted on it ("comment", above) with it.
+        ("version delete", Box::new(|| delete(&version, &ann)), vec![1, 2, 3, 4]),
     ];
     for (name, request, changed) in writes {
         let resp = app.send(request()).await;
@@ -180,6 +228,15 @@ fn put(path: &str, user: &TestUser, body: serde_json::Value) -> Request<Body> {
 
 fn post(path: &str, user: &TestUser, body: serde_json::Value) -> Request<Body> {
     json_request(Method::POST, path, user, body)
+}
+
+fn delete(path: &str, user: &TestUser) -> Request<Body> {
+    Request::builder()
+        .method(Method::DELETE)
+        .uri(path)
+        .header("authorization", format!("Bearer {}", user.token))
+        .body(Body::empty())
+        .unwrap()
 }
 
 /// `If-Match` on the updates API.md names: 412 `precondition_failed` with nothing written when
