@@ -29,8 +29,8 @@ const ROUTE_MINUTES: u64 = 11;
 const MAX_ROUTES: usize = 128;
 
 /// The cache kinds the dashboard shows, in legend order. Matches `reelplan_cache::Kind`.
-pub const CACHE_KINDS: [&str; 5] =
-    ["user_profile", "project_list", "project_detail", "feedback_thread", "versions"];
+pub const CACHE_KINDS: [&str; 6] =
+    ["user_profile", "project_list", "project_detail", "feedback_thread", "versions", "activity"];
 
 /// One finished request, as the middleware saw it.
 #[derive(Debug, Clone, Copy)]
@@ -114,6 +114,7 @@ fn cache_kind(method: &str, route: &str) -> Option<usize> {
         "/api/projects/{id}/versions"
         | "/api/projects/{id}/versions/{version_id}"
         | "/api/projects/{id}/versions/{version_id}/comments/export" => "versions",
+        "/api/projects/{id}/activity" => "activity",
         _ => return None,
     };
     CACHE_KINDS.iter().position(|k| *k == kind)
