@@ -10,10 +10,9 @@ use reelplan_domain::{Cursor, ProjectId, UserId};
 use reelplan_store::{Event, PageRequest};
 
 use super::feedback::PageQuery;
-use super::{page, read_guarded, split_page};
+use super::{page, read_guarded, thread_doc};
 use crate::cached::{Doc, Guarded};
 use crate::error::ApiError;
-use crate::response::list_envelope;
 use crate::state::AppState;
 
 /// The default size of a page of activity.
@@ -36,15 +35,9 @@ pub async fn page_of(
 ) -> Result<Bytes, ApiError> {
     let page = page(query.limit, query.cursor.as_deref(), FIRST_PAGE)?;
     let doc = page_doc_of(project, page, query.cursor.as_deref().unwrap_or(""));
-    let load = || async {
-        let rows = state.store.activity_page(project, page).await?;
-        let rows = rows.ok_or_else(ApiError::no_project)?;
-        let (items, next) =
-            split_page(rows.items, page, |e: &Event| Cursor { created: e.created, id: e.id });
-        Ok::<_, ApiError>(Guarded {
-            body: list_envelope(&items, next)?,
-            access: rows.access.into(),
-        })
+    let load = || {
+        let rows = state.store.activity_page(project, page);
+        thread_doc(rows, page, |e: &Event| Cursor { created: e.created, id: e.id })
     };
     let missing = || state.store.activity_page(project, page);
     Ok(read_guarded(state, caller, &doc, load, missing).await?.body)

@@ -8,17 +8,15 @@ use reelplan_domain::{
 };
 use reelplan_store::{
     Comment, CommentFilter, CommentPatch, Event, Message, NewComment, PageRequest, Recorded,
-    StoreResult, ThreadPage,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::project_docs::{feedback_doc, feedback_of};
-use super::{access, page, require, settle, split_page, valid_for};
+use super::{access, page, page_doc, require, settle, thread_doc, valid_for};
 use crate::cached::{Doc, Guarded};
 use crate::error::{ApiError, ResultExt};
 use crate::etag::{matches, page_etag};
 use crate::request_record::clear_cache_outcome;
-use crate::response::list_envelope;
 use crate::state::AppState;
 
 /// `?limit=&cursor=`.
@@ -56,28 +54,6 @@ fn thread_doc_of(
     };
     let key = Key::with(Kind::FeedbackThread, project.0, rest);
     Doc::new(Want::both(key, Scope::Thread(project.0), Scope::Access(project.0)))
-}
-
-async fn thread_doc<T, Fut>(
-    rows: Fut,
-    page: PageRequest,
-    position: impl Fn(&T) -> Cursor,
-) -> Result<Guarded, ApiError>
-where
-    T: Serialize,
-    Fut: std::future::Future<Output = StoreResult<Option<ThreadPage<T>>>>,
-{
-    page_doc(rows.await?.ok_or_else(ApiError::no_project)?, page, position)
-}
-
-fn page_doc<T: Serialize>(
-    rows: ThreadPage<T>,
-    page: PageRequest,
-    position: impl Fn(&T) -> Cursor,
-) -> Result<Guarded, ApiError> {
-    let ThreadPage { access, items } = rows;
-    let (items, next) = split_page(items, page, position);
-    Ok(Guarded { body: list_envelope(&items, next)?, access: access.into() })
 }
 
 /// A page of a thread, as response bytes. One statement on a miss (it reads the access list

@@ -19,7 +19,10 @@ use std::future::Future;
 use crate::request_record::{clear_cache_outcome, set_cache_outcome};
 use reelplan_cache::Scope;
 use reelplan_domain::{validate, Action, Cursor, ProjectId, Role, UserId, ValidationErrors};
-use reelplan_store::{PageRequest, ProjectAccess};
+use reelplan_store::{PageRequest, ProjectAccess, StoreResult, ThreadPage};
+use serde::Serialize;
+
+use crate::response::list_envelope;
 use serde::{Deserialize, Deserializer};
 
 use crate::cached::{docs, Doc, DocValue, Guarded};
@@ -170,6 +173,31 @@ pub(crate) fn page(
     let after =
         cursor.map(Cursor::decode).transpose().map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(PageRequest { limit: limit + 1, after })
+}
+
+/// A page's guarded document from the store's page read (None: no such project), its next
+/// cursor at `position` of its last item.
+pub(crate) async fn thread_doc<T, Fut>(
+    rows: Fut,
+    page: PageRequest,
+    position: impl Fn(&T) -> Cursor,
+) -> Result<Guarded, ApiError>
+where
+    T: Serialize,
+    Fut: std::future::Future<Output = StoreResult<Option<ThreadPage<T>>>>,
+{
+    page_doc(rows.await?.ok_or_else(ApiError::no_project)?, page, position)
+}
+
+/// A page's guarded document from its rows (see [`thread_doc`]).
+pub(crate) fn page_doc<T: Serialize>(
+    rows: ThreadPage<T>,
+    page: PageRequest,
+    position: impl Fn(&T) -> Cursor,
+) -> Result<Guarded, ApiError> {
+    let ThreadPage { access, items } = rows;
+    let (items, next) = split_page(items, page, position);
+    Ok(Guarded { body: list_envelope(&items, next)?, access: access.into() })
 }
 
 /// Cuts the extra row a [`page`] asked for and returns the cursor of the next page, if any.

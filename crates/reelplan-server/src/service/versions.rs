@@ -23,10 +23,10 @@ use reelplan_store::{FileMeta, NewReview, NewVersion, PageRequest, Version, Vers
 use super::feedback::PageQuery;
 use super::files::{store_object, valid_name, Upload};
 use super::project_docs::version_scopes;
-use super::{access, check_if_match, page, read_guarded, require, settle, split_page};
+use super::{access, check_if_match, page, read_guarded, require, settle, thread_doc};
 use crate::cached::{Doc, Guarded};
 use crate::error::{ApiError, ResultExt};
-use crate::response::{envelope, list_envelope};
+use crate::response::envelope;
 use crate::state::AppState;
 
 /// The default size of a page of versions.
@@ -111,16 +111,10 @@ pub async fn page_of(
 ) -> Result<Bytes, ApiError> {
     let page = page(query.limit, query.cursor.as_deref(), FIRST_PAGE)?;
     let doc = page_doc_of(project, page, query.cursor.as_deref().unwrap_or(""));
-    let load = || async {
-        let rows = state.store.versions_page(project, page).await?;
-        let rows = rows.ok_or_else(ApiError::no_project)?;
+    let load = || {
+        let rows = state.store.versions_page(project, page);
         // A version's place in the list is its number; the time only fills the cursor.
-        let (items, next) =
-            split_page(rows.items, page, |v: &Version| Cursor { created: v.created, id: v.number });
-        Ok::<_, ApiError>(Guarded {
-            body: list_envelope(&items, next)?,
-            access: rows.access.into(),
-        })
+        thread_doc(rows, page, |v: &Version| Cursor { created: v.created, id: v.number })
     };
     let missing = || state.store.versions_page(project, page);
     Ok(read_guarded(state, caller, &doc, load, missing).await?.body)
