@@ -481,7 +481,9 @@ async fn redis_cut_and_restored_under_a_stream_loses_no_event() {
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// The page the browser case loads: takes a ticket with the token in its URL fragment, opens
-/// an `EventSource` on the API's origin, and writes each event's type into the DOM.
+/// an `EventSource` on the API's origin, and writes each event's type into the DOM. Its last
+/// script (`/hold`) is answered only once the page reported an event (`/seen`), so its load,
+/// after which Chromium dumps the DOM, waits for the event.
 const PAGE: &str = r#"<!doctype html><html><body><ul id="events"></ul><p id="state">loading</p>
 <script>
 const [api, token] = decodeURIComponent(location.hash.slice(1)).split(" ");
@@ -494,9 +496,33 @@ fetch(api + "/api/events/ticket", {method: "POST", headers: {Authorization: "Bea
       const li = document.createElement("li");
       li.textContent = e.type + " " + JSON.parse(e.data).object_id;
       document.getElementById("events").appendChild(li);
+      fetch("/seen");
     });
-  });
-</script></body></html>"#;
+  })
+  .catch(e => { document.getElementById("state").textContent = "failed: " + e; });
+</script>
+<script src="/hold"></script></body></html>"#;
+
+/// The page's own server: `/`, `/seen`, and `/hold`, which waits for `/seen` (20 s at most).
+async fn serve_page() -> String {
+    use axum::routing::get;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(tokio::sync::Notify::new());
+    let (on_seen, on_hold) = (seen.clone(), seen);
+    let page = axum::Router::new()
+        .route("/", get(|| async { axum::response::Html(PAGE) }))
+        .route("/seen", get(move || async move { on_seen.notify_one() }))
+        .route(
+            "/hold",
+            get(move || async move {
+                let _ = tokio::time::timeout(Duration::from_secs(20), on_hold.notified()).await;
+                ([("content-type", "text/javascript")], "")
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, page).await });
+    origin
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_event_source_with_a_ticket_shows_a_write_in_its_dom() {
@@ -506,11 +532,7 @@ async fn a_browser_event_source_with_a_ticket_shows_a_write_in_its_dom() {
     }
     let (url, guard) = fresh_database("events-browser").await;
     // The page's own origin, served by the test; the API allows it through CORS.
-    let page_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let page_origin = format!("http://{}", page_listener.local_addr().unwrap());
-    let page =
-        axum::Router::new().route("/", axum::routing::get(|| async { axum::response::Html(PAGE) }));
-    tokio::spawn(async move { axum::serve(page_listener, page).await });
+    let page_origin = serve_page().await;
     let mut config = config(&url, &namespace());
     config.security.cors_origins = vec![page_origin.clone()];
     let server = Server::start(&config).await;
