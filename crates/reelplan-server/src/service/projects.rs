@@ -228,7 +228,7 @@ pub async fn put_phase(
 }
 
 /// Deletes a project (owner only), then the objects of the files the delete returned. Two
-/// statements on PostgreSQL (access, delete), three on SQLite (its delete takes two).
+/// statements: access, delete.
 #[tracing::instrument(level = "debug", skip_all, fields(project = id.0))]
 pub async fn delete(state: &AppState, caller: UserId, id: ProjectId) -> Result<(), ApiError> {
     let access = access(state, id).await?;

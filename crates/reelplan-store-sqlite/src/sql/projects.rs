@@ -3,13 +3,12 @@
 
 use async_trait::async_trait;
 use reelplan_domain::{Phase, PhaseDates, ProjectId, UserId};
-use reelplan_store::stats::run;
 use reelplan_store::{
     Event, FeedbackSummary, MembershipPage, NewProject, PageRequest, ProjectCore, ProjectDetail,
     ProjectFilter, ProjectPatch, ProjectSummary, Projects, Recorded, StoreResult,
 };
 
-use super::{fetch_doc, fetch_docs, fetch_opt_doc, micros, now};
+use super::{fetch_doc, fetch_docs, fetch_opt_doc, fetch_recorded, micros, now};
 use crate::SqliteStore;
 
 /// The list of user ?1's projects (owned, then member of; a user is never both), newest first,
@@ -179,17 +178,17 @@ pub const SET_PHASE: [&str; 8] = [
     set_phase!("video_delivery"),
 ];
 
-/// Deletes the files of project ?1, returning their storage keys: the first statement of a
-/// project's delete (see [`Projects::delete_project`]).
-pub const DELETE_FILES: &str = "DELETE FROM files WHERE project_id = ?1 RETURNING storage_key";
-
-/// The `project.deleted` of project ?1 by ?2 at ?3, the second statement of its delete:
-/// trigger `projects_deleted_event` records it, naming the owner and the members in its
-/// audience, then deletes the project; members, feedback, memos and versions follow by cascade.
+/// `[storage keys, event]`: deletes project ?1 by ?2 at ?3 in one statement. Trigger
+/// `projects_deleted_event` records `project.deleted`, naming the owner and the members in its
+/// audience, then deletes the project; its files, members, feedback, memos and versions follow
+/// by cascade. `RETURNING` runs before that trigger, so it still sees the files whose keys the
+/// delete hands back; SQLite's single write lock keeps any file from being recorded in between.
 pub const DELETE: &str = concat!(
     "UPDATE projects SET deleted_by = ?2, updated = ?3 WHERE id = ?1
-    RETURNING ",
-    recorded_event!("'project.deleted'", "id", "id", "deleted_by", "NULL", "updated")
+    RETURNING json_array(
+        (SELECT json_group_array(f.storage_key) FROM files f WHERE f.project_id = ?1), ",
+    recorded_event!("'project.deleted'", "id", "id", "deleted_by", "NULL", "updated"),
+    ")"
 );
 
 #[async_trait]
@@ -299,24 +298,11 @@ impl Projects for SqliteStore {
         .await
     }
 
-    /// The one write of this store that takes two statements: SQLite's `RETURNING` sees only the
-    /// table it changes, so the files go first, with their keys, then the project, by
-    /// [`DELETE`], whose trigger records `project.deleted` and deletes the row; members,
-    /// feedback and memos follow by `ON DELETE CASCADE`. One transaction holds SQLite's single
-    /// write lock over both, so no file can be recorded in between and be left without its
-    /// object removed.
     async fn delete_project(
         &self,
         id: ProjectId,
         by: UserId,
     ) -> StoreResult<Option<Recorded<Vec<String>>>> {
-        let mut transaction = self.pool.begin().await?;
-        let files = sqlx::query_scalar::<_, String>(DELETE_FILES).bind(id.0);
-        let keys = run(DELETE_FILES, files.fetch_all(&mut *transaction)).await?;
-        let project = sqlx::query_scalar::<_, String>(DELETE).bind(id.0).bind(by.0).bind(now());
-        let event = run(DELETE, project.fetch_optional(&mut *transaction)).await?;
-        transaction.commit().await?;
-        let Some(event) = event else { return Ok(None) };
-        Ok(Some(Recorded { value: keys, event: serde_json::from_str(&event)? }))
+        fetch_recorded(&self.pool, DELETE, |q| q.bind(id.0).bind(by.0).bind(now())).await
     }
 }

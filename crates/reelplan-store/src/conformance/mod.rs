@@ -90,15 +90,14 @@ async fn statements<F: Future>(count: u32, call: F) -> F::Output {
     output
 }
 
-/// Deletes a project, asserting its statement count: one on PostgreSQL (a CTE), two in one
-/// transaction on SQLite, whose `RETURNING` cannot see the file rows a cascade removes.
+/// Deletes a project, asserting that it is one statement (PostgreSQL: a CTE; SQLite: an update
+/// whose `RETURNING` reads the file keys before its trigger deletes the project).
 async fn delete_project(
     store: &dyn Store,
     id: ProjectId,
     by: UserId,
 ) -> Option<Recorded<Vec<String>>> {
-    let count = if store.backend() == "sqlite" { 2 } else { 1 };
-    statements(count, store.delete_project(id, by)).await.unwrap()
+    one(store.delete_project(id, by)).await.unwrap()
 }
 
 /// Records a version, asserting that it is one statement (PostgreSQL: a CTE; SQLite: an insert
