@@ -178,9 +178,9 @@ impl Subscriber {
                 }
                 Err(error) => {
                     failed("subscribing to events through Redis failed; retrying", &error);
-                    // Down since start-up: catch up from what this instance's own writes
-                    // delivered meanwhile (nothing before the first of them can be missing
-                    // from a stream that opened after it).
+                    // Down since start-up: once this instance's own writes have delivered
+                    // events, the others' since about then are read back when the link comes
+                    // up (ARCHITECTURE.md, the fault model, names the rest).
                     if resume_from.is_none() && self.hub.watermark() > 0 {
                         resume_from = Some((self.hub.watermark() - OUT_OF_ORDER_MARGIN).max(0));
                     }
