@@ -218,7 +218,11 @@ impl Subscriber {
                     self.receive(message.get_payload_bytes());
                 }
                 _ = ping.tick() => {
-                    let pong = tokio::time::timeout(self.timeout, sink.ping::<String>()).await;
+                    // Subscribed (RESP2), Redis answers a PING with `["pong", ""]`, not
+                    // `PONG`: any reply proves the link (read as a String, none would, and
+                    // the link was dropped and caught up from the log every PING_EVERY).
+                    let pong =
+                        tokio::time::timeout(self.timeout, sink.ping::<redis::Value>()).await;
                     if !matches!(pong, Ok(Ok(_))) {
                         failed("the Redis event subscription stopped answering", &"ping");
                         return;
