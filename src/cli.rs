@@ -51,6 +51,9 @@ pub enum Command {
     Seed(SeedArgs),
     /// Run BENCHMARK.md's load mix against running instances and print the success metrics.
     Loadtest(reelplan_bench::LoadtestOptions),
+    /// Hold many live-update streams open on one instance and time writes on another until
+    /// their events arrive (a benchmark; `scripts/stream-bench.sh` runs it under load).
+    Streams(reelplan_bench::StreamsOptions),
     /// Remove stored objects that no file row names and that are older than the minimum age.
     Sweep(SweepArgs),
     /// Print the OpenAPI document that `/openapi.json` serves (for client generators), then exit.
@@ -512,6 +515,24 @@ pub async fn loadtest(options: reelplan_bench::LoadtestOptions) -> anyhow::Resul
         "{} stale reads, {} 5xx or transport errors",
         report.stale_reads,
         report.server_errors
+    );
+    Ok(())
+}
+
+/// `reelplan streams`: prints its report, then fails on a stream that did not open or was
+/// dropped, a missed or doubled event, or a refused write.
+pub async fn streams(options: reelplan_bench::StreamsOptions) -> anyhow::Result<()> {
+    let report = reelplan_bench::streams::run(&options).await?;
+    println!("{report}");
+    anyhow::ensure!(
+        !report.failed(),
+        "{} of {} streams open, {} dropped, {} deliveries missed, {} duplicates, {} writes refused",
+        report.opened,
+        report.requested,
+        report.dropped,
+        report.deliveries.own_missed,
+        report.deliveries.duplicates,
+        report.writes.failed.values().sum::<u64>()
     );
     Ok(())
 }

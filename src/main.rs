@@ -1,5 +1,5 @@
-//! `reelplan`: serve the API (default), migrate the database, seed it, load-test it, or sweep
-//! its object store.
+//! `reelplan`: serve the API (default), migrate the database, seed it, load-test it,
+//! benchmark its live-update streams, or sweep its object store.
 
 mod cli;
 
@@ -21,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate(args) => cli::migrate(args).await,
         Command::Seed(args) => cli::seed(args).await,
         Command::Loadtest(options) => cli::loadtest(options).await,
+        Command::Streams(options) => cli::streams(options).await,
         Command::Sweep(args) => cli::sweep(args).await,
         Command::Openapi => {
             println!("{}", reelplan_server::routes::openapi_json());

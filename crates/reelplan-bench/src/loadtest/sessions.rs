@@ -63,7 +63,7 @@ impl Pool {
 /// Logs one user in. The server sheds logins past its hashing slots (503) and its per-address
 /// budget of attempts in flight (429): a polite client backs off and tries again, as this
 /// one does, for up to about a minute.
-async fn login(api: &Api, user: u32) -> anyhow::Result<Session> {
+pub async fn login(api: &Api, user: u32) -> anyhow::Result<Session> {
     let (email, password) = credentials(user);
     let mut pause = std::time::Duration::from_millis(20);
     let answer = loop {
