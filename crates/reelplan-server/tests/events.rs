@@ -434,6 +434,25 @@ async fn one_user_cannot_hold_every_stream() {
     }
 }
 
+/// The subscription answers its pings: it stays the one it opened (a ping read wrongly would
+/// drop and reopen it every few seconds, each time a gap only the log fills).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_link_between_instances_stays_up_across_its_pings() {
+    if std::env::var("REDIS_URL").is_err() {
+        println!("skipped: REDIS_URL is not set");
+        return;
+    }
+    let (url, guard) = fresh_database("events-ping").await;
+    let server = Server::start(&config(&url, &namespace())).await;
+    // Past two pings (one every 2 s).
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    assert!(server.state.events.linked());
+    assert_eq!(server.state.events.link_sessions(), 1, "the link never broke");
+    if let Some(guard) = guard {
+        guard.drop_database().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_cut_and_restored_under_a_stream_loses_no_event() {
     let Ok(redis) = std::env::var("REDIS_URL") else {
@@ -443,12 +462,16 @@ async fn redis_cut_and_restored_under_a_stream_loses_no_event() {
     let (url, guard) = fresh_database("events-cut").await;
     let shared = config(&url, &namespace());
     let a = Server::start(&shared).await;
+    // A log older than B: B's catch-up must not reach back into it.
+    let ann = signup(&a, "ann").await;
+    let id = project(&a, &ann, "Cut").await;
+    for n in 0..3 {
+        comment(&a, &ann, id, &format!("before B {n}")).await;
+    }
     let proxy = Proxy::start(host_port(&redis, 6379)).await;
     let mut through_proxy = shared.clone();
     through_proxy.cache.redis_url = Some(via_proxy(&redis, proxy.port, None));
     let b = Server::start(&through_proxy).await;
-    let ann = signup(&a, "ann").await;
-    let id = project(&a, &ann, "Cut").await;
     let mut on_b = Stream::open(&b, Auth::Bearer(&ann.token), None).await;
     let before = comment(&a, &ann, id, "before the cut").await;
     assert_eq!(on_b.next().await.data["object_id"], before);
@@ -473,6 +496,7 @@ async fn redis_cut_and_restored_under_a_stream_loses_no_event() {
     on_b.quiet().await;
     let after = comment(&a, &ann, id, "after").await;
     assert_eq!(on_b.next().await.data["object_id"], after);
+    assert_eq!(b.state.events.link_sessions(), 2, "one break, one reconnect");
     if let Some(guard) = guard {
         guard.drop_database().await;
     }

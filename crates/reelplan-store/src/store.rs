@@ -422,6 +422,9 @@ pub trait Events: Send + Sync {
     /// Every project's events after `after`, oldest first, at most `limit`: what an instance
     /// delivers after its link to the other instances was broken.
     async fn events_after(&self, after: i64, limit: u32) -> StoreResult<Vec<Event>>;
+    /// The newest event id the log has given (the horizon's when every event was pruned; 0
+    /// before the first): where an instance that starts would catch up from.
+    async fn newest_event_id(&self) -> StoreResult<i64>;
     /// A page of a project's events, newest first (ids below `page.after`'s id), with the
     /// access list; None when no such project.
     async fn activity_page(

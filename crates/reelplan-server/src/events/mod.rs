@@ -103,6 +103,12 @@ impl Hub {
         self.redis.as_ref().is_none_or(RedisLink::linked)
     }
 
+    /// How many times this instance's Redis subscription has been opened (0 without Redis):
+    /// more than one means it broke and was caught up from the log.
+    pub fn link_sessions(&self) -> u64 {
+        self.redis.as_ref().map_or(0, RedisLink::sessions)
+    }
+
     /// Open streams on this instance.
     pub fn open_streams(&self) -> usize {
         self.registry.len()

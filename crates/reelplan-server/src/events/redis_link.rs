@@ -4,11 +4,12 @@
 //! Fault model. A publish that fails is retried, in order, until Redis takes it (the write was
 //! acknowledged long before: the event reaches the other instances late, never not at all).
 //! A subscription that breaks (its connection fails, or a ping goes unanswered) is opened
-//! again, and once it is, the events committed since the break are read from the log and
-//! delivered (one statement per reconnect, not per stream); the hub drops second copies. So
-//! Redis down delays events across instances by the outage and loses none.
+//! again at once, and once it is, the events committed since the break are read from the log
+//! and delivered (one statement per reconnect, not per stream; never from before where the log
+//! stood when the instance started); the hub drops second copies. So Redis down delays events
+//! across instances by the outage and loses none.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -54,6 +55,7 @@ pub struct RedisLink {
     outbox: mpsc::Sender<Arc<Event>>,
     waiting: Mutex<Option<mpsc::Receiver<Arc<Event>>>>,
     linked: Arc<AtomicBool>,
+    sessions: Arc<AtomicU64>,
 }
 
 impl RedisLink {
@@ -69,12 +71,19 @@ impl RedisLink {
             outbox,
             waiting: Mutex::new(Some(waiting)),
             linked: Arc::default(),
+            sessions: Arc::default(),
         })
     }
 
     /// Whether the subscription is up (and caught up) now.
     pub(super) fn linked(&self) -> bool {
         self.linked.load(Ordering::Acquire)
+    }
+
+    /// How many times the subscription has been opened since start-up (1 while it has never
+    /// broken).
+    pub(super) fn sessions(&self) -> u64 {
+        self.sessions.load(Ordering::Acquire)
     }
 
     /// Queues an event for the other instances.
@@ -105,6 +114,7 @@ impl RedisLink {
             instance: self.instance,
             timeout: self.timeout,
             linked: self.linked.clone(),
+            sessions: self.sessions.clone(),
             hub,
             store,
         };
@@ -153,20 +163,26 @@ struct Subscriber {
     instance: u64,
     timeout: Duration,
     linked: Arc<AtomicBool>,
+    sessions: Arc<AtomicU64>,
     hub: Arc<Hub>,
     store: Arc<dyn Store>,
 }
 
 impl Subscriber {
     async fn run(self) {
+        // Where the log stood when this instance started: nothing before it can be missing
+        // from a stream opened since, so no catch-up reads further back (however long the
+        // link took to come up, or however few events this instance delivered itself).
+        let floor = self.newest_at_start().await;
         // None until the first subscription: an instance that just started has no stream that
-        // could have missed anything.
+        // could have missed anything, unless its link is slow to come up (then `floor`).
         let mut resume_from: Option<i64> = None;
         let mut backoff = Duration::from_millis(50);
         loop {
             match self.subscribe().await {
                 Ok(pubsub) => {
                     backoff = Duration::from_millis(50);
+                    self.sessions.fetch_add(1, Ordering::AcqRel);
                     // Subscribed first, then read the log: nothing falls between the two.
                     if let Some(from) = resume_from {
                         self.catch_up(from).await;
@@ -174,20 +190,37 @@ impl Subscriber {
                     self.linked.store(true, Ordering::Release);
                     self.listen(pubsub).await;
                     self.linked.store(false, Ordering::Release);
-                    resume_from = Some((self.hub.watermark() - OUT_OF_ORDER_MARGIN).max(0));
+                    resume_from = Some(self.resume_point(floor));
+                    // A link that just broke is tried again at once; the backoff is for a
+                    // Redis that refuses.
+                    continue;
                 }
                 Err(error) => {
                     failed("subscribing to events through Redis failed; retrying", &error);
-                    // Down since start-up: once this instance's own writes have delivered
-                    // events, the others' since about then are read back when the link comes
-                    // up (ARCHITECTURE.md, the fault model, names the rest).
-                    if resume_from.is_none() && self.hub.watermark() > 0 {
-                        resume_from = Some((self.hub.watermark() - OUT_OF_ORDER_MARGIN).max(0));
-                    }
+                    resume_from.get_or_insert_with(|| self.resume_point(floor));
                 }
             }
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    /// Where a catch-up starts: a margin below the newest id delivered here, never below
+    /// where the log stood at start-up.
+    fn resume_point(&self, floor: i64) -> i64 {
+        (self.hub.watermark() - OUT_OF_ORDER_MARGIN).max(floor)
+    }
+
+    /// The log's newest id, read once at start-up (retried until the database answers).
+    async fn newest_at_start(&self) -> i64 {
+        loop {
+            match self.store.newest_event_id().await {
+                Ok(id) => return id,
+                Err(error) => {
+                    failed("reading the event log's newest id failed; retrying", &error);
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
         }
     }
 

@@ -69,6 +69,10 @@ pub const AFTER: &str = concat!(
     "::text FROM events e WHERE e.id > $1::bigint ORDER BY e.id LIMIT $2::bigint"
 );
 
+/// The newest event id given: the log's, or the horizon's when everything was pruned.
+pub const NEWEST: &str = "SELECT GREATEST(COALESCE((SELECT max(id) FROM events), 0),
+                       (SELECT pruned_through FROM event_horizon))";
+
 /// `{access, items}` of project $1: its events below id $2 (all when null), newest first, at
 /// most $3.
 pub const ACTIVITY_PAGE: &str = concat!(
@@ -116,6 +120,10 @@ impl Events for PgStore {
 
     async fn events_after(&self, after: i64, limit: u32) -> StoreResult<Vec<Event>> {
         fetch_docs(&self.pool, AFTER, |q| q.bind(after).bind(i64::from(limit))).await
+    }
+
+    async fn newest_event_id(&self) -> StoreResult<i64> {
+        run(NEWEST, sqlx::query_scalar::<_, i64>(NEWEST).fetch_one(&self.pool)).await
     }
 
     async fn activity_page(

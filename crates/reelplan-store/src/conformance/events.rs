@@ -583,4 +583,17 @@ pub async fn events(store: &dyn Store) {
     assert_eq!(one(store.prune_events(long_ago)).await.unwrap(), 0);
     assert_eq!(stream(store, &ann, None, 1).await.horizon, moved);
     check_activity(store, q, std::slice::from_ref(&also.event)).await;
+
+    // The newest id given: at least the last this section saw (other sections may write on),
+    // and never below the horizon, whatever was pruned.
+    let newest = one(store.newest_event_id()).await.unwrap();
+    assert!(newest >= also.event.id && newest >= moved, "newest {newest}");
+    let after_all = log.last().created + Duration::seconds(1);
+    one(store.prune_events(after_all)).await.unwrap();
+    let horizon = stream(store, &ann, None, 1).await.horizon;
+    assert!(horizon >= also.event.id, "everything up to the last event is pruned");
+    assert!(
+        one(store.newest_event_id()).await.unwrap() >= horizon,
+        "the horizon's, when none left"
+    );
 }
