@@ -217,7 +217,8 @@ fn events_hub(config: &Config) -> redis::RedisResult<Arc<crate::events::Hub>> {
     Ok(crate::events::Hub::new(config.events, link, tickets))
 }
 
-/// Serves the app on `listener` until `shutdown` resolves; then stops accepting, lets
+/// Serves the app on `listener` until `shutdown` resolves; then stops accepting, ends the
+/// live-update streams (their clients reconnect elsewhere with `Last-Event-ID`), lets
 /// in-flight requests finish for up to the shutdown grace (`REELPLAN_SHUTDOWN_GRACE_SECS`),
 /// and closes the database pool. Connections have a header-read timeout, a keep-alive idle
 /// timeout and a maximum count ([`crate::listener`]); client addresses reach the handlers
@@ -233,11 +234,14 @@ pub async fn serve(
     let store = state.store.clone();
     let sweeper = crate::sweep::spawn_periodic(store.clone(), state.objects.clone(), state.sweep);
     let pruner = crate::events::spawn_pruning(store.clone(), state.events.config);
+    let events = state.events.clone();
     let app = crate::routes::router(state);
     let signalled = Arc::new(tokio::sync::Notify::new());
     let notify = signalled.clone();
     let signal = async move {
         shutdown.await;
+        // Streams never finish by themselves: end them, so the grace waits for requests only.
+        events.close_streams();
         notify.notify_one();
     };
     let server = crate::listener::run(listener, app, connections, signal);

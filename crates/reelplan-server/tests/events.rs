@@ -416,6 +416,40 @@ async fn a_ticket_opens_one_stream_once_and_a_stream_costs_one_statement() {
     }
 }
 
+/// At shutdown the streams end, so the instance stops without waiting out its grace for them
+/// (and their clients reconnect elsewhere).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_the_streams_instead_of_waiting_for_them() {
+    let (url, guard) = fresh_database("events-shutdown").await;
+    let mut config = config(&url, &namespace());
+    config.limits.shutdown_grace = Duration::from_secs(120);
+    let state = reelplan_server::build_state(&config).await.expect("state");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(reelplan_server::serve(listener, state.clone(), async move {
+        let _ = stopped.await;
+    }));
+    let server = Server { base, state };
+    let ann = signup(&server, "ann").await;
+    let mut stream = Stream::open(&server, Auth::Bearer(&ann.token), None).await;
+    stop.send(()).unwrap();
+    // The body ends (a chunk of None), well before the two-minute grace.
+    let ended = tokio::time::timeout(ARRIVES, async {
+        loop {
+            match stream.response.chunk().await {
+                Ok(Some(_)) => continue,
+                _ => break,
+            }
+        }
+    });
+    ended.await.expect("the stream ended at shutdown");
+    tokio::time::timeout(ARRIVES, serving).await.expect("serve returned").unwrap().unwrap();
+    if let Some(guard) = guard {
+        guard.drop_database().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_user_cannot_hold_every_stream() {
     let (url, guard) = fresh_database("events-cap").await;

@@ -109,6 +109,11 @@ impl Hub {
         self.redis.as_ref().map_or(0, RedisLink::sessions)
     }
 
+    /// Ends this instance's streams and refuses new ones (at shutdown).
+    pub fn close_streams(&self) {
+        self.registry.close_all();
+    }
+
     /// Open streams on this instance.
     pub fn open_streams(&self) -> usize {
         self.registry.len()

@@ -44,6 +44,8 @@ struct Entry {
 
 #[derive(Default)]
 struct Inner {
+    /// Set at shutdown: no stream opens any more.
+    closed: bool,
     next_id: u64,
     streams: HashMap<u64, Entry>,
     by_project: HashMap<ProjectId, HashSet<u64>>,
@@ -111,7 +113,7 @@ impl Registry {
     /// meanwhile is missed: until [`StreamHandle::start`], its events wait.
     pub(super) fn register(&self, user: UserId) -> Result<StreamHandle, Refusal> {
         let mut inner = self.lock();
-        if inner.streams.len() >= self.config.max_streams {
+        if inner.closed || inner.streams.len() >= self.config.max_streams {
             return Err(Refusal::Full);
         }
         if inner.by_user.get(&user).map_or(0, HashSet::len) >= self.config.max_streams_per_user {
@@ -141,6 +143,19 @@ impl Registry {
             let frame = frame_of(&event);
             inner.offer(id, &event, &frame);
         }
+    }
+
+    /// Ends every stream (their bodies finish, so their connections can close) and opens no
+    /// more: at shutdown, so that clients reconnect elsewhere with their `Last-Event-ID` instead
+    /// of holding the instance for its whole grace.
+    pub(super) fn close_all(&self) {
+        let mut inner = self.lock();
+        inner.closed = true;
+        inner.streams.clear();
+        inner.by_project.clear();
+        inner.by_user.clear();
+        inner.starting.clear();
+        metrics::gauge!("reelplan_event_streams").set(0.0);
     }
 
     fn remove(&self, id: u64) {
