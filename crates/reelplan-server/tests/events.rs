@@ -436,12 +436,7 @@ async fn shutdown_ends_the_streams_instead_of_waiting_for_them() {
     stop.send(()).unwrap();
     // The body ends (a chunk of None), well before the two-minute grace.
     let ended = tokio::time::timeout(ARRIVES, async {
-        loop {
-            match stream.response.chunk().await {
-                Ok(Some(_)) => continue,
-                _ => break,
-            }
-        }
+        while let Ok(Some(_)) = stream.response.chunk().await {}
     });
     ended.await.expect("the stream ended at shutdown");
     tokio::time::timeout(ARRIVES, serving).await.expect("serve returned").unwrap().unwrap();
