@@ -99,22 +99,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port_busy() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
-for port in $PORT_A $PORT_B $REDIS_PORT; do
-  if port_busy "$port"; then echo "port $port on $HOST is in use" >&2; exit 1; fi
-done
-pg_isready -q -h $HOST -p 5432 || { echo "PostgreSQL is not up on $HOST:5432" >&2; exit 1; }
-
-echo "=== Redis on $HOST:$REDIS_PORT"
-redis-server --daemonize yes --bind $HOST --port $REDIS_PORT --save "" --appendonly no \
-  --maxmemory 90mb --maxmemory-policy allkeys-lru --dir "$WORK" \
-  --pidfile "$WORK/redis.pid" --logfile "$WORK/redis.log"
-REDIS_STARTED=1
-for _ in $(seq 50); do
-  redis-cli -h $HOST -p $REDIS_PORT ping >/dev/null 2>&1 && break
-  sleep 0.1
-done
-redis-cli -h $HOST -p $REDIS_PORT ping >/dev/null
+# shellcheck source=scripts/bench-common.sh
+source scripts/bench-common.sh
+require_free_ports "$PORT_A" "$PORT_B" "$REDIS_PORT"
+start_private_redis "$REDIS_PORT"
 
 # seed_templates LABEL BIN: the SQLite data dir $WORK/seed-LABEL and the database
 # reelplan_bench_cache_seed_LABEL, seeded by BIN.

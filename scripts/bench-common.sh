@@ -1,0 +1,30 @@
+# Pieces the benchmark scripts share; sourced, not run. They expect HOST (the address every
+# process binds) and WORK (the run's scratch folder) to be set.
+
+# require_free_ports PORT...: fails when one of the ports is taken or PostgreSQL is not up.
+require_free_ports() {
+  local port
+  for port in "$@"; do
+    if (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; then
+      echo "port $port on $HOST is in use" >&2
+      exit 1
+    fi
+  done
+  pg_isready -q -h "$HOST" -p 5432 || { echo "PostgreSQL is not up on $HOST:5432" >&2; exit 1; }
+}
+
+# start_private_redis PORT: a throwaway Redis run as the cache's should be (no persistence,
+# 90 MiB with LRU eviction), its files in $WORK; sets REDIS_STARTED=1 for the caller's cleanup.
+start_private_redis() {
+  local port=$1
+  echo "=== Redis on $HOST:$port"
+  redis-server --daemonize yes --bind "$HOST" --port "$port" --save "" --appendonly no \
+    --maxmemory 90mb --maxmemory-policy allkeys-lru --dir "$WORK" \
+    --pidfile "$WORK/redis.pid" --logfile "$WORK/redis.log"
+  REDIS_STARTED=1
+  for _ in $(seq 50); do
+    redis-cli -h "$HOST" -p "$port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  redis-cli -h "$HOST" -p "$port" ping >/dev/null
+}
