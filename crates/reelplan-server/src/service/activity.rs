@@ -1,7 +1,7 @@
 //! A project's activity: its event log, newest first.
 //!
 //! A page is cached under the project's activity scope, which every write to the project moves
-//! on ([`super::settle`]), and its access scope, since a hit is checked against the access list
+//! on (`service::settle`), and its access scope, since a hit is checked against the access list
 //! it carries.
 
 use bytes::Bytes;

@@ -6,7 +6,7 @@
 //! Conventions: every time is emitted as integer microseconds (`rp_us`), documents are
 //! fetched as `::text` and parsed with serde_json, and every value is a bound parameter. A
 //! write records its event in a data-modifying CTE `ev` (`record_event!`) and returns it with
-//! its own result as `[value, event]` ([`fetch_recorded`]), or the event alone.
+//! its own result as `[value, event]` (`fetch_recorded`), or the event alone.
 
 pub mod admin;
 pub mod events;

@@ -6,7 +6,7 @@
 //! Conventions: every time is stored and emitted as integer microseconds, documents are built
 //! with SQLite's JSON functions and parsed with serde_json, and every value is a bound
 //! parameter. A write records its event by a trigger of migration 0011, on the row it changes,
-//! and returns it with its own result as `[value, event]` ([`fetch_recorded`]), or the event
+//! and returns it with its own result as `[value, event]` (`fetch_recorded`), or the event
 //! alone, built by its `RETURNING` with the id the trigger's insert takes (`recorded_event!`).
 
 pub mod admin;
