@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::etag::page_of_tag;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::response::{created, JsonBytes, Tagged};
-use crate::service::feedback::{self, HeldPage, IfMatch, PageQuery, Thread};
+use crate::service::feedback::{self, CommentPage, HeldPage, IfMatch, PageQuery, Thread};
 use crate::state::AppState;
 
 #[utoipa::path(
@@ -183,7 +183,7 @@ fn held_pages(value: &HeaderValue) -> IfMatch {
             let Query(parsed) = Query::<CommentQuery>::try_from_uri(&uri).ok()?;
             let (page, filter) = parsed.split();
             let tag = HeaderValue::from_str(tag.trim()).ok()?;
-            Some(HeldPage { tag, query, filter, page })
+            Some(HeldPage { tag, page: CommentPage { query, filter, page } })
         })
         .collect();
     IfMatch::Pages(pages)

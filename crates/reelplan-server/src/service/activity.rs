@@ -10,7 +10,7 @@ use reelplan_domain::{Cursor, ProjectId, UserId};
 use reelplan_store::{Event, PageRequest};
 
 use super::feedback::PageQuery;
-use super::{page, read_guarded, thread_doc};
+use super::{page, read_page};
 use crate::cached::{Doc, Guarded};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -35,10 +35,7 @@ pub async fn page_of(
 ) -> Result<Bytes, ApiError> {
     let page = page(query.limit, query.cursor.as_deref(), FIRST_PAGE)?;
     let doc = page_doc_of(project, page, query.cursor.as_deref().unwrap_or(""));
-    let load = || {
-        let rows = state.store.activity_page(project, page);
-        thread_doc(rows, page, |e: &Event| Cursor { created: e.created, id: e.id })
-    };
-    let missing = || state.store.activity_page(project, page);
-    Ok(read_guarded(state, caller, &doc, load, missing).await?.body)
+    let fetch = || state.store.activity_page(project, page);
+    let position = |e: &Event| Cursor { created: e.created, id: e.id };
+    read_page(state, caller, &doc, page, fetch, position).await
 }

@@ -20,7 +20,7 @@ use crate::request_record::clear_cache_outcome;
 use crate::state::AppState;
 
 /// `?limit=&cursor=`.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
@@ -150,18 +150,25 @@ pub async fn comment(
     Ok(comment)
 }
 
-/// A page of comments a write's `If-Match` holds the tag of (API.md: "for a comment, the
-/// comment list page that showed it").
-#[derive(Debug)]
-pub struct HeldPage {
-    /// The tag as the client sent it.
-    pub tag: HeaderValue,
-    /// The page's query, as its tag names it (see [`crate::etag::page_etag`]).
+/// One page of the comment list: what its ETag names (see [`crate::etag::page_etag`]).
+#[derive(Debug, Default)]
+pub struct CommentPage {
+    /// Its query string, as the tag names it (empty for the first page).
     pub query: String,
     /// Its filter.
     pub filter: CommentFilter,
     /// Its limit and cursor.
     pub page: PageQuery,
+}
+
+/// A comment page a write's `If-Match` holds the tag of (API.md: "for a comment, the comment
+/// list page that showed it").
+#[derive(Debug)]
+pub struct HeldPage {
+    /// The tag as the client sent it.
+    pub tag: HeaderValue,
+    /// The page it names.
+    pub page: CommentPage,
 }
 
 /// What a comment change's `If-Match` holds.
@@ -174,23 +181,24 @@ pub enum IfMatch {
     Pages(Vec<HeldPage>),
 }
 
-/// The comment page `held` names, as `caller` reads it now (through the cache), and its tag.
-async fn page_now(
+/// The tag of comment page `page` as `caller` reads it now (through the cache).
+async fn tag_now(
     state: &AppState,
     caller: UserId,
     project: ProjectId,
-    held: &HeldPage,
+    page: &CommentPage,
 ) -> Result<HeaderValue, ApiError> {
-    let page = PageQuery { limit: held.page.limit, cursor: held.page.cursor.clone() };
-    let body = page_of(state, caller, project, Thread::Comments(held.filter), page).await?;
-    Ok(page_etag(&body, &held.query))
+    let thread = Thread::Comments(page.filter);
+    let body = page_of(state, caller, project, thread, page.page.clone()).await?;
+    Ok(page_etag(&body, &page.query))
 }
 
 /// Changes a comment's text (its author) or resolves and reopens it (its author, or editor+),
 /// if `If-Match` (when sent) still holds the tag of one of the pages it names; answers with
-/// the new tag of the first of them (or of the thread's first page). Two statements: the update, which checks who may, and the page read back (which
-/// fills it for the next reader); one more to check `If-Match` on a cold page. A refusal reads
-/// the access list and the author to say why.
+/// the new tag of the first of them (or of the thread's first page). Two statements: the
+/// update, which checks who may, and the page read back (which fills it for the next reader);
+/// one more to check `If-Match` on a cold page. A refusal reads the access list and the author
+/// to say why.
 #[tracing::instrument(level = "debug", skip_all, fields(project = project.0))]
 pub async fn patch_comment(
     state: &AppState,
@@ -212,10 +220,10 @@ pub async fn patch_comment(
         Some(IfMatch::Pages(pages)) => pages,
         Some(IfMatch::Any) | None => &[],
     };
-    if let Some(IfMatch::Pages(pages)) = &if_match {
+    if matches!(if_match, Some(IfMatch::Pages(_))) {
         let mut holds = false;
-        for page in pages {
-            holds |= matches(&page.tag, &page_now(state, caller, project, page).await?);
+        for held in held {
+            holds |= matches(&held.tag, &tag_now(state, caller, project, &held.page).await?);
         }
         clear_cache_outcome();
         if !holds {
@@ -228,14 +236,9 @@ pub async fn patch_comment(
         return Err(refused_comment_change(state, caller, project, id, &patch).await);
     };
     settle_thread(state, event).await;
-    let first_page = HeldPage {
-        tag: HeaderValue::from_static(""),
-        query: String::new(),
-        filter: CommentFilter::default(),
-        page: PageQuery { limit: None, cursor: None },
-    };
-    let answered = held.first().unwrap_or(&first_page);
-    let tag = page_now(state, caller, project, answered).await?;
+    let first_page = CommentPage::default();
+    let answered = held.first().map_or(&first_page, |held| &held.page);
+    let tag = tag_now(state, caller, project, answered).await?;
     clear_cache_outcome();
     Ok((comment, tag))
 }

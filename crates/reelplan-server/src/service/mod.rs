@@ -20,13 +20,11 @@ use crate::request_record::{clear_cache_outcome, set_cache_outcome};
 use reelplan_cache::Scope;
 use reelplan_domain::{validate, Action, Cursor, ProjectId, Role, UserId, ValidationErrors};
 use reelplan_store::{PageRequest, ProjectAccess, StoreResult, ThreadPage};
-use serde::Serialize;
-
-use crate::response::list_envelope;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::cached::{docs, Doc, DocValue, Guarded};
 use crate::error::ApiError;
+use crate::response::list_envelope;
 use crate::state::AppState;
 
 /// Settles an acknowledged write: moves the cache on for `scopes` and for the project's
@@ -173,6 +171,25 @@ pub(crate) fn page(
     let after =
         cursor.map(Cursor::decode).transpose().map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(PageRequest { limit: limit + 1, after })
+}
+
+/// A page of a project's list (versions, activity) as response bytes, read through the cache
+/// for a caller who takes part ([`read_guarded`]): `fetch` is the store's page read, both the
+/// load on a miss and the 404's read on a hit; `position` places an item for the next cursor.
+pub(crate) async fn read_page<T, Fut>(
+    state: &AppState,
+    caller: UserId,
+    doc: &Doc<Guarded>,
+    page: PageRequest,
+    fetch: impl Fn() -> Fut,
+    position: impl Fn(&T) -> Cursor,
+) -> Result<bytes::Bytes, ApiError>
+where
+    T: Serialize,
+    Fut: Future<Output = StoreResult<Option<ThreadPage<T>>>>,
+{
+    let load = || thread_doc(fetch(), page, &position);
+    Ok(read_guarded(state, caller, doc, load, &fetch).await?.body)
 }
 
 /// A page's guarded document from the store's page read (None: no such project), its next

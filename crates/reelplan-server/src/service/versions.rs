@@ -23,7 +23,7 @@ use reelplan_store::{FileMeta, NewReview, NewVersion, PageRequest, Version, Vers
 use super::feedback::PageQuery;
 use super::files::{store_object, valid_name, Upload};
 use super::project_docs::version_scopes;
-use super::{access, check_if_match, page, read_guarded, require, settle, thread_doc};
+use super::{access, check_if_match, page, read_guarded, read_page, require, settle};
 use crate::cached::{Doc, Guarded};
 use crate::error::{ApiError, ResultExt};
 use crate::response::envelope;
@@ -111,13 +111,10 @@ pub async fn page_of(
 ) -> Result<Bytes, ApiError> {
     let page = page(query.limit, query.cursor.as_deref(), FIRST_PAGE)?;
     let doc = page_doc_of(project, page, query.cursor.as_deref().unwrap_or(""));
-    let load = || {
-        let rows = state.store.versions_page(project, page);
-        // A version's place in the list is its number; the time only fills the cursor.
-        thread_doc(rows, page, |v: &Version| Cursor { created: v.created, id: v.number })
-    };
-    let missing = || state.store.versions_page(project, page);
-    Ok(read_guarded(state, caller, &doc, load, missing).await?.body)
+    let fetch = || state.store.versions_page(project, page);
+    // A version's place in the list is its number; the time only fills the cursor.
+    let position = |v: &Version| Cursor { created: v.created, id: v.number };
+    read_page(state, caller, &doc, page, fetch, position).await
 }
 
 /// One version, as response bytes. One statement on a miss, none on a hit.
