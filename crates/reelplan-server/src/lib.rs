@@ -16,6 +16,7 @@ pub mod live_stats;
 pub mod middleware;
 pub mod objects;
 pub mod ratelimit;
+pub mod redis_conn;
 pub mod request_record;
 pub mod response;
 pub mod routes;

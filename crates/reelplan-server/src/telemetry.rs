@@ -73,8 +73,8 @@ fn describe() {
         Unit::Bytes,
         "Resident memory of the process."
     );
-    let rate_limit = crate::ratelimit::REDIS_OPERATION;
-    for op in reelplan_cache::REDIS_OPERATIONS.into_iter().chain([rate_limit]) {
+    let server = crate::redis_conn::OPERATIONS;
+    for op in reelplan_cache::REDIS_OPERATIONS.into_iter().chain(server) {
         metrics::counter!("reelplan_redis_errors_total", "op" => op).increment(0);
     }
 }

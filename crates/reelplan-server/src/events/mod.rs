@@ -20,10 +20,10 @@ use std::sync::Arc;
 use reelplan_store::{Event, Store};
 
 pub use membership::Membership;
-pub use redis_link::RedisLink;
+pub use redis_link::{RedisLink, LINK_OPERATION};
 pub use registry::{Frame, StreamHandle};
 pub use stream::{open_stream, StreamStartError};
-pub use tickets::Tickets;
+pub use tickets::{Tickets, TICKETS_OPERATION};
 
 use registry::Registry;
 

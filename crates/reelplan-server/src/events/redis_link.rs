@@ -35,7 +35,7 @@ const PING_EVERY: Duration = Duration::from_secs(2);
 const OUT_OF_ORDER_MARGIN: i64 = 256;
 
 /// The `op` label of a failed exchange in `reelplan_redis_errors_total`.
-const REDIS_OPERATION: &str = "events";
+pub const LINK_OPERATION: &str = "events";
 
 /// One message on the channel: the event, its subject (which the event's JSON leaves out)
 /// and which instance sent it.
@@ -98,11 +98,7 @@ impl RedisLink {
         let Some(waiting) = self.waiting.lock().unwrap_or_else(|p| p.into_inner()).take() else {
             return;
         };
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(self.timeout))
-            .set_number_of_retries(1);
-        match ConnectionManager::new_lazy_with_config(self.client.clone(), config) {
+        match crate::redis_conn::connect(self.client.clone(), self.timeout) {
             Ok(conn) => {
                 tokio::spawn(publish(conn, self.channel.clone(), self.instance, waiting));
             }
@@ -123,8 +119,7 @@ impl RedisLink {
 }
 
 fn failed(what: &str, error: &dyn std::fmt::Display) {
-    metrics::counter!("reelplan_redis_errors_total", "op" => REDIS_OPERATION).increment(1);
-    tracing::warn!(error = %error, "{what}");
+    crate::redis_conn::failed(LINK_OPERATION, what, error);
 }
 
 /// Publishes queued events in order, each until Redis takes it.

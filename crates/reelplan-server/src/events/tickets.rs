@@ -23,7 +23,7 @@ pub const TICKET_TTL: Duration = Duration::from_secs(30);
 const MAX_HELD: usize = 100_000;
 
 /// The `op` label of a failed ticket exchange in `reelplan_redis_errors_total`.
-const REDIS_OPERATION: &str = "event_ticket";
+pub const TICKETS_OPERATION: &str = "event_ticket";
 
 /// Issued tickets, here and in Redis.
 pub struct Tickets {
@@ -40,11 +40,7 @@ impl Tickets {
     /// Tickets shared through the Redis at `url`, under `<namespace>:tk:`; each exchange
     /// gives up after `timeout`.
     pub fn shared(url: &str, namespace: &str, timeout: Duration) -> redis::RedisResult<Self> {
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(1);
-        let conn = ConnectionManager::new_lazy_with_config(redis::Client::open(url)?, config)?;
+        let conn = crate::redis_conn::connect(redis::Client::open(url)?, timeout)?;
         let redis = Some((conn, format!("{namespace}:tk:"), timeout));
         Ok(Tickets { held: Mutex::default(), redis })
     }
@@ -98,14 +94,8 @@ async fn exchange<T>(
     timeout: Duration,
     call: impl std::future::Future<Output = redis::RedisResult<T>>,
 ) -> Option<T> {
-    let outcome = match tokio::time::timeout(timeout, call).await {
-        Ok(Ok(value)) => return Some(value),
-        Ok(Err(error)) => error.to_string(),
-        Err(_) => "timed out".to_owned(),
-    };
-    metrics::counter!("reelplan_redis_errors_total", "op" => REDIS_OPERATION).increment(1);
-    tracing::warn!(error = %outcome, "event ticket exchange with Redis failed");
-    None
+    let what = "event ticket exchange with Redis failed";
+    crate::redis_conn::exchange(TICKETS_OPERATION, timeout, what, call).await
 }
 
 #[cfg(test)]

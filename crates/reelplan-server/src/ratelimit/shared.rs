@@ -82,11 +82,7 @@ impl SharedBudgets {
     /// Budgets under `<namespace>:rl:` in the Redis at `url`; connects lazily, and every
     /// exchange gives up after `timeout`.
     pub fn new(url: &str, namespace: &str, timeout: Duration) -> redis::RedisResult<Self> {
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(1);
-        let conn = ConnectionManager::new_lazy_with_config(redis::Client::open(url)?, config)?;
+        let conn = crate::redis_conn::connect(redis::Client::open(url)?, timeout)?;
         Ok(SharedBudgets {
             conn,
             prefix: format!("{namespace}:rl"),
@@ -133,13 +129,7 @@ impl SharedBudgets {
         &self,
         call: impl std::future::Future<Output = redis::RedisResult<T>>,
     ) -> Option<T> {
-        let outcome = match tokio::time::timeout(self.timeout, call).await {
-            Ok(Ok(value)) => return Some(value),
-            Ok(Err(error)) => error.to_string(),
-            Err(_) => "timed out".to_owned(),
-        };
-        metrics::counter!("reelplan_redis_errors_total", "op" => REDIS_OPERATION).increment(1);
-        tracing::warn!(error = %outcome, "redis rate limit exchange failed; counting locally");
-        None
+        let what = "redis rate limit exchange failed; counting locally";
+        crate::redis_conn::exchange(REDIS_OPERATION, self.timeout, what, call).await
     }
 }
