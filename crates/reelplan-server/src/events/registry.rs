@@ -11,6 +11,7 @@ use reelplan_store::Event;
 use tokio::sync::mpsc;
 
 use super::membership::{Membership, Verdict};
+use super::StreamStartError;
 use crate::config::EventsConfig;
 
 /// One SSE message, written once per event and shared by every stream that shows it.
@@ -24,15 +25,6 @@ pub struct Frame {
 
 /// How many delivered event ids are remembered to drop a second copy.
 const REMEMBERED: usize = 8192;
-
-/// Why a stream could not be opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// This instance holds its maximum of streams.
-    Full,
-    /// This user holds their maximum of streams.
-    UserFull,
-}
 
 struct Entry {
     user: UserId,
@@ -111,13 +103,13 @@ impl Registry {
 
     /// Registers a stream of `user` before its start is read, so that no event committed
     /// meanwhile is missed: until [`StreamHandle::start`], its events wait.
-    pub(super) fn register(&self, user: UserId) -> Result<StreamHandle, Refusal> {
+    pub(super) fn register(&self, user: UserId) -> Result<StreamHandle, StreamStartError> {
         let mut inner = self.lock();
         if inner.closed || inner.streams.len() >= self.config.max_streams {
-            return Err(Refusal::Full);
+            return Err(StreamStartError::Full);
         }
         if inner.by_user.get(&user).map_or(0, HashSet::len) >= self.config.max_streams_per_user {
-            return Err(Refusal::UserFull);
+            return Err(StreamStartError::UserFull);
         }
         let id = inner.next_id;
         inner.next_id += 1;

@@ -11,7 +11,7 @@ use reelplan_domain::UserId;
 use reelplan_store::Store;
 
 use super::membership::Membership;
-use super::registry::{frame_of, Frame, Refusal, StreamHandle};
+use super::registry::{frame_of, Frame, StreamHandle};
 use super::Hub;
 use reelplan_store::StoreError;
 
@@ -46,10 +46,7 @@ pub async fn open_stream(
     user: UserId,
     last_event_id: Option<i64>,
 ) -> Result<impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static, StreamStartError> {
-    let handle = hub.registry.register(user).map_err(|refusal| match refusal {
-        Refusal::Full => StreamStartError::Full,
-        Refusal::UserFull => StreamStartError::UserFull,
-    })?;
+    let handle = hub.registry.register(user)?;
     let limit = hub.config.replay_limit;
     let start = store.stream_start(user, last_event_id, limit.saturating_add(1)).await?;
     let mut first: Vec<Bytes> = Vec::new();
