@@ -1,6 +1,12 @@
-//! Serving connections: hyper's HTTP/1.1 connection driver with the limits `axum::serve`
-//! lacks, so that idle or slow clients cannot hold connections (and file descriptors) for
-//! ever:
+//! Serving connections: hyper's connection drivers with the limits `axum::serve` lacks, so
+//! that idle or slow clients cannot hold connections (and file descriptors) for ever.
+//!
+//! Each connection speaks HTTP/1.1 or, when it opens with HTTP/2's preface (cleartext, prior
+//! knowledge: what a TLS-terminating proxy speaks upstream), HTTP/2. HTTP/2 carries many
+//! requests and live-update streams on one connection, so a stream behind such a proxy costs
+//! a few KiB instead of a connection's ~20 KiB of buffers. Its limits are fixed here
+//! ([`H2_MAX_STREAMS`] and the others below); the request, upload and stream limits apply to
+//! each of its requests as to any other.
 //!
 //! - a header-read timeout (`REELPLAN_HEADER_READ_TIMEOUT_SECS`): a request head must be
 //!   complete within it, counted from the connection's accept or from the first byte of a
@@ -15,11 +21,14 @@
 //! requests, and uploads have their idle timeout and minimum rate ([`crate::uploads`]).
 //! The timeouts are kept by one watchdog per connection reading the connection's last
 //! activity (hyper's own header timer restarts on every idle wait, so it could not tell a
-//! slow head from an idle keep-alive connection).
+//! slow head from an idle keep-alive connection). On HTTP/2 the header timeout bounds the
+//! time to the first request only: later bytes between requests are control frames (window
+//! updates, pings) as often as a new request, and a request's frames are bounded by
+//! [`H2_MAX_HEADER_LIST`]; the idle timeout applies as on HTTP/1.1.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -29,7 +38,9 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper::server::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::graceful::Watcher;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -38,12 +49,33 @@ use tower::ServiceExt;
 /// No request head has started arriving.
 const NONE: u64 = u64::MAX;
 
+/// Requests (live-update streams included) open at once on one HTTP/2 connection; a proxy
+/// holding more opens another connection.
+pub const H2_MAX_STREAMS: u32 = 200;
+
+/// Largest request head on HTTP/2, decoded (HTTP/1.1's is bounded by hyper's read buffer).
+pub const H2_MAX_HEADER_LIST: u32 = 16 * 1024;
+
+/// Streams a client may open and reset before the server accepts them, before the
+/// connection is closed (the "rapid reset" flood).
+const H2_MAX_PENDING_RESETS: usize = 20;
+
+/// Bytes a response may queue on HTTP/2 beyond what the peer's window lets through: a slow
+/// reader's live-update stream backs up into its bounded queue ([`crate::events`]), not here.
+const H2_MAX_SEND_BUFFER: usize = 64 * 1024;
+
+/// Request body bytes in flight per HTTP/2 connection and per request before the server
+/// reads them (what a client can make the server buffer).
+const H2_RECEIVE_WINDOW: u32 = 256 * 1024;
+
 /// What the watchdog of one connection reads: milliseconds since the connection opened.
 struct Activity {
     opened: Instant,
     last_io: AtomicU64,
     head_since: AtomicU64,
     handlers: AtomicUsize,
+    /// HTTP/2: bytes between requests start no header timeout.
+    multiplexed: AtomicBool,
 }
 
 impl Activity {
@@ -54,6 +86,7 @@ impl Activity {
             last_io: AtomicU64::new(0),
             head_since: AtomicU64::new(0),
             handlers: AtomicUsize::new(0),
+            multiplexed: AtomicBool::new(false),
         }
     }
 
@@ -64,7 +97,7 @@ impl Activity {
     fn read(&self) {
         let now = self.now();
         self.last_io.store(now, Ordering::Relaxed);
-        if self.handlers.load(Ordering::Acquire) == 0 {
+        if self.handlers.load(Ordering::Acquire) == 0 && !self.multiplexed.load(Ordering::Relaxed) {
             let _ =
                 self.head_since.compare_exchange(NONE, now, Ordering::AcqRel, Ordering::Relaxed);
         }
@@ -74,8 +107,11 @@ impl Activity {
         self.last_io.store(self.now(), Ordering::Relaxed);
     }
 
-    /// A handler starts; the returned guard ends it.
-    fn handler(self: &Arc<Self>) -> HandlerGuard {
+    /// A handler starts for a request of `version`; the returned guard ends it.
+    fn handler(self: &Arc<Self>, version: hyper::Version) -> HandlerGuard {
+        if version == hyper::Version::HTTP_2 {
+            self.multiplexed.store(true, Ordering::Relaxed);
+        }
         self.handlers.fetch_add(1, Ordering::AcqRel);
         self.head_since.store(NONE, Ordering::Release);
         HandlerGuard(self.clone())
@@ -187,9 +223,7 @@ pub async fn run(
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let max = limits.max_connections.max(1);
     let slots = Arc::new(Semaphore::new(max));
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    // The watchdog keeps the header timeout (see the module documentation).
-    builder.header_read_timeout(None).keep_alive(true);
+    let builders = Arc::new(Builders::new());
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -216,7 +250,7 @@ pub async fn run(
             let (app, activity) = (app.clone(), activity.clone());
             hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
-                let handler = activity.handler();
+                let handler = activity.handler(req.version());
                 let app = app.clone();
                 async move {
                     let response = app.oneshot(req.map(Body::new)).await;
@@ -225,11 +259,11 @@ pub async fn run(
                 }
             })
         };
-        let connection = graceful.watch(builder.serve_connection(io, service));
+        let (watcher, builders) = (graceful.watcher(), builders.clone());
         tokio::spawn(async move {
             let _slot = slot;
             tokio::select! {
-                served = connection => {
+                served = serve_connection(io, service, &builders, watcher) => {
                     if let Err(error) = served {
                         tracing::debug!(%error, %peer, "connection ended with an error");
                     }
@@ -243,4 +277,72 @@ pub async fn run(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// The HTTP/1.1 and HTTP/2 connection drivers, with the limits of the module documentation.
+struct Builders {
+    http1: http1::Builder,
+    http2: http2::Builder<TokioExecutor>,
+}
+
+impl Builders {
+    fn new() -> Self {
+        let mut http1 = http1::Builder::new();
+        // The watchdog keeps the header timeout (see the module documentation).
+        http1.header_read_timeout(None).keep_alive(true);
+        let mut http2 = http2::Builder::new(TokioExecutor::new());
+        http2
+            .max_concurrent_streams(H2_MAX_STREAMS)
+            .max_header_list_size(H2_MAX_HEADER_LIST)
+            .max_pending_accept_reset_streams(H2_MAX_PENDING_RESETS)
+            .max_send_buf_size(H2_MAX_SEND_BUFFER)
+            .initial_connection_window_size(H2_RECEIVE_WINDOW)
+            .initial_stream_window_size(H2_RECEIVE_WINDOW);
+        Builders { http1, http2 }
+    }
+}
+
+/// Serves one connection in the protocol it opens with. Each protocol's connection state is
+/// boxed on its own, so an HTTP/1.1 connection holds none of HTTP/2's (a connection future
+/// holding both would cost every HTTP/1.1 live-update stream several KiB).
+async fn serve_connection<S>(
+    io: TokioIo<Tracked>,
+    service: S,
+    builders: &Builders,
+    watcher: Watcher,
+) -> Result<(), hyper::Error>
+where
+    S: hyper::service::Service<
+            hyper::Request<Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    if opens_with_http2_preface(&io.inner().stream).await {
+        Box::pin(watcher.watch(builders.http2.serve_connection(io, service))).await
+    } else {
+        Box::pin(watcher.watch(builders.http1.serve_connection(io, service))).await
+    }
+}
+
+/// Whether the connection's first bytes are HTTP/2's preface (`PRI * HTTP/2.0...`): no
+/// HTTP/1.1 method starts with "PRI". Peeked, so the chosen driver reads them itself.
+async fn opens_with_http2_preface(stream: &TcpStream) -> bool {
+    const START: &[u8; 3] = b"PRI";
+    let mut start = [0u8; 3];
+    loop {
+        let Ok(peeked) = stream.peek(&mut start).await else { return false };
+        if peeked == 0 || start[..peeked] != START[..peeked] {
+            return false;
+        }
+        if peeked == START.len() {
+            return true;
+        }
+        // A first segment of one or two bytes: wait for the rest (the header timeout bounds
+        // the wait; peeking again at once would spin on the same bytes).
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }

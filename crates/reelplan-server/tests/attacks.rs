@@ -370,6 +370,86 @@ async fn connections_over_the_limit_are_closed_at_once() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// HTTP/2.
+
+/// An HTTP/2 client connection to the server; its driver runs in a task whose end (the
+/// server closing the connection) the returned handle reports.
+async fn h2_connect(addr: &str) -> (h2::client::SendRequest<bytes::Bytes>, JoinHandle<()>) {
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (client, connection) = h2::client::handshake(tcp).await.expect("HTTP/2 handshake");
+    (client, tokio::spawn(async move { drop(connection.await) }))
+}
+
+fn h2_get(server: &Server, path: &str) -> axum::http::Request<()> {
+    let uri = format!("{}{path}", server.base);
+    axum::http::Request::get(uri).body(()).unwrap()
+}
+
+/// HTTP/2's preface and nothing more is closed after the header timeout; a connection idle
+/// after its requests, after the idle timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_connections_keep_the_header_and_idle_timeouts() {
+    let _serial = SERIAL.lock().await;
+    let mut config = config();
+    config.limits.connections.header_read_timeout = Duration::from_millis(500);
+    config.limits.connections.keep_alive_timeout = Duration::from_millis(1500);
+    let server = Server::start(&config).await;
+
+    let started = Instant::now();
+    let (client, closed) = h2_connect(&server.addr).await;
+    tokio::time::timeout(Duration::from_secs(10), closed).await.expect("closed").unwrap();
+    let silent = started.elapsed();
+    assert!(silent >= Duration::from_millis(500), "closed only after the header timeout");
+    drop(client);
+
+    let (client, mut closed) = h2_connect(&server.addr).await;
+    let mut client = client.ready().await.unwrap();
+    for _ in 0..3 {
+        // Requests 400 ms apart: each gap is within the idle timeout, so the connection stays.
+        let (response, _) = client.send_request(h2_get(&server, "/healthz"), true).unwrap();
+        assert_eq!(response.await.unwrap().status(), 200);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(!closed.is_finished(), "open while requests come");
+    }
+    let idle_from = Instant::now();
+    tokio::time::timeout(Duration::from_secs(10), &mut closed).await.expect("closed").unwrap();
+    let idle = idle_from.elapsed() + Duration::from_millis(400);
+    assert!(idle >= Duration::from_millis(1500), "closed after the idle timeout, not before");
+    println!("HTTP/2: preface only closed after {silent:?}; idle connection closed {idle:?} after its last response");
+    server.stop().await;
+}
+
+/// The "rapid reset" flood (open a stream, cancel it, again, as fast as the socket takes)
+/// gets the connection closed, while other clients are served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http2_rapid_reset_flood_closes_its_connection() {
+    let _serial = SERIAL.lock().await;
+    let server = Server::start(&config()).await;
+    let http = http();
+    let token = server.signup(&http, "ann").await;
+    let (mut client, closed) = h2_connect(&server.addr).await;
+    let mut sent = 0;
+    for _ in 0..100_000 {
+        let Ok(ready) = client.clone().ready().await else { break };
+        client = ready;
+        let mut request = h2_get(&server, "/api/me");
+        let bearer = format!("Bearer {token}").parse().unwrap();
+        request.headers_mut().insert("authorization", bearer);
+        let Ok((_, mut stream)) = client.send_request(request, false) else { break };
+        stream.send_reset(h2::Reason::CANCEL);
+        sent += 1;
+        if closed.is_finished() {
+            break;
+        }
+    }
+    tokio::time::timeout(Duration::from_secs(10), closed).await.expect("closed").unwrap();
+    assert!(sent < 100_000, "the connection was closed during the flood");
+    assert_eq!(server.me(&http, &token).await, 200, "others are served");
+    println!("HTTP/2 rapid reset: connection closed after {sent} cancelled streams");
+    server.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Password hashing and login limits.
 
 /// This process's `VmHWM` or `VmRSS`, in bytes.

@@ -463,6 +463,52 @@ async fn one_user_cannot_hold_every_stream() {
     }
 }
 
+/// Behind a proxy speaking HTTP/2 upstream, many streams share one connection: each gets its
+/// events, requests run beside them, and the client's pings between requests (bytes with no
+/// request) do not start the header timeout that would cut the connection and its streams.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_share_one_http2_connection_and_outlive_the_header_timeout() {
+    let (url, guard) = fresh_database("events-h2").await;
+    let mut config = config(&url, &namespace());
+    config.limits.connections.header_read_timeout = Duration::from_millis(300);
+    let server = Server::start(&config).await;
+    let ann = signup(&server, "ann").await;
+    let bob = signup(&server, "bob").await;
+    let id = project(&server, &ann, "Trailer").await;
+    add_member(&server, &ann, id, &bob).await;
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .http2_keep_alive_interval(Duration::from_millis(100))
+        .http2_keep_alive_while_idle(true)
+        .build()
+        .unwrap();
+    let mut streams = Vec::new();
+    for token in [&ann.token, &ann.token, &bob.token] {
+        let response = h2.get(server.url("/api/events")).bearer_auth(token).send().await.unwrap();
+        assert_eq!(response.version(), reqwest::Version::HTTP_2);
+        assert_eq!(response.status().as_u16(), 200);
+        streams.push(Stream { response, buffer: String::new() });
+    }
+    // Ten header timeouts of pings and no request.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let comment_id = comment(&server, &bob, id, "Over h2").await;
+    for stream in &mut streams {
+        let message = stream.next().await;
+        assert_eq!(
+            (message.event.as_str(), message.data["object_id"].as_i64()),
+            ("comment.created", Some(comment_id))
+        );
+    }
+    let thread = server.url(&format!("/api/projects/{id}/feedback/comments"));
+    let response = h2.get(thread).bearer_auth(&ann.token).send().await.unwrap();
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["result"][0]["id"], comment_id);
+    if let Some(guard) = guard {
+        guard.drop_database().await;
+    }
+}
+
 /// The subscription answers its pings: it stays the one it opened (a ping read wrongly would
 /// drop and reopen it every few seconds, each time a gap only the log fills).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
