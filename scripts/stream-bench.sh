@@ -17,6 +17,10 @@
 # streams. B's VmRSS (and A's, and both processes' CPU) is sampled every 0.5 s from the moment
 # every stream is open until the writes' events are in. Prints one summary.
 #
+# HTTP2=1 opens the streams over HTTP/2 (cleartext), STREAMS_PER_CONNECTION (default 100) on
+# each connection, as a proxy speaking HTTP/2 upstream holds them; HTTP/1.1 otherwise, one
+# connection per stream as browsers hold them without such a proxy.
+#
 # Needs: PostgreSQL on 127.0.0.1:5432 (trust, user postgres), redis-server and redis-cli,
 # python3, curl; a hard `ulimit -n` above STREAMS + 2048. Everything stays on 127.0.0.1.
 # Reports go to OUT (default target/stream-bench/<time>). A few minutes at most.
@@ -179,11 +183,15 @@ if [[ ${BASELINE:-1} != 0 ]]; then
 fi
 RSS_WARM=$(rss_kib "$PID_B")
 
-echo "=== reelplan streams: $STREAMS streams on B"
+PROTOCOL_FLAGS=()
+if [[ ${HTTP2:-0} != 0 ]]; then
+  PROTOCOL_FLAGS=(--http2 --streams-per-connection "${STREAMS_PER_CONNECTION:-100}")
+fi
+echo "=== reelplan streams: $STREAMS streams on B ${PROTOCOL_FLAGS[*]}"
 : >"$OUT/streams.stderr"
 timeout $((WRITE_SECS + 600)) "$BIN" streams --url "http://$HOST:$PORT_B" \
   --write-url "http://$HOST:$PORT_A" --streams "$STREAMS" --dataset small \
-  --duration "${WRITE_SECS}s" --rate $WRITE_RATE --go-file "$WORK/go" \
+  --duration "${WRITE_SECS}s" --rate $WRITE_RATE --go-file "$WORK/go" "${PROTOCOL_FLAGS[@]}" \
   --json "$OUT/streams.json" >"$OUT/streams.txt" 2>"$OUT/streams.stderr" &
 STREAMS_PID=$!
 CLIENT_PIDS+=("$STREAMS_PID")

@@ -64,6 +64,14 @@ pub struct StreamsOptions {
     /// The dataset the servers were seeded with (its users hold the streams).
     #[arg(long, value_enum, default_value = "small")]
     pub dataset: DatasetSize,
+    /// Open the streams over HTTP/2 (cleartext, prior knowledge), `--streams-per-connection`
+    /// on each connection, as a proxy speaking HTTP/2 upstream does; HTTP/1.1 (one connection
+    /// per stream, as browsers without such a proxy) otherwise.
+    #[arg(long)]
+    pub http2: bool,
+    /// Streams sharing one HTTP/2 connection (the server allows 200).
+    #[arg(long, default_value_t = 100)]
+    pub streams_per_connection: usize,
     /// Streams being opened at once.
     #[arg(long, default_value_t = 64)]
     pub open_concurrency: usize,
@@ -117,6 +125,10 @@ pub struct StreamsReport {
     pub users: usize,
     /// Streams opened (200, `text/event-stream`).
     pub opened: usize,
+    /// `HTTP/1.1`, or `HTTP/2` with the streams each connection carries.
+    pub protocol: String,
+    /// Connections the streams were opened on (about one per stream on HTTP/1.1).
+    pub connections: usize,
     /// Streams that did not open, by status (`transport` when there was no answer).
     pub open_failures: BTreeMap<String, u64>,
     /// Seconds from the first open to the last.
@@ -166,12 +178,14 @@ impl fmt::Display for StreamsReport {
         let rate = self.opened as f64 / self.open_seconds.max(1e-9);
         writeln!(
             f,
-            "streams     {} open of {} on {}, over {} users (opened in {:.1} s, {rate:.0}/s); \
-             failures: {}; dropped by the server: {}",
+            "streams     {} open of {} on {}, over {} users and {} {} connections (opened in \
+             {:.1} s, {rate:.0}/s); failures: {}; dropped by the server: {}",
             self.opened,
             self.requested,
             self.url,
             self.users,
+            self.connections,
+            self.protocol,
             self.open_seconds,
             tally(&self.open_failures),
             self.dropped
@@ -297,6 +311,19 @@ impl Readers {
         let key = Key { kind: data.kind, object_id: data.object_id };
         self.matcher().arrived(key, Arrival { stream, user, at });
     }
+}
+
+/// The clients the streams are opened with: over HTTP/1.1 one, opening a connection per
+/// stream; over HTTP/2 one per `--streams-per-connection` streams (a client holds one
+/// connection to a host).
+fn stream_clients(options: &StreamsOptions) -> anyhow::Result<Vec<reqwest::Client>> {
+    let builder =
+        || reqwest::Client::builder().tcp_nodelay(true).connect_timeout(Duration::from_secs(10));
+    if !options.http2 {
+        return Ok(vec![builder().pool_max_idle_per_host(0).build()?]);
+    }
+    let connections = options.streams.div_ceil(options.streams_per_connection.max(1)).max(1);
+    (0..connections).map(|_| Ok(builder().http2_prior_knowledge().build()?)).collect()
 }
 
 /// A failure's label in the report: the status, or `transport` when there was no answer.
@@ -431,18 +458,16 @@ pub async fn run(options: &StreamsOptions) -> anyhow::Result<StreamsReport> {
     });
 
     eprintln!("streams: opening {} streams on {}", options.streams, options.url);
-    let client = reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .connect_timeout(Duration::from_secs(10))
-        .pool_max_idle_per_host(0)
-        .build()?;
+    let clients = stream_clients(options)?;
     let events_url = format!("{}/api/events", options.url.trim_end_matches('/'));
     let semaphore = Arc::new(tokio::sync::Semaphore::new(options.open_concurrency.max(1)));
     let (opened_tx, mut opened_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut streams = tokio::task::JoinSet::new();
     let open_start = Instant::now();
     for (stream, user) in holders.iter().copied().enumerate() {
-        let (client, url) = (client.clone(), events_url.clone());
+        let client =
+            clients[(stream / options.streams_per_connection.max(1)) % clients.len()].clone();
+        let url = events_url.clone();
         let (readers, semaphore, opened) =
             (Arc::clone(&readers), Arc::clone(&semaphore), opened_tx.clone());
         let sessions = Arc::clone(&sessions);
@@ -548,6 +573,12 @@ pub async fn run(options: &StreamsOptions) -> anyhow::Result<StreamsReport> {
         requested: options.streams,
         users: users as usize,
         opened,
+        protocol: if options.http2 {
+            format!("HTTP/2 ({} streams each)", options.streams_per_connection)
+        } else {
+            "HTTP/1.1".into()
+        },
+        connections: if options.http2 { clients.len() } else { opened },
         open_failures,
         open_seconds,
         dropped: readers.dropped.load(Ordering::Relaxed),
