@@ -15,7 +15,8 @@
 #
 # Seeding: each binary seeds its own template once (`reelplan seed --dataset small`), so that a
 # binary that adds a migration still finds its own schema; the generator is deterministic, so
-# the rows are the same. SEED_WITH=new seeds one template with NEW_BIN for both. Every server
+# the rows are the same. SEED_WITH=new seeds one template with NEW_BIN for both. CONFIGS=embedded
+# (or pg-redis) measures one configuration only. Every server
 # start then gets a fresh copy of the template: `cp -r` of the SQLite data dir, and
 # `CREATE DATABASE reelplan_bench_cache TEMPLATE ...` for PostgreSQL.
 #
@@ -40,6 +41,10 @@ done
 [[ $SECS =~ ^[0-9]+$ && $SECS -gt 0 ]] || { echo "SECONDS must be a positive integer" >&2; exit 2; }
 [[ $CONC =~ ^[0-9]+$ && $CONC -gt 0 ]] || { echo "CONCURRENCY must be a positive integer" >&2; exit 2; }
 SEED_WITH=${SEED_WITH:-each}
+CONFIGS=${CONFIGS:-embedded pg-redis}
+for config in $CONFIGS; do
+  [[ $config == embedded || $config == pg-redis ]] || { echo "CONFIGS holds embedded and pg-redis" >&2; exit 2; }
+done
 [[ $SEED_WITH == each || $SEED_WITH == new ]] || { echo "SEED_WITH is each or new" >&2; exit 2; }
 
 cd "$(dirname "$0")/.."
@@ -130,15 +135,31 @@ else
 fi
 TEMPLATE_NEW=new
 
-# Sum of utime + stime, in clock ticks, of the running servers.
-cpu_ticks() {
+# process_ticks PID...: the sum of utime + stime, in clock ticks, of the processes still alive.
+process_ticks() {
   local pid stat fields total=0
-  for pid in "${SERVER_PIDS[@]}"; do
-    stat=$(<"/proc/$pid/stat")
+  for pid in "$@"; do
+    stat=$(<"/proc/$pid/stat") 2>/dev/null || continue
     read -r -a fields <<<"${stat##*) }"
     total=$((total + fields[11] + fields[12]))
   done
   echo "$total"
+}
+
+# CPU clock ticks so far, as four columns: the running servers, every PostgreSQL process
+# (its backends live as long as the servers' pooled connections), the private Redis, and the
+# whole machine's busy time (everything but idle and iowait, from /proc/stat).
+cpu_ticks() {
+  local postgres=() comm pid
+  for comm in /proc/[0-9]*/comm; do
+    [[ $(<"$comm") == postgres ]] 2>/dev/null || continue
+    pid=${comm#/proc/}
+    postgres+=("${pid%/comm}")
+  done 2>/dev/null
+  local cpu user nice system idle iowait irq softirq steal
+  read -r cpu user nice system idle iowait irq softirq steal _ </proc/stat
+  echo "$(process_ticks "${SERVER_PIDS[@]}") $(process_ticks "${postgres[@]}")" \
+    "$(process_ticks "$(<"$WORK/redis.pid")") $((user + nice + system + irq + softirq + steal))"
 }
 
 # wait_ready PORT PID: bounded poll of /readyz (30 s).
@@ -162,8 +183,8 @@ start_server() {
   SERVER_PIDS+=($!)
 }
 
-# loadtest NAME MIX DURATION URL_FLAGS...: NEW_BIN's load test; the servers' CPU ticks at the
-# start and the end of the measured window go to NAME.cpu.
+# loadtest NAME MIX DURATION URL_FLAGS...: NEW_BIN's load test; the CPU ticks (cpu_ticks) at
+# the start and the end of the measured window go to NAME.cpu.
 loadtest() {
   local name=$1 mix=$2 duration=$3
   shift 3
@@ -220,7 +241,7 @@ measure() {
   printf '%s\t%s\t%s\n' "$config" "$label" "$RUN" >>"$OUT/runs.tsv"
 }
 
-for config in embedded pg-redis; do
+for config in $CONFIGS; do
   measure "$config" base "$BASE_BIN"
   measure "$config" new "$NEW_BIN"
 done
@@ -242,22 +263,23 @@ def load(run, name):
         return None
 
 def cpu_seconds(run, name):
+    """CPU seconds over the measured window: (servers, PostgreSQL, Redis, machine busy)."""
     marks = {}
     try:
         with open(os.path.join(run, name + ".cpu")) as f:
             for line in f:
-                key, value = line.split()
-                marks[key] = int(value)
+                key, *values = line.split()
+                marks[key] = [int(v) for v in values]
     except (OSError, ValueError):
         return None
     if "start" not in marks or "end" not in marks:
         return None
-    return (marks["end"] - marks["start"]) / clk_tck
+    return tuple((e - s) / clk_tck for s, e in zip(marks["start"], marks["end"]))
 
 def fmt(value, spec, suffix=""):
     return "n/a" if value is None else format(value, spec) + suffix
 
-rows, throughput = [], {}
+rows, throughput, splits = [], {}, []
 with open(runs_tsv) as f:
     for line in f:
         config, label, run = line.rstrip("\n").split("\t")
@@ -268,7 +290,14 @@ with open(runs_tsv) as f:
         share = d_rps / r_rps * 100 if d_rps is not None and r_rps else None
         cpu = cpu_seconds(run, "read-only")
         r_requests = r["overall"]["requests"] + r["read_back"]["requests"] if r else 0
-        cpu_us = cpu * 1e6 / r_requests if cpu is not None and r_requests else None
+        cpu_us = cpu[0] * 1e6 / r_requests if cpu is not None and r_requests else None
+        split = cpu_seconds(run, "default")
+        if split is not None and split[3] > 0:
+            servers, postgres, redis, busy = split
+            rest = max(busy - servers - postgres - redis, 0.0)
+            splits.append(f"  {config:<10} {label:<5} " + "  ".join(
+                f"{name} {part / busy * 100:4.1f}%" for name, part in
+                (("servers", servers), ("postgres", postgres), ("redis", redis), ("rest", rest))))
         trips = lambda rep: rep.get("redis_round_trips_per_hit") if rep else None
         stale = sum(rep["stale_reads"] for rep in (d, r) if rep) if d or r else None
         errors = sum(rep["server_errors"] for rep in (d, r) if rep) if d or r else None
@@ -297,6 +326,11 @@ for config in dict.fromkeys(c for c, _ in throughput):
     base, new = throughput.get((config, "base")), throughput.get((config, "new"))
     ratio = lambda i: (fmt(new[i] / base[i], ".3f") if base and new and base[i] and new[i] is not None else "n/a")
     print(f"  {config:<10} default {ratio(0)}   read-only {ratio(1)}")
+print()
+print("Where the machine's busy CPU went during the default mix (rest: the load generator and "
+      "everything else)")
+for split in splits:
+    print(split)
 print()
 print("stale and 5xx: both measured runs together (5xx includes transport errors); CPU: all "
       "server processes of the configuration over the read-only run's measured window; redis "
