@@ -31,6 +31,19 @@ async fn opens_with_wal_foreign_keys_and_normal_sync() {
     db.finish().await;
 }
 
+/// The bundled SQLite is built as `.cargo/config.toml` asks: without STAT4, with whose
+/// statistics (an ANALYZE, which the seed runs) a statement is prepared again every time a
+/// parameter of its WHERE clause changes, and without the global memory statistics.
+#[tokio::test]
+async fn sqlite_is_built_without_stat4_and_memory_statistics() {
+    let db = TempDb::new("compile-options").await;
+    let options: Vec<String> =
+        sqlx::query_scalar("PRAGMA compile_options").fetch_all(db.store.pool()).await.unwrap();
+    assert!(!options.iter().any(|o| o == "ENABLE_STAT4"), "{options:?}");
+    assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+    db.finish().await;
+}
+
 /// The migration to review versions (API 1.1): a project's newest video becomes its version 1,
 /// uploaded by its owner, with the project's comments; an older video row is dropped (the
 /// sweep removes its object); files stay files; the next upload is version 2; files and
