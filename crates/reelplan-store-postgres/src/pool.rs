@@ -7,6 +7,13 @@ use std::time::Duration;
 
 use reelplan_store::{PoolStatus, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::Connection;
+
+/// A pooled connection idle for longer than this is pinged before it is handed out, so that
+/// one broken while it waited (a restart, a cut) is replaced rather than failing a request.
+/// A connection in steady use is not: pinging on every acquire was one more round trip to
+/// PostgreSQL per statement (7% of the server's CPU on the default mix).
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// Pool and session settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +63,15 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_IF_IDLE_FOR {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_lazy_with(connect_options);
         PgStore { pool, max_connections: options.max_connections, server_limit: Arc::default() }
     }
