@@ -228,6 +228,21 @@ impl<V: CacheValue> Cache<V> {
         }
     }
 
+    /// [`Cache::invalidate`] then [`Cache::tags`], in one Redis round trip where the two took
+    /// two: what a write does before it reads back what it wrote.
+    pub async fn invalidate_then_tags(&self, scopes: &[Scope], wants: &[Want]) -> Option<Vec<Tag>> {
+        if !self.enabled() {
+            return None;
+        }
+        match &self.inner.redis {
+            None => {
+                self.inner.local.bump(scopes);
+                Some(wants.iter().map(|w| self.inner.local.tag(w)).collect())
+            }
+            Some(redis) => redis.bump_then_tags(scopes, wants).await,
+        }
+    }
+
     /// Stores values loaded under the tags a lookup (or [`Cache::tags`]) gave, in both tiers
     /// (one Redis round trip for all). Values heavier than the configured maximum are left
     /// out (and counted): their readers load them each time.

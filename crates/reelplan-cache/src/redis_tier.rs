@@ -184,6 +184,44 @@ impl RedisTier {
         if !self.recover().await {
             return None;
         }
+        self.view(wants, slots, |_| {}).await
+    }
+
+    /// Moves `scopes` on, then takes the tag of every want, in one round trip: the bump's
+    /// writes go first in the pipeline, so the tags are read after them, the order a write's
+    /// fill needs (DESIGN.md invariant 5). When that exchange fails (or this instance is
+    /// dirty), the bump goes the way of [`RedisTier::bump`], retried until its deadline, and
+    /// there are no tags.
+    pub(crate) async fn bump_then_tags(
+        &self,
+        scopes: &[Scope],
+        wants: &[Want],
+    ) -> Option<Vec<Tag>> {
+        if self.recover().await {
+            let ttl = self.generation_ttl.as_secs();
+            let bumps: Vec<(String, String)> =
+                scopes.iter().map(|s| (self.generation_key(*s), token())).collect();
+            let bump = |pipe: &mut redis::Pipeline| {
+                for (key, word) in &bumps {
+                    pipe.set_ex(key, word, ttl).ignore();
+                }
+            };
+            if let Some((tags, _)) = self.view(wants, &[], bump).await {
+                return Some(tags);
+            }
+        }
+        self.bump(scopes).await;
+        None
+    }
+
+    /// The tags of `wants` and the values in `slots`, with `first` (commands whose replies
+    /// are ignored) sent ahead of the reads in the same round trip.
+    async fn view(
+        &self,
+        wants: &[Want],
+        slots: &[String],
+        first: impl Fn(&mut redis::Pipeline),
+    ) -> Option<(Vec<Tag>, Vec<Option<Bytes>>)> {
         let mut scopes: Vec<Scope> = Vec::with_capacity(wants.len() + 1);
         for scope in wants.iter().flat_map(Want::scopes) {
             if !scopes.contains(&scope) {
@@ -193,6 +231,7 @@ impl RedisTier {
         let generation_keys: Vec<String> = scopes.iter().map(|s| self.generation_key(*s)).collect();
         let (identity, mut answers) = self
             .exchange_as_known(|pipe| {
+                first(pipe);
                 for key in generation_keys.iter().chain(slots) {
                     pipe.get(key);
                 }

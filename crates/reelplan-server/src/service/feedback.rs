@@ -102,14 +102,19 @@ async fn settle_thread(state: &AppState, event: Event) {
     settle(state, &[thread], event).await;
 }
 
-/// After a comment committed and its thread moved on: reads back the first page of comments
-/// and the feedback block in one statement and fills both under the tags taken between the
-/// two, so the readers who refetch after a comment (its thread, the project's detail) hit.
-async fn read_back_thread(state: &AppState, project: ProjectId) -> Result<(), ApiError> {
+/// After a comment committed: moves its thread and activity on and takes the tags (one Redis
+/// round trip), publishes its event, then reads back the first page of comments and the
+/// feedback block in one statement and fills both under those tags, so the readers who
+/// refetch after a comment (its thread, the project's detail) hit.
+async fn read_back_thread(state: &AppState, event: Event) -> Result<(), ApiError> {
+    let project = event.project_id;
     let page = page(None, None, FIRST_PAGE)?;
     let thread = thread_doc_of(project, Thread::Comments(CommentFilter::default()), page, "");
     let block = feedback_of(project);
-    let tags = state.cache.tags(&[thread.want.clone(), block.want.clone()]).await;
+    let bump = [Scope::Thread(project.0), Scope::Activity(project.0)];
+    let wants = [thread.want.clone(), block.want.clone()];
+    let tags = state.cache.invalidate_then_tags(&bump, &wants).await;
+    state.events.publish(event);
     let Some((rows, feedback)) = state.store.comments_head(project, page.limit).await? else {
         return Ok(());
     };
@@ -145,8 +150,7 @@ pub async fn comment(
             None => ApiError::invalid("version_id", "must be a version of this project"),
         });
     };
-    settle_thread(state, event).await;
-    read_back_thread(state, project).await?;
+    read_back_thread(state, event).await?;
     Ok(comment)
 }
 

@@ -46,8 +46,7 @@ async fn after_join_or_leave(
 ) -> Result<(), ApiError> {
     let mut scopes = membership_scopes(project, member);
     scopes.extend(list_scopes(known.participants()));
-    state.cache.invalidate(&scopes).await;
-    let late: Vec<Scope> = match read_back(state, project).await? {
+    let late: Vec<Scope> = match read_back(state, project, &scopes).await? {
         Some((detail, _)) => list_scopes(detail.access().participants())
             .filter(|scope| !scopes.contains(scope))
             .collect(),
@@ -129,7 +128,7 @@ pub async fn patch(
     settle(state, &membership_scopes(project, member.user_id), event).await;
     // The write answers with the detail's new ETag (the one a next `If-Match` sends), read
     // back and filled for the next reader.
-    let (_, docs) = read_back(state, project).await?.ok_or_else(ApiError::no_project)?;
+    let (_, docs) = read_back(state, project, &[]).await?.ok_or_else(ApiError::no_project)?;
     Ok((member, etag_of(&docs.respond(caller)?)))
 }
 

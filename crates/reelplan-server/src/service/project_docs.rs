@@ -149,18 +149,20 @@ fn inner(object: &[u8]) -> &[u8] {
     object.get(1..object.len().saturating_sub(1)).unwrap_or_default()
 }
 
-/// After a write committed and moved its scopes on: reads the detail back (one statement)
-/// and fills the project's three documents with it, under the tags taken between the two,
+/// After a write committed: moves `bump` on and takes the tags (one Redis round trip), reads
+/// the detail back (one statement) and fills the project's three documents with it, under the
+/// tags taken between the bump and the read,
 /// the order of a read-through fill (DESIGN.md invariant 5), so the next reader, on any
 /// instance, hits what this write already paid for.
 /// None when the project is gone (deleted by a concurrent request).
 pub(crate) async fn read_back(
     state: &AppState,
     id: ProjectId,
+    bump: &[Scope],
 ) -> Result<Option<(ProjectDetail, ProjectDocs)>, ApiError> {
     let (summary, core, feedback) = (summary_of(id), core_of(id), feedback_of(id));
     let wants = [summary.want.clone(), core.want.clone(), feedback.want.clone()];
-    let tags = state.cache.tags(&wants).await;
+    let tags = state.cache.invalidate_then_tags(bump, &wants).await;
     let Some(detail) = state.store.project_detail(id).await? else {
         return Ok(None);
     };

@@ -167,8 +167,7 @@ async fn answer_after_write(
     scopes: Vec<Scope>,
     event: Event,
 ) -> Result<Bytes, ApiError> {
-    state.cache.invalidate(&scopes).await;
-    let (detail, docs) = read_back(state, id).await?.ok_or_else(ApiError::no_project)?;
+    let (detail, docs) = read_back(state, id, &scopes).await?.ok_or_else(ApiError::no_project)?;
     let late: Vec<Scope> = list_scopes(detail.access().participants())
         .filter(|scope| !scopes.contains(scope))
         .collect();
