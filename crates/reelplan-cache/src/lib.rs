@@ -231,15 +231,14 @@ impl<V: CacheValue> Cache<V> {
     /// [`Cache::invalidate`] then [`Cache::tags`], in one Redis round trip where the two took
     /// two: what a write does before it reads back what it wrote.
     pub async fn invalidate_then_tags(&self, scopes: &[Scope], wants: &[Want]) -> Option<Vec<Tag>> {
-        if !self.enabled() {
-            return None;
-        }
         match &self.inner.redis {
-            None => {
-                self.inner.local.bump(scopes);
-                Some(wants.iter().map(|w| self.inner.local.tag(w)).collect())
+            Some(redis) if self.enabled() && !scopes.is_empty() => {
+                redis.bump_then_tags(scopes, wants).await
             }
-            Some(redis) => redis.bump_then_tags(scopes, wants).await,
+            _ => {
+                self.invalidate(scopes).await;
+                self.tags(wants).await
+            }
         }
     }
 

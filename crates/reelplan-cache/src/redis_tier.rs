@@ -198,14 +198,7 @@ impl RedisTier {
         wants: &[Want],
     ) -> Option<Vec<Tag>> {
         if self.recover().await {
-            let ttl = self.generation_ttl.as_secs();
-            let bumps: Vec<(String, String)> =
-                scopes.iter().map(|s| (self.generation_key(*s), token())).collect();
-            let bump = |pipe: &mut redis::Pipeline| {
-                for (key, word) in &bumps {
-                    pipe.set_ex(key, word, ttl).ignore();
-                }
-            };
+            let bump = |pipe: &mut redis::Pipeline| self.add_bumps(pipe, scopes);
             if let Some((tags, _)) = self.view(wants, &[], bump).await {
                 return Some(tags);
             }
@@ -314,12 +307,17 @@ impl RedisTier {
     }
 
     pub(crate) async fn bump(&self, scopes: &[Scope]) {
-        let ttl = self.generation_ttl.as_secs();
         let mut pipe = redis::pipe();
+        self.add_bumps(&mut pipe, scopes);
+        self.write_or_dirty("bump", pipe).await;
+    }
+
+    /// A fresh random generation for each scope (replies ignored).
+    fn add_bumps(&self, pipe: &mut redis::Pipeline, scopes: &[Scope]) {
+        let ttl = self.generation_ttl.as_secs();
         for scope in scopes {
             pipe.set_ex(self.generation_key(*scope), token(), ttl).ignore();
         }
-        self.write_or_dirty("bump", pipe).await;
     }
 
     pub(crate) async fn bury(&self, ids: &[i64], keep: Duration) {
