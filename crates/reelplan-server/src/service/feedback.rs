@@ -12,7 +12,7 @@ use reelplan_store::{
 use serde::Deserialize;
 
 use super::project_docs::{feedback_doc, feedback_of};
-use super::{access, page, page_doc, require, settle, thread_doc, valid_for};
+use super::{access, page, page_doc, require, settle, settled_scopes, thread_doc, valid_for};
 use crate::cached::{Doc, Guarded};
 use crate::error::{ApiError, ResultExt};
 use crate::etag::{matches, page_etag};
@@ -111,7 +111,7 @@ async fn read_back_thread(state: &AppState, event: Event) -> Result<(), ApiError
     let page = page(None, None, FIRST_PAGE)?;
     let thread = thread_doc_of(project, Thread::Comments(CommentFilter::default()), page, "");
     let block = feedback_of(project);
-    let bump = [Scope::Thread(project.0), Scope::Activity(project.0)];
+    let bump = settled_scopes(&[Scope::Thread(project.0)], &event);
     let wants = [thread.want.clone(), block.want.clone()];
     let tags = state.cache.invalidate_then_tags(&bump, &wants).await;
     state.events.publish(event);

@@ -31,11 +31,16 @@ use crate::state::AppState;
 /// activity, then publishes the write's event, so that nobody who hears of it reads older data
 /// (DESIGN.md invariant 6).
 pub(crate) async fn settle(state: &AppState, scopes: &[Scope], event: reelplan_store::Event) {
+    state.cache.invalidate(&settled_scopes(scopes, &event)).await;
+    state.events.publish(event);
+}
+
+/// What settling `event` moves on: `scopes` and the project's activity.
+pub(crate) fn settled_scopes(scopes: &[Scope], event: &reelplan_store::Event) -> Vec<Scope> {
     let mut all = Vec::with_capacity(scopes.len() + 1);
     all.extend_from_slice(scopes);
     all.push(Scope::Activity(event.project_id.0));
-    state.cache.invalidate(&all).await;
-    state.events.publish(event);
+    all
 }
 
 /// Reads one document through the cache ([`crate::cached::Docs::read`]) and records the
