@@ -28,3 +28,14 @@ start_private_redis() {
   done
   redis-cli -h "$HOST" -p "$port" ping >/dev/null
 }
+
+# process_ticks PID...: the sum of utime + stime, in clock ticks, of the processes still alive.
+process_ticks() {
+  local pid stat fields total=0
+  for pid in "$@"; do
+    { stat=$(<"/proc/$pid/stat"); } 2>/dev/null || continue
+    read -r -a fields <<<"${stat##*) }"
+    total=$((total + fields[11] + fields[12]))
+  done
+  echo "$total"
+}

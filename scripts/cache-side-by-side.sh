@@ -135,17 +135,6 @@ else
 fi
 TEMPLATE_NEW=new
 
-# process_ticks PID...: the sum of utime + stime, in clock ticks, of the processes still alive.
-process_ticks() {
-  local pid stat fields total=0
-  for pid in "$@"; do
-    stat=$(<"/proc/$pid/stat") 2>/dev/null || continue
-    read -r -a fields <<<"${stat##*) }"
-    total=$((total + fields[11] + fields[12]))
-  done
-  echo "$total"
-}
-
 # CPU clock ticks so far, as four columns: the running servers, every PostgreSQL process
 # (its backends live as long as the servers' pooled connections), the private Redis, and the
 # whole machine's busy time (everything but idle and iowait, from /proc/stat).

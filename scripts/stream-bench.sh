@@ -153,12 +153,6 @@ wait_ready $PORT_A "$PID_A"
 wait_ready $PORT_B "$PID_B"
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-cpu_ticks() {
-  local stat fields
-  stat=$(<"/proc/$1/stat")
-  read -r -a fields <<<"${stat##*) }"
-  echo $((fields[11] + fields[12]))
-}
 RSS_IDLE=$(rss_kib "$PID_B")
 
 # wait_line FILE TEXT SECONDS PID: until a line of FILE starts with TEXT (false when PID exits
@@ -214,7 +208,7 @@ RSS_OPEN=$(rss_kib "$PID_B")
 (
   while ! grep -q "^streams: written" "$OUT/streams.stderr" && kill -0 "$STREAMS_PID" 2>/dev/null; do
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date +%s.%N)" "$(rss_kib "$PID_B")" "$(rss_kib "$PID_A")" \
-      "$(cpu_ticks "$PID_B")" "$(cpu_ticks "$PID_A")" "$(cpu_ticks "${CLIENT_PID:-$STREAMS_PID}")"
+      "$(process_ticks "$PID_B")" "$(process_ticks "$PID_A")" "$(process_ticks "${CLIENT_PID:-$STREAMS_PID}")"
     sleep 0.5
   done
 ) >"$OUT/samples.tsv" &
