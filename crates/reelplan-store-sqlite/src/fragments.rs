@@ -57,18 +57,49 @@ macro_rules! user_ref {
     };
 }
 
-/// A [`Comment`](reelplan_store::Comment) document of the comments row aliased (or named) `$c`.
+/// A [`Comment`](reelplan_store::Comment) document of the comments row aliased (or named) `$c`,
+/// its author and resolver looked up by subquery.
 macro_rules! comment_doc {
     ($c:literal) => {
+        comment_fields!(
+            $c,
+            concat!("json((SELECT ", user_ref!(), " FROM users u WHERE u.id = ", $c, ".user_id))"),
+            concat!(
+                "json((SELECT ",
+                user_ref!(),
+                " FROM users u WHERE u.id = ",
+                $c,
+                ".resolved_by))"
+            )
+        )
+    };
+}
+
+/// A [`Comment`](reelplan_store::Comment) document of the comments row aliased `c`, joined to
+/// its author as `u` and (left) to its resolver as `rb`: no subquery per comment, and no
+/// nested document serialised and parsed again.
+macro_rules! joined_comment_doc {
+    () => {
+        comment_fields!(
+            "c",
+            user_ref!(),
+            "CASE WHEN rb.id IS NULL THEN NULL
+             ELSE json_object('id', rb.id, 'email', rb.email, 'nickname', rb.nickname) END"
+        )
+    };
+}
+
+/// A [`Comment`](reelplan_store::Comment) document of the comments row `$c`, with `$user` and
+/// `$resolved_by` the SQL expressions of its author's and resolver's documents.
+macro_rules! comment_fields {
+    ($c:literal, $user:expr, $resolved_by:expr) => {
         concat!(
             "json_object('id', ",
             $c,
             ".id,
-        'user', json((SELECT ",
-            user_ref!(),
-            " FROM users u WHERE u.id = ",
-            $c,
-            ".user_id)),
+        'user', ",
+            $user,
+            ",
         'text', ",
             $c,
             ".text, 'timecode', ",
@@ -87,11 +118,9 @@ macro_rules! comment_doc {
         'resolved', json(CASE WHEN ",
             $c,
             ".resolved THEN 'true' ELSE 'false' END),
-        'resolved_by', json((SELECT ",
-            user_ref!(),
-            " FROM users u WHERE u.id = ",
-            $c,
-            ".resolved_by)),
+        'resolved_by', ",
+            $resolved_by,
+            ",
         'resolved_at', ",
             $c,
             ".resolved_at, 'edited', ",

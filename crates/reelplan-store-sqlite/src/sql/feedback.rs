@@ -14,20 +14,22 @@ use super::{fetch_opt_doc, fetch_recorded, micros, now};
 use crate::SqliteStore;
 
 /// The comments of project ?1 after `(?2, ?3)`, oldest first, at most ?4, of version ?5 (any
-/// when null) and resolved or not as ?6 says (either when null), as a JSON array.
+/// when null) and resolved or not as ?6 says (either when null), as a JSON array. The page's
+/// rows are chosen before their documents are built, in the aggregate itself.
 macro_rules! comment_items {
     () => {
         concat!(
             "json((
-        SELECT json_group_array(json(doc) ORDER BY created, id) FROM (
-            SELECT ",
-            comment_doc!("c"),
-            " AS doc, c.created, c.id
-            FROM comments c
-            WHERE c.project_id = ?1 AND (?2 IS NULL OR (c.created, c.id) > (?2, ?3))
-              AND (?5 IS NULL OR c.version_id = ?5) AND (?6 IS NULL OR c.resolved = ?6)
-            ORDER BY c.created, c.id
-            LIMIT ?4)))"
+        SELECT json_group_array(",
+            joined_comment_doc!(),
+            " ORDER BY c.created, c.id)
+        FROM (SELECT * FROM comments pc
+              WHERE pc.project_id = ?1 AND (?2 IS NULL OR (pc.created, pc.id) > (?2, ?3))
+                AND (?5 IS NULL OR pc.version_id = ?5) AND (?6 IS NULL OR pc.resolved = ?6)
+              ORDER BY pc.created, pc.id
+              LIMIT ?4) c
+        JOIN users u ON u.id = c.user_id
+        LEFT JOIN users rb ON rb.id = c.resolved_by))"
         )
     };
 }
