@@ -13,6 +13,7 @@
 //! Each capability trait is implemented in its resource module of [`sql`], next to the text of
 //! its statements; the text is public so the EXPLAIN test checks the very text the store runs.
 
+mod checkpoint;
 #[macro_use]
 mod fragments;
 mod pool;

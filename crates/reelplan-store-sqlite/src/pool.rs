@@ -23,7 +23,8 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating the folder and file when missing) the database at `url`, e.g.
     /// `sqlite://data/reelplan.db`, with WAL journaling, foreign keys on, a busy timeout and
-    /// `synchronous=NORMAL`. Does not migrate: call [`reelplan_store::Admin::migrate`].
+    /// `synchronous=NORMAL`, and (for a file) the WAL's checkpoint task ([`crate::checkpoint`]).
+    /// Does not migrate: call [`reelplan_store::Admin::migrate`].
     pub async fn open(url: &str, max_connections: u32) -> StoreResult<SqliteStore> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -31,7 +32,7 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
             .synchronous(SqliteSynchronous::Normal);
-        create_parent_dir(options.get_filename())?;
+        let on_file = create_parent_dir(options.get_filename())?;
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -40,6 +41,9 @@ impl SqliteStore {
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
+        if on_file {
+            crate::checkpoint::spawn(pool.clone());
+        }
         Ok(SqliteStore { pool })
     }
 
@@ -59,11 +63,14 @@ impl SqliteStore {
     }
 }
 
-fn create_parent_dir(file: &Path) -> StoreResult<()> {
+/// Creates the folder of a database file; false for an in-memory database (no file, no WAL).
+fn create_parent_dir(file: &Path) -> StoreResult<bool> {
     let in_memory = file.as_os_str().is_empty() || file.to_string_lossy().starts_with(":memory:");
     match file.parent() {
-        Some(dir) if !in_memory && !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+        _ if in_memory => Ok(false),
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map(|()| true)
             .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))),
-        _ => Ok(()),
+        _ => Ok(true),
     }
 }

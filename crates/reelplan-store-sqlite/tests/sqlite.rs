@@ -34,6 +34,48 @@ async fn opens_with_wal_foreign_keys_and_normal_sync() {
 /// The bundled SQLite is built as `.cargo/config.toml` asks: without STAT4, with whose
 /// statistics (an ANALYZE, which the seed runs) a statement is prepared again every time a
 /// parameter of its WHERE clause changes, and without the global memory statistics.
+/// Readers that always overlap would keep SQLite's own checkpoint from ever starting the WAL
+/// over: the store's checkpoint task waits them out, so the log stays short.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_starts_over_under_readers_that_always_overlap() {
+    let db = TempDb::new("wal").await;
+    let pool = db.store.pool().clone();
+    sqlx::query("CREATE TABLE scratch (id INTEGER PRIMARY KEY, body BLOB)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut readers = Vec::new();
+    for offset in [0, 15] {
+        let (pool, stop) = (pool.clone(), stop.clone());
+        readers.push(tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(offset)).await;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let mut read = pool.begin().await.unwrap();
+                sqlx::query("SELECT count(*) FROM scratch").execute(&mut *read).await.unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                read.commit().await.unwrap();
+            }
+        }));
+    }
+    // About 3,000 pages of log in all, over some 3 s.
+    for _ in 0..1500 {
+        sqlx::query("INSERT INTO scratch (body) VALUES (zeroblob(8000))")
+            .execute(&pool)
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for reader in readers {
+        reader.await.unwrap();
+    }
+    let (_, log, _): (i64, i64, i64) =
+        sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&pool).await.unwrap();
+    assert!(log < 2000, "the log holds {log} pages: it was never started over");
+    db.finish().await;
+}
+
 #[tokio::test]
 async fn sqlite_is_built_without_stat4_and_memory_statistics() {
     let db = TempDb::new("compile-options").await;
