@@ -50,10 +50,21 @@ macro_rules! file_doc {
     };
 }
 
-/// A [`UserRef`](reelplan_store::UserRef) document of the user row aliased `u`.
+/// A [`UserRef`](reelplan_store::UserRef) document of the user row aliased `u` (or `$u`).
 macro_rules! user_ref {
     () => {
-        "json_object('id', u.id, 'email', u.email, 'nickname', u.nickname)"
+        user_ref!("u")
+    };
+    ($u:literal) => {
+        concat!(
+            "json_object('id', ",
+            $u,
+            ".id, 'email', ",
+            $u,
+            ".email, 'nickname', ",
+            $u,
+            ".nickname)"
+        )
     };
 }
 
@@ -83,8 +94,7 @@ macro_rules! joined_comment_doc {
         comment_fields!(
             "c",
             user_ref!(),
-            "CASE WHEN rb.id IS NULL THEN NULL
-             ELSE json_object('id', rb.id, 'email', rb.email, 'nickname', rb.nickname) END"
+            concat!("CASE WHEN rb.id IS NULL THEN NULL ELSE ", user_ref!("rb"), " END")
         )
     };
 }

@@ -188,8 +188,9 @@ pub const ADD_MESSAGE: &str = concat!(
     "
     RETURNING json_array(json_object(
         'id', id,
-        'user', json((SELECT json_object('id', u.id, 'email', u.email, 'nickname', u.nickname)
-                      FROM users u WHERE u.id = messages.user_id)),
+        'user', json((SELECT ",
+    user_ref!(),
+    " FROM users u WHERE u.id = messages.user_id)),
         'text', text, 'created', created), ",
     recorded_event!("'message.created'", "project_id", "id", "changed_by", "NULL", "created"),
     ")"

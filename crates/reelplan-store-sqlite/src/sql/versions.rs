@@ -77,8 +77,9 @@ pub const ADD: &str = concat!(
         'duration', duration,
         'file', json_object('id', file_id, 'name', video_name, 'content_type', video_type,
                             'size', video_size, 'project_id', project_id, 'created', created),
-        'created_by', json((SELECT json_object('id', u.id, 'email', u.email, 'nickname', u.nickname)
-                            FROM users u WHERE u.id = versions.created_by)),
+        'created_by', json((SELECT ",
+    user_ref!(),
+    " FROM users u WHERE u.id = versions.created_by)),
         'created', created, 'comment_count', 0, 'reviews', json('[]')), ",
     recorded_event!("'version.created'", "project_id", "id", "changed_by", "NULL", "created"),
     ")"
