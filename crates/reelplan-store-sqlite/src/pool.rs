@@ -32,7 +32,9 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
             .synchronous(SqliteSynchronous::Normal);
-        let on_file = create_parent_dir(options.get_filename())?;
+        let file = options.get_filename();
+        create_parent_dir(file)?;
+        let on_file = !is_in_memory(file);
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -63,14 +65,18 @@ impl SqliteStore {
     }
 }
 
-/// Creates the folder of a database file; false for an in-memory database (no file, no WAL).
-fn create_parent_dir(file: &Path) -> StoreResult<bool> {
-    let in_memory = file.as_os_str().is_empty() || file.to_string_lossy().starts_with(":memory:");
+/// An in-memory database: no file, so no folder and no WAL.
+fn is_in_memory(file: &Path) -> bool {
+    file.as_os_str().is_empty() || file.to_string_lossy().starts_with(":memory:")
+}
+
+fn create_parent_dir(file: &Path) -> StoreResult<()> {
     match file.parent() {
-        _ if in_memory => Ok(false),
-        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
-            .map(|()| true)
-            .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))),
-        _ => Ok(true),
+        Some(dir) if !is_in_memory(file) && !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+            })
+        }
+        _ => Ok(()),
     }
 }
