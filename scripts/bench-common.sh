@@ -1,7 +1,7 @@
 # Pieces the benchmark scripts share; sourced, not run. They expect HOST (the address every
 # process binds) and WORK (the run's scratch folder) to be set.
 
-# require_free_ports PORT...: fails when one of the ports is taken or PostgreSQL is not up.
+# require_free_ports PORT...: fails when one of the ports is taken.
 require_free_ports() {
   local port
   for port in "$@"; do
@@ -10,7 +10,23 @@ require_free_ports() {
       exit 1
     fi
   done
+}
+
+# require_postgres: fails when PostgreSQL is not up on $HOST:5432.
+require_postgres() {
   pg_isready -q -h "$HOST" -p 5432 || { echo "PostgreSQL is not up on $HOST:5432" >&2; exit 1; }
+}
+
+# wait_ready PORT PID: bounded poll of /readyz (30 s); fails at once if the server exited.
+wait_ready() {
+  local port=$1 pid=$2
+  for _ in $(seq 150); do
+    curl -fs "http://$HOST:$port/readyz" >/dev/null 2>&1 && return 0
+    kill -0 "$pid" 2>/dev/null || { echo "server on port $port exited" >&2; return 1; }
+    sleep 0.2
+  done
+  echo "server on port $port not ready after 30 s" >&2
+  return 1
 }
 
 # start_private_redis PORT: a throwaway Redis run as the cache's should be (no persistence,

@@ -107,6 +107,7 @@ trap 'exit 143' TERM
 # shellcheck source=scripts/bench-common.sh
 source scripts/bench-common.sh
 require_free_ports "$PORT_A" "$PORT_B" "$REDIS_PORT"
+require_postgres
 start_private_redis "$REDIS_PORT"
 
 # seed_templates LABEL BIN: the SQLite data dir $WORK/seed-LABEL and the database
@@ -149,18 +150,6 @@ cpu_ticks() {
   read -r cpu user nice system idle iowait irq softirq steal _ </proc/stat
   echo "$(process_ticks "${SERVER_PIDS[@]}") $(process_ticks "${postgres[@]}")" \
     "$(process_ticks "$(<"$WORK/redis.pid")") $((user + nice + system + irq + softirq + steal))"
-}
-
-# wait_ready PORT PID: bounded poll of /readyz (30 s).
-wait_ready() {
-  local port=$1 pid=$2
-  for _ in $(seq 150); do
-    curl -fs "http://$HOST:$port/readyz" >/dev/null 2>&1 && return 0
-    kill -0 "$pid" 2>/dev/null || { echo "server on port $port exited" >&2; return 1; }
-    sleep 0.2
-  done
-  echo "server on port $port not ready after 30 s" >&2
-  return 1
 }
 
 # start_server LOG PORT [env...]

@@ -13,10 +13,11 @@ BIN=$(realpath "$1")
 SECS=${2:-15}
 MIX=${3:-default}
 PORT=${PORT:-18301}
-if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-  echo "port $PORT on 127.0.0.1 is in use" >&2
-  exit 1
-fi
+HOST=127.0.0.1
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/bench-common.sh
+source scripts/bench-common.sh
+require_free_ports "$PORT"
 WORK=$(mktemp -d)
 SERVER=
 cleanup() {
@@ -27,24 +28,21 @@ trap cleanup EXIT
 
 # thread_ticks PID: "name ticks" per thread name (utime + stime of every thread so named).
 thread_ticks() {
-  local task stat
+  local task stat fields
   for task in /proc/"$1"/task/*; do
     read -r stat <"$task/stat" || continue
-    local fields=(${stat##*) })
+    read -r -a fields <<<"${stat##*) }"
     echo "$(<"$task/comm") $((fields[11] + fields[12]))"
   done | awk '{ticks[$1] += $2} END {for (name in ticks) print name, ticks[name]}' | sort
 }
 
 env -u DATABASE_URL -u REDIS_URL RUST_LOG=warn "$BIN" seed --dataset small --data-dir "$WORK/data" >/dev/null
-env -u DATABASE_URL -u REDIS_URL PORT="$PORT" REELPLAN_BIND=127.0.0.1 REELPLAN_DATA_DIR="$WORK/data" \
+env -u DATABASE_URL -u REDIS_URL PORT="$PORT" REELPLAN_BIND=$HOST REELPLAN_DATA_DIR="$WORK/data" \
   REELPLAN_JWT_SECRET=embedded-threads-benchmark-secret-not-for-production RUST_LOG=warn \
   "$BIN" serve 2>"$WORK/server.log" &
 SERVER=$!
-for _ in $(seq 150); do
-  curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-  sleep 0.2
-done
-url=http://127.0.0.1:$PORT
+wait_ready "$PORT" "$SERVER"
+url=http://$HOST:$PORT
 "$BIN" loadtest --url "$url" --duration 5s --concurrency 32 --dataset small --mix "$MIX" >/dev/null 2>&1
 thread_ticks "$SERVER" >"$WORK/before"
 "$BIN" loadtest --url "$url" --duration "${SECS}s" --concurrency 32 --dataset small --mix "$MIX" \

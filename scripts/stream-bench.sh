@@ -112,6 +112,7 @@ BIN=$(realpath "$BIN")
 # shellcheck source=scripts/bench-common.sh
 source scripts/bench-common.sh
 require_free_ports "$PORT_A" "$PORT_B" "$REDIS_PORT"
+require_postgres
 start_private_redis "$REDIS_PORT"
 
 echo "=== seeding small into PostgreSQL ($PG_DB)"
@@ -119,18 +120,6 @@ DB_CREATED=1
 psql_admin -c "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB"
 timeout 600 env -u REDIS_URL RUST_LOG=warn "$BIN" seed --dataset small \
   --data-dir "$WORK/seed" --database-url "$PG_URL" >"$OUT/seed.txt"
-
-# wait_ready PORT PID: bounded poll of /readyz (30 s).
-wait_ready() {
-  local port=$1 pid=$2
-  for _ in $(seq 150); do
-    curl -fs "http://$HOST:$port/readyz" >/dev/null 2>&1 && return 0
-    kill -0 "$pid" 2>/dev/null || { echo "server on port $port exited" >&2; return 1; }
-    sleep 0.2
-  done
-  echo "server on port $port not ready after 30 s" >&2
-  return 1
-}
 
 # start_server NAME PORT
 start_server() {
